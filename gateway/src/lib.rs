@@ -1,0 +1,92 @@
+//! The gateway: HTTP intake and the v1 API of the hotline.
+
+pub mod auth;
+pub mod error;
+mod extract;
+mod routes;
+pub mod view;
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use hotline_locales::Localizer;
+use hotline_schemas::calendar::BusinessCalendar;
+use hotline_schemas::sla::{SlaClock, SlaPolicies};
+use hotline_store::Store;
+use tokio::net::TcpListener;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+pub use auth::TokenSigner;
+
+/// Largest request body accepted.
+pub const BODY_LIMIT_BYTES: usize = 256 * 1024;
+/// Longest a request may take before it is answered with `timeout`.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The source of the current time; tests move it.
+pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
+
+/// Everything the handlers share.
+pub struct AppState {
+    pub store: Arc<dyn Store>,
+    pub signer: TokenSigner,
+    pub localizer: Localizer,
+    pub policies: SlaPolicies,
+    pub calendar: BusinessCalendar,
+    /// The city's time zone: deadlines and ticket days are computed in it.
+    pub tz: Tz,
+    pub clock: Clock,
+}
+
+impl AppState {
+    pub fn now(&self) -> DateTime<Utc> {
+        (self.clock)()
+    }
+
+    pub fn sla_clock(&self) -> SlaClock<'_> {
+        SlaClock::new(&self.calendar, self.tz)
+    }
+}
+
+/// The wall clock.
+pub fn system_clock() -> Clock {
+    Arc::new(Utc::now)
+}
+
+/// The API as an axum router.
+pub fn app(state: Arc<AppState>) -> Router {
+    let api = Router::new()
+        .route("/units", get(routes::units))
+        .route("/appeals", post(routes::submit).get(routes::list_appeals))
+        .route("/appeals/{id}", get(routes::get_appeal))
+        .route("/appeals/{id}/extend/approve", post(routes::approve_extension))
+        .route("/appeals/{id}/{action}", post(routes::act));
+    Router::new()
+        .route("/healthz", get(routes::healthz))
+        .route("/readyz", get(routes::readyz))
+        .nest("/api/v1", api)
+        .layer(axum::middleware::from_fn_with_state(state.clone(), error::localize_errors))
+        .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
+        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// Serves the API on `listener` until `shutdown` completes, then finishes in-flight requests.
+pub async fn serve(
+    listener: TcpListener,
+    state: Arc<AppState>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, app(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+}

@@ -1,0 +1,405 @@
+//! The v1 API handlers: thin, they check access, parse input and hand over to the domain and the
+//! store.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use hotline_schemas::lifecycle::{self, Action, Command, Context};
+use hotline_schemas::ticket::ticket_day;
+use hotline_schemas::{
+    Actor, AppealId, Channel, DomainError, ErrorCode, NewAppeal, Rating, Role, Status,
+};
+use hotline_store::{AppealFilter, IdempotencyKey, Submission};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use sha2::{Digest, Sha256};
+
+use crate::AppState;
+use crate::error::ApiError;
+use crate::extract::{Caller, MaybeCaller, ValidJson, parse_json};
+use crate::view::AppealView;
+
+type Shared = State<Arc<AppState>>;
+
+/// Appeals per page when the client does not say.
+pub const DEFAULT_PER_PAGE: u32 = 20;
+/// The most appeals one page holds.
+pub const MAX_PER_PAGE: u32 = 100;
+
+pub async fn healthz() -> Json<serde_json::Value> {
+    Json(json!({ "status": "ok" }))
+}
+
+pub async fn readyz(State(state): Shared) -> Result<Json<serde_json::Value>, ApiError> {
+    state.store.ping().await?;
+    Ok(Json(json!({ "status": "ready" })))
+}
+
+pub async fn units(State(state): Shared, Caller(actor): Caller) -> Result<Json<serde_json::Value>, ApiError> {
+    if actor.role == Role::Appellant {
+        return Err(forbidden(&actor, "list_units"));
+    }
+    let units = state.store.units().await?;
+    Ok(Json(json!({ "units": units })))
+}
+
+#[derive(Serialize)]
+pub struct Submitted {
+    #[serde(flatten)]
+    appeal: AppealView,
+    /// Lets the appellant follow and rate this appeal.
+    appellant_token: String,
+}
+
+pub async fn submit(
+    State(state): Shared,
+    MaybeCaller(actor): MaybeCaller,
+    headers: HeaderMap,
+    ValidJson(new): ValidJson<NewAppeal>,
+) -> Result<(StatusCode, Json<Submitted>), ApiError> {
+    if !Actor::may_submit(actor.as_ref(), new.channel) {
+        return Err(match &actor {
+            None => ApiError::new(ErrorCode::Unauthenticated),
+            Some(a) => forbidden(a, "submit"),
+        });
+    }
+    new.validate()?;
+    let caller = actor
+        .as_ref()
+        .map(|a| format!("{}:{}", a.role, a.name))
+        .unwrap_or_else(|| "public".to_owned());
+    let idempotency = idempotency_key(&headers, caller, &new)?;
+    let now = state.now();
+    let submission = Submission {
+        id: AppealId::new(),
+        at: now,
+        day: ticket_day(now, state.tz),
+        actor: actor.as_ref().map(|a| a.name.clone()).unwrap_or_else(|| "appellant".to_owned()),
+        idempotency,
+        new,
+    };
+    let submitted = state.store.submit(submission).await?;
+    let appeal = submitted.appeal;
+    let appellant_token = state
+        .signer
+        .issue_appellant(appeal.id, now)
+        .map_err(|e| internal(&e))?;
+    let events = state.store.events(appeal.id).await?;
+    let status = if submitted.created { StatusCode::CREATED } else { StatusCode::OK };
+    if submitted.created {
+        tracing::info!(appeal = %appeal.id, ticket_no = %appeal.ticket_no, channel = %appeal.channel, "appeal received");
+    }
+    Ok((
+        status,
+        Json(Submitted {
+            appeal: AppealView::new(appeal, Some(events), state.tz, now),
+            appellant_token,
+        }),
+    ))
+}
+
+fn idempotency_key(
+    headers: &HeaderMap,
+    caller: String,
+    new: &NewAppeal,
+) -> Result<Option<IdempotencyKey>, ApiError> {
+    let Some(value) = headers.get("idempotency-key") else {
+        return Ok(None);
+    };
+    let key = value
+        .to_str()
+        .ok()
+        .filter(|k| (1..=200).contains(&k.len()) && k.bytes().all(|b| b.is_ascii_graphic()))
+        .ok_or_else(|| ApiError::new(ErrorCode::InvalidIdempotencyKey))?;
+    let canonical = serde_json::to_vec(new).map_err(|e| internal(&e))?;
+    let request_hash = format!("{:x}", Sha256::digest(&canonical));
+    Ok(Some(IdempotencyKey {
+        caller,
+        key: key.to_owned(),
+        request_hash,
+    }))
+}
+
+pub async fn get_appeal(
+    State(state): Shared,
+    Caller(actor): Caller,
+    Path(id): Path<String>,
+) -> Result<Json<AppealView>, ApiError> {
+    let appeal = load_visible(&state, &actor, &id).await?;
+    let events = state.store.events(appeal.id).await?;
+    Ok(Json(AppealView::new(appeal, Some(events), state.tz, state.now())))
+}
+
+async fn load_visible(
+    state: &AppState,
+    actor: &Actor,
+    id: &str,
+) -> Result<hotline_schemas::Appeal, ApiError> {
+    let not_found = || ApiError::new(ErrorCode::AppealNotFound);
+    let id: AppealId = id.parse().map_err(|_| not_found())?;
+    let appeal = state.store.appeal(id).await?.ok_or_else(not_found)?;
+    if actor.can_read(&appeal) {
+        Ok(appeal)
+    } else {
+        Err(not_found())
+    }
+}
+
+#[derive(Serialize)]
+pub struct AppealList {
+    appeals: Vec<AppealView>,
+    page: u32,
+    per_page: u32,
+    total: i64,
+}
+
+pub async fn list_appeals(
+    State(state): Shared,
+    Caller(actor): Caller,
+    Query(params): Query<Vec<(String, String)>>,
+) -> Result<Json<AppealList>, ApiError> {
+    if !actor.can_list() {
+        return Err(forbidden(&actor, "list"));
+    }
+    let now = state.now();
+    let mut filter = parse_filter(&params, now)?;
+    if actor.role == Role::Unit {
+        filter.unit = actor.unit.clone();
+    }
+    let page = state.store.list(&filter).await?;
+    Ok(Json(AppealList {
+        appeals: page
+            .appeals
+            .into_iter()
+            .map(|a| AppealView::new(a, None, state.tz, now))
+            .collect(),
+        page: filter.page,
+        per_page: filter.per_page,
+        total: page.total,
+    }))
+}
+
+fn parse_filter(
+    params: &[(String, String)],
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<AppealFilter, ApiError> {
+    let invalid = |field: &str, value: &str| {
+        ApiError(
+            DomainError::new(ErrorCode::InvalidQuery)
+                .with_field(field)
+                .with_arg("detail", format!(": {value}")),
+        )
+    };
+    let mut filter = AppealFilter {
+        page: 1,
+        per_page: DEFAULT_PER_PAGE,
+        ..AppealFilter::default()
+    };
+    for (name, value) in params {
+        if value.is_empty() {
+            continue;
+        }
+        match name.as_str() {
+            "status" => filter.status = Some(value.parse::<Status>().map_err(|_| invalid(name, value))?),
+            "channel" => filter.channel = Some(value.parse::<Channel>().map_err(|_| invalid(name, value))?),
+            "unit" => filter.unit = Some(value.clone()),
+            "overdue" => match value.as_str() {
+                "true" | "1" => filter.overdue_at = Some(now),
+                "false" | "0" => filter.overdue_at = None,
+                _ => return Err(invalid(name, value)),
+            },
+            "page" => {
+                filter.page = value
+                    .parse()
+                    .ok()
+                    .filter(|p| *p >= 1)
+                    .ok_or_else(|| invalid(name, value))?;
+            }
+            "per_page" => {
+                filter.per_page = value
+                    .parse()
+                    .ok()
+                    .filter(|p| (1..=MAX_PER_PAGE).contains(p))
+                    .ok_or_else(|| invalid(name, value))?;
+            }
+            _ => return Err(ApiError(DomainError::new(ErrorCode::InvalidQuery).with_field(name.clone()))),
+        }
+    }
+    Ok(filter)
+}
+
+/// The action named in the path; `rate` stands for either rating until the body is read, as
+/// both are allowed in the same statuses.
+fn action_of(path: &str) -> Option<Action> {
+    Some(match path {
+        "dispatch" => Action::Dispatch,
+        "accept" => Action::Accept,
+        "return" => Action::Return,
+        "reassign" => Action::Reassign,
+        "extend" => Action::RequestExtension,
+        "extend/approve" => Action::ApproveExtension,
+        "reply" => Action::Reply,
+        "rate" => Action::RateSatisfied,
+        "close" => Action::Close,
+        "void" => Action::Void,
+        "merge" => Action::Merge,
+        _ => return None,
+    })
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UnitBody {
+    unit: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReasonBody {
+    reason: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OptionalReasonBody {
+    #[serde(default)]
+    reason: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EmptyBody {}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ExtendBody {
+    #[serde(default)]
+    days: Option<u32>,
+    #[serde(default)]
+    hours: Option<u32>,
+    reason: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReplyBody {
+    result: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RateBody {
+    rating: Rating,
+    #[serde(default)]
+    comment: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MergeBody {
+    into: AppealId,
+}
+
+fn parse_command(action: Action, body: &[u8]) -> Result<Command, ApiError> {
+    let body: &[u8] = if body.iter().all(u8::is_ascii_whitespace) { b"{}" } else { body };
+    Ok(match action {
+        Action::Dispatch => Command::Dispatch { unit: parse_json::<UnitBody>(body)?.unit },
+        Action::Reassign => Command::Reassign { unit: parse_json::<UnitBody>(body)?.unit },
+        Action::Accept => {
+            parse_json::<EmptyBody>(body)?;
+            Command::Accept
+        }
+        Action::ApproveExtension => {
+            parse_json::<EmptyBody>(body)?;
+            Command::ApproveExtension
+        }
+        Action::Return => Command::Return { reason: parse_json::<ReasonBody>(body)?.reason },
+        Action::Void => Command::Void { reason: parse_json::<ReasonBody>(body)?.reason },
+        Action::Close => Command::Close { reason: parse_json::<OptionalReasonBody>(body)?.reason },
+        Action::RequestExtension => {
+            let b: ExtendBody = parse_json(body)?;
+            Command::RequestExtension { days: b.days, hours: b.hours, reason: b.reason }
+        }
+        Action::Reply => Command::Reply { result: parse_json::<ReplyBody>(body)?.result },
+        Action::RateSatisfied | Action::RateUnsatisfied => {
+            let b: RateBody = parse_json(body)?;
+            Command::Rate { rating: b.rating, comment: b.comment }
+        }
+        Action::Merge => Command::Merge { into: parse_json::<MergeBody>(body)?.into },
+    })
+}
+
+pub async fn act(
+    State(state): Shared,
+    Caller(actor): Caller,
+    Path((id, action)): Path<(String, String)>,
+    body: Bytes,
+) -> Result<Json<AppealView>, ApiError> {
+    perform(&state, &actor, &id, &action, &body).await
+}
+
+pub async fn approve_extension(
+    State(state): Shared,
+    Caller(actor): Caller,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Json<AppealView>, ApiError> {
+    perform(&state, &actor, &id, "extend/approve", &body).await
+}
+
+/// Access, then status, then content: the order a client can rely on.
+async fn perform(
+    state: &AppState,
+    actor: &Actor,
+    id: &str,
+    action_path: &str,
+    body: &[u8],
+) -> Result<Json<AppealView>, ApiError> {
+    let appeal = load_visible(state, actor, id).await?;
+    let action = action_of(action_path).ok_or_else(|| {
+        ApiError(DomainError::new(ErrorCode::UnknownAction).with_arg("action", action_path))
+    })?;
+    actor.authorize(action, &appeal)?;
+    lifecycle::transition(appeal.status, action)?;
+    let command = parse_command(action, body)?;
+    if let Command::Dispatch { unit } | Command::Reassign { unit } = &command {
+        let known = state.store.units().await?.iter().any(|u| &u.code == unit);
+        if !known {
+            return Err(ApiError(
+                DomainError::new(ErrorCode::UnknownUnit)
+                    .with_field("unit")
+                    .with_arg("unit", unit.clone()),
+            ));
+        }
+    }
+    let now = state.now();
+    let ctx = Context {
+        now,
+        actor,
+        policies: &state.policies,
+        clock: state.sla_clock(),
+    };
+    let decision = lifecycle::decide(&appeal, command, &ctx)?;
+    state.store.commit(&decision).await?;
+    let event_types: Vec<&str> = decision.events.iter().map(|e| e.event_type.as_str()).collect();
+    tracing::info!(appeal = %appeal.id, actor = %actor.name, action = action.as_str(), events = ?event_types, "appeal changed");
+    let events = state.store.events(appeal.id).await?;
+    Ok(Json(AppealView::new(decision.appeal, Some(events), state.tz, now)))
+}
+
+fn forbidden(actor: &Actor, action: &str) -> ApiError {
+    ApiError(
+        DomainError::new(ErrorCode::Forbidden)
+            .with_arg("role", actor.role.as_str())
+            .with_arg("action", action.to_owned()),
+    )
+}
+
+fn internal(e: &dyn std::fmt::Display) -> ApiError {
+    tracing::error!(error = %e, "internal error");
+    ApiError::new(ErrorCode::Internal)
+}
+

@@ -1,0 +1,107 @@
+//! What the API answers: appeals and events with times in the city's time zone (RFC 3339 with
+//! its offset).
+
+use chrono::{DateTime, FixedOffset, Utc};
+use chrono_tz::Tz;
+use hotline_schemas::{
+    Appeal, Appellant, Attachment, Channel, Event, EventType, Kind, Location, PendingExtension,
+    Priority, Rating, Status,
+};
+use serde::Serialize;
+
+fn local(at: DateTime<Utc>, tz: Tz) -> DateTime<FixedOffset> {
+    at.with_timezone(&tz).fixed_offset()
+}
+
+#[derive(Serialize)]
+pub struct DeadlinesView {
+    pub response_due: Option<DateTime<FixedOffset>>,
+    pub resolve_due: Option<DateTime<FixedOffset>>,
+    pub original_resolve_due: Option<DateTime<FixedOffset>>,
+}
+
+#[derive(Serialize)]
+pub struct EventView {
+    #[serde(rename = "type")]
+    pub event_type: EventType,
+    pub at: DateTime<FixedOffset>,
+    pub actor: String,
+    pub reason: Option<String>,
+    pub data: serde_json::Value,
+}
+
+impl EventView {
+    pub fn new(e: Event, tz: Tz) -> Self {
+        Self {
+            event_type: e.event_type,
+            at: local(e.at, tz),
+            actor: e.actor,
+            reason: e.reason,
+            data: e.data,
+        }
+    }
+}
+
+/// An appeal as the API shows it.
+#[derive(Serialize)]
+pub struct AppealView {
+    pub id: String,
+    pub ticket_no: String,
+    pub status: Status,
+    pub channel: Channel,
+    pub kind: Kind,
+    pub priority: Priority,
+    pub title: String,
+    pub body: String,
+    pub appellant: Appellant,
+    pub location: Location,
+    pub attachments: Vec<Attachment>,
+    pub matter: Option<String>,
+    pub unit: Option<String>,
+    pub deadlines: DeadlinesView,
+    pub overdue: bool,
+    pub pending_extension: Option<PendingExtension>,
+    pub rating: Option<Rating>,
+    pub rework_count: u32,
+    pub created_at: DateTime<FixedOffset>,
+    pub updated_at: DateTime<FixedOffset>,
+    pub version: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub events: Option<Vec<EventView>>,
+}
+
+impl AppealView {
+    /// The appeal, with its history when `events` is given.
+    pub fn new(a: Appeal, events: Option<Vec<Event>>, tz: Tz, now: DateTime<Utc>) -> Self {
+        let open = !a.status.is_terminal() && a.status != Status::Replied;
+        let overdue = open && a.deadlines.resolve_due.is_some_and(|due| due < now);
+        Self {
+            id: a.id.to_string(),
+            ticket_no: a.ticket_no,
+            status: a.status,
+            channel: a.channel,
+            kind: a.kind,
+            priority: a.priority,
+            title: a.title,
+            body: a.body,
+            appellant: a.appellant,
+            location: a.location,
+            attachments: a.attachments,
+            matter: a.matter,
+            unit: a.unit,
+            deadlines: DeadlinesView {
+                response_due: a.deadlines.response_due.map(|t| local(t, tz)),
+                resolve_due: a.deadlines.resolve_due.map(|t| local(t, tz)),
+                original_resolve_due: a.deadlines.original_resolve_due.map(|t| local(t, tz)),
+            },
+            overdue,
+            pending_extension: a.pending_extension,
+            rating: a.rating,
+            rework_count: a.rework_count,
+            created_at: local(a.created_at, tz),
+            updated_at: local(a.updated_at, tz),
+            version: a.version,
+            events: events.map(|list| list.into_iter().map(|e| EventView::new(e, tz)).collect()),
+        }
+    }
+}

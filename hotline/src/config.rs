@@ -1,0 +1,173 @@
+//! The platform's configuration: one typed struct, from defaults < file < `HOTLINE_*` env.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+
+/// Everything a process of the platform can be told. The defaults run embedded mode.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Where the SQLite database, the generated secret and other local state live.
+    pub data_dir: PathBuf,
+    /// Where the HTTP API listens.
+    pub http_addr: SocketAddr,
+    /// `postgres://…` for distributed mode, `sqlite:…` for a specific file; unset: SQLite in
+    /// the data directory.
+    pub database_url: Option<String>,
+    /// RabbitMQ for distributed mode; unset: the in-process bus.
+    pub amqp_url: Option<String>,
+    /// Meilisearch for distributed mode; unset: the embedded search index.
+    pub meili_url: Option<String>,
+    pub meili_key: Option<String>,
+    /// The token-signing secret; unset: generated at first start and kept in the data
+    /// directory. Every process of one platform must share it.
+    pub secret: Option<String>,
+    /// The city's time zone: deadlines and ticket days are computed in it.
+    pub timezone: String,
+    /// More calendar files (e.g. next year's State Council notice) in the format of
+    /// `schemas/calendar/cn-official-days.csv`, added to the shipped calendar.
+    pub calendar_files: Vec<PathBuf>,
+    /// Time-limit policies replacing `schemas/sla/policies.toml`.
+    pub sla_policies: Option<PathBuf>,
+    /// Load the demo units into an empty database.
+    pub demo_data: bool,
+    /// `text` or `json` logs.
+    pub log_format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// The keys `HOTLINE_*` variables may set; other `HOTLINE_*` variables (tests', logging) are
+/// not configuration.
+const KEYS: [&str; 12] = [
+    "data_dir",
+    "http_addr",
+    "database_url",
+    "amqp_url",
+    "meili_url",
+    "meili_key",
+    "secret",
+    "timezone",
+    "calendar_files",
+    "sla_policies",
+    "demo_data",
+    "log_format",
+];
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            data_dir: PathBuf::from("./data"),
+            http_addr: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            database_url: None,
+            amqp_url: None,
+            meili_url: None,
+            meili_key: None,
+            secret: None,
+            timezone: "Asia/Shanghai".to_owned(),
+            calendar_files: Vec::new(),
+            sla_policies: None,
+            demo_data: true,
+            log_format: LogFormat::Text,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("configuration: {0}")]
+    Figment(#[from] Box<figment::Error>),
+    #[error("configuration: unknown time zone {0:?} (expected an IANA name such as Asia/Shanghai)")]
+    TimeZone(String),
+}
+
+impl Config {
+    /// Defaults, then `file` (or `hotline.toml` when present), then `HOTLINE_*` variables.
+    pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        match file {
+            Some(path) => figment = figment.merge(Toml::file_exact(path)),
+            None => figment = figment.merge(Toml::file("hotline.toml")),
+        }
+        let config: Config = figment
+            .merge(Env::prefixed("HOTLINE_").only(&KEYS))
+            .extract()
+            .map_err(Box::new)?;
+        config.time_zone()?;
+        Ok(config)
+    }
+
+    pub fn time_zone(&self) -> Result<chrono_tz::Tz, ConfigError> {
+        self.timezone
+            .parse()
+            .map_err(|_| ConfigError::TimeZone(self.timezone.clone()))
+    }
+
+    /// The database to use: the configured URL, or SQLite in the data directory.
+    pub fn database(&self) -> Database {
+        match &self.database_url {
+            Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+                Database::Postgres(url.clone())
+            }
+            Some(url) => Database::SqliteUrl(url.clone()),
+            None => Database::SqliteFile(self.data_dir.join("hotline.db")),
+        }
+    }
+}
+
+/// Which engine and where.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Database {
+    SqliteFile(PathBuf),
+    SqliteUrl(String),
+    Postgres(String),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_run_embedded() {
+        figment::Jail::expect_with(|_| {
+            let c = Config::load(None).unwrap();
+            assert_eq!(c.http_addr.to_string(), "127.0.0.1:8080");
+            assert_eq!(c.database(), Database::SqliteFile(PathBuf::from("./data/hotline.db")));
+            assert_eq!(c.timezone, "Asia/Shanghai");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn env_overrides_file() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("hotline.toml", "http_addr = \"127.0.0.1:9000\"\ntimezone = \"Asia/Urumqi\"")?;
+            jail.set_env("HOTLINE_HTTP_ADDR", "127.0.0.1:9100");
+            jail.set_env("HOTLINE_DATABASE_URL", "postgres://localhost/x");
+            jail.set_env("HOTLINE_TEST_PG_URL", "postgres://elsewhere/y");
+            let c = Config::load(None).unwrap();
+            assert_eq!(c.http_addr.to_string(), "127.0.0.1:9100");
+            assert_eq!(c.timezone, "Asia/Urumqi");
+            assert_eq!(c.database(), Database::Postgres("postgres://localhost/x".into()));
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn rejects_unknown_time_zone() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("HOTLINE_TIMEZONE", "Mars/Olympus");
+            assert!(matches!(Config::load(None), Err(ConfigError::TimeZone(_))));
+            Ok(())
+        });
+    }
+}

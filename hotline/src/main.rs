@@ -1,0 +1,148 @@
+//! `hotline`: the 12345 hotline and appeal-routing platform.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand, ValueEnum};
+use hotline::Config;
+use hotline::config::LogFormat;
+use hotline_schemas::{Actor, Role};
+use tokio::net::TcpListener;
+use tracing_subscriber::EnvFilter;
+
+#[derive(Parser)]
+#[command(name = "hotline", version, about = "12345 government-service hotline and appeal routing")]
+struct Cli {
+    /// Configuration file (TOML); default: ./hotline.toml when present.
+    #[arg(long, global = true, env = "HOTLINE_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the whole platform in one process (embedded mode by default).
+    Serve,
+    /// Apply the database migrations and exit.
+    Migrate,
+    /// Manage API tokens.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Print a new token; the token is the last line of the output.
+    Issue {
+        #[arg(long, value_enum)]
+        role: StaffRole,
+        /// The unit of a `unit` token.
+        #[arg(long)]
+        unit: Option<String>,
+        /// Recorded as the actor of the events the token causes.
+        #[arg(long)]
+        name: Option<String>,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum StaffRole {
+    Agent,
+    Dispatcher,
+    Unit,
+    Supervisor,
+    Leader,
+    Admin,
+}
+
+impl From<StaffRole> for Role {
+    fn from(r: StaffRole) -> Role {
+        match r {
+            StaffRole::Agent => Role::Agent,
+            StaffRole::Dispatcher => Role::Dispatcher,
+            StaffRole::Unit => Role::Unit,
+            StaffRole::Supervisor => Role::Supervisor,
+            StaffRole::Leader => Role::Leader,
+            StaffRole::Admin => Role::Admin,
+        }
+    }
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let config = Config::load(cli.config.as_deref())?;
+    init_tracing(config.log_format);
+    match cli.command {
+        Command::Serve => {
+            let listener = TcpListener::bind(config.http_addr)
+                .await
+                .with_context(|| format!("listening on {}", config.http_addr))?;
+            hotline::serve(&config, listener, shutdown_signal()).await
+        }
+        Command::Migrate => {
+            hotline::open_store(&config).await?;
+            println!("migrations applied");
+            Ok(())
+        }
+        Command::Token {
+            command: TokenCommand::Issue { role, unit, name },
+        } => {
+            let role = Role::from(role);
+            anyhow::ensure!(
+                role != Role::Unit || unit.is_some(),
+                "a unit token needs --unit CODE"
+            );
+            let actor = Actor {
+                name: name.unwrap_or_else(|| role.as_str().to_owned()),
+                role,
+                unit: if role == Role::Unit { unit } else { None },
+                appeal: None,
+            };
+            println!("{}", hotline::issue_token(&config, &actor)?);
+            Ok(())
+        }
+    }
+}
+
+fn init_tracing(format: LogFormat) {
+    let filter = EnvFilter::try_from_env("HOTLINE_LOG")
+        .unwrap_or_else(|_| EnvFilter::new("info,tower_http=info,sqlx=warn"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match format {
+        LogFormat::Json => builder.json().init(),
+        LogFormat::Text => builder.init(),
+    }
+}
+
+/// Completes on SIGTERM or Ctrl-C.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::error!(error = %e, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down: finishing in-flight requests");
+}

@@ -1,0 +1,395 @@
+//! The appeal (诉求/工单) and the values it is made of.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use strum::{Display, EnumIter, EnumString, IntoStaticStr};
+
+use crate::error::{DomainError, ErrorCode};
+use crate::ids::AppealId;
+use crate::uscc;
+
+macro_rules! snake_enum {
+    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(
+            Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize,
+            Display, EnumString, EnumIter, IntoStaticStr,
+        )]
+        #[serde(rename_all = "snake_case")]
+        #[strum(serialize_all = "snake_case")]
+        pub enum $name { $($(#[$vmeta])* $variant),+ }
+
+        impl $name {
+            /// The stable snake_case code used in the API and the database.
+            pub fn as_str(self) -> &'static str {
+                self.into()
+            }
+        }
+    };
+}
+
+snake_enum!(
+    /// Where an appeal came in (渠道).
+    Channel {
+        /// 12345 phone call logged by an agent.
+        Hotline,
+        /// 书记信箱, the party-secretary mailbox.
+        Mailbox,
+        Wechat,
+        Web,
+        Open311,
+    }
+);
+
+impl Channel {
+    /// Channels an appellant uses directly, without an agent.
+    pub fn is_public(self) -> bool {
+        !matches!(self, Channel::Hotline)
+    }
+}
+
+snake_enum!(
+    /// What the appellant wants (诉求类型).
+    Kind {
+        /// 投诉
+        Complaint,
+        /// 求助
+        Help,
+        /// 咨询
+        Consultation,
+        /// 建议
+        Suggestion,
+        /// 举报
+        Report,
+        /// 表扬
+        Praise,
+    }
+);
+
+snake_enum!(
+    /// How fast the appeal must be solved.
+    Priority {
+        Normal,
+        /// 紧急: solved within 12 hours.
+        Urgent,
+    }
+);
+
+snake_enum!(
+    /// Where the appeal stands in its lifecycle (SPEC §5).
+    Status {
+        Received,
+        Dispatched,
+        Accepted,
+        Returned,
+        Replied,
+        Reopened,
+        Closed,
+        Merged,
+        Voided,
+    }
+);
+
+impl Status {
+    /// No action can change an appeal in a terminal status.
+    pub fn is_terminal(self) -> bool {
+        matches!(self, Status::Closed | Status::Merged | Status::Voided)
+    }
+}
+
+snake_enum!(
+    /// The national 好差评 scale.
+    Rating {
+        /// 非常满意
+        VerySatisfied,
+        /// 满意
+        Satisfied,
+        /// 基本满意
+        BasicallySatisfied,
+        /// 不满意
+        Dissatisfied,
+        /// 非常不满意
+        VeryDissatisfied,
+    }
+);
+
+impl Rating {
+    /// 不满意 and 非常不满意 are bad ratings: they send the appeal back for rework.
+    pub fn is_bad(self) -> bool {
+        matches!(self, Rating::Dissatisfied | Rating::VeryDissatisfied)
+    }
+
+    /// 非常满意 and 满意 count as satisfied in the statistics.
+    pub fn is_good(self) -> bool {
+        matches!(self, Rating::VerySatisfied | Rating::Satisfied)
+    }
+}
+
+/// Who brought the appeal: a person or an enterprise.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Appellant {
+    Person {
+        name: String,
+        phone: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        wechat_openid: Option<String>,
+    },
+    Enterprise {
+        name: String,
+        phone: Option<String>,
+        /// 统一社会信用代码, checked per GB 32100-2015.
+        uscc: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        wechat_openid: Option<String>,
+    },
+}
+
+impl Appellant {
+    pub fn name(&self) -> &str {
+        match self {
+            Appellant::Person { name, .. } | Appellant::Enterprise { name, .. } => name,
+        }
+    }
+
+    pub fn phone(&self) -> Option<&str> {
+        match self {
+            Appellant::Person { phone, .. } | Appellant::Enterprise { phone, .. } => {
+                phone.as_deref()
+            }
+        }
+    }
+
+    fn validate(&self) -> Result<(), DomainError> {
+        require_text(self.name(), "appellant.name", 100)?;
+        if let Some(phone) = self.phone() {
+            validate_phone(phone)?;
+        }
+        if let Appellant::Enterprise { uscc: code, .. } = self {
+            uscc::validate(code).map_err(|e| e.with_field("appellant.uscc"))?;
+        }
+        Ok(())
+    }
+}
+
+/// Where the matter is.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Location {
+    #[serde(default)]
+    pub address: Option<String>,
+    #[serde(default)]
+    pub longitude: Option<f64>,
+    #[serde(default)]
+    pub latitude: Option<f64>,
+}
+
+impl Location {
+    fn validate(&self) -> Result<(), DomainError> {
+        if let Some(address) = &self.address {
+            if address.chars().count() > 200 {
+                return Err(DomainError::new(ErrorCode::TooLong)
+                    .with_field("location.address")
+                    .with_arg("max", "200"));
+            }
+        }
+        match (self.longitude, self.latitude) {
+            (None, None) => Ok(()),
+            (Some(lon), Some(lat))
+                if (-180.0..=180.0).contains(&lon) && (-90.0..=90.0).contains(&lat) =>
+            {
+                Ok(())
+            }
+            (Some(lon), Some(_)) if !(-180.0..=180.0).contains(&lon) => {
+                Err(DomainError::new(ErrorCode::InvalidCoordinates).with_field("location.longitude"))
+            }
+            (Some(_), Some(_)) => {
+                Err(DomainError::new(ErrorCode::InvalidCoordinates).with_field("location.latitude"))
+            }
+            (None, Some(_)) => {
+                Err(DomainError::new(ErrorCode::MissingField).with_field("location.longitude"))
+            }
+            (Some(_), None) => {
+                Err(DomainError::new(ErrorCode::MissingField).with_field("location.latitude"))
+            }
+        }
+    }
+}
+
+/// Metadata of a file the appellant attached (the file itself lives elsewhere).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Attachment {
+    pub name: String,
+    #[serde(default)]
+    pub content_type: Option<String>,
+    #[serde(default)]
+    pub size: Option<u64>,
+    #[serde(default)]
+    pub url: Option<String>,
+}
+
+/// A submission as received from any channel, before it is accepted.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewAppeal {
+    pub channel: Channel,
+    pub kind: Kind,
+    #[serde(default = "default_priority")]
+    pub priority: Priority,
+    pub title: String,
+    pub body: String,
+    pub appellant: Appellant,
+    #[serde(default)]
+    pub location: Location,
+    #[serde(default)]
+    pub attachments: Vec<Attachment>,
+}
+
+fn default_priority() -> Priority {
+    Priority::Normal
+}
+
+/// Longest title accepted, in characters.
+pub const MAX_TITLE_CHARS: usize = 200;
+/// Longest body accepted, in characters.
+pub const MAX_BODY_CHARS: usize = 20_000;
+/// Most attachments on one appeal.
+pub const MAX_ATTACHMENTS: usize = 20;
+
+impl NewAppeal {
+    /// Checks every field; the first problem found is returned with the field named.
+    pub fn validate(&self) -> Result<(), DomainError> {
+        require_text(&self.title, "title", MAX_TITLE_CHARS)?;
+        require_text(&self.body, "body", MAX_BODY_CHARS)?;
+        self.appellant.validate()?;
+        self.location.validate()?;
+        if self.attachments.len() > MAX_ATTACHMENTS {
+            return Err(DomainError::new(ErrorCode::TooMany)
+                .with_field("attachments")
+                .with_arg("max", MAX_ATTACHMENTS.to_string()));
+        }
+        for (i, a) in self.attachments.iter().enumerate() {
+            require_text(&a.name, &format!("attachments[{i}].name"), 255)?;
+        }
+        Ok(())
+    }
+}
+
+/// A non-empty text of at most `max` characters.
+pub fn require_text(value: &str, field: &str, max: usize) -> Result<(), DomainError> {
+    if value.trim().is_empty() {
+        return Err(DomainError::new(ErrorCode::EmptyField).with_field(field));
+    }
+    if value.chars().count() > max {
+        return Err(DomainError::new(ErrorCode::TooLong)
+            .with_field(field)
+            .with_arg("max", max.to_string()));
+    }
+    Ok(())
+}
+
+/// A mainland mobile number (11 digits starting with 1), or a landline such as `0898-12345678`,
+/// optionally with `+86`.
+pub fn validate_phone(phone: &str) -> Result<(), DomainError> {
+    let trimmed = phone.trim();
+    let national = trimmed
+        .strip_prefix("+86")
+        .map(|s| s.trim_start_matches(['-', ' ']))
+        .unwrap_or(trimmed);
+    let digits: String = national.chars().filter(|c| *c != '-' && *c != ' ').collect();
+    let all_digits = !digits.is_empty() && digits.chars().all(|c| c.is_ascii_digit());
+    let mobile = digits.len() == 11 && digits.starts_with('1');
+    let landline = digits.starts_with('0') && (10..=12).contains(&digits.len());
+    let service = digits.len() == 5 && digits.starts_with("12");
+    if all_digits && (mobile || landline || service) {
+        Ok(())
+    } else {
+        Err(DomainError::new(ErrorCode::InvalidPhone)
+            .with_field("appellant.phone")
+            .with_arg("value", phone))
+    }
+}
+
+/// The time limits running on an appeal.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Deadlines {
+    /// The unit must accept or return it by then (签收时限).
+    pub response_due: Option<DateTime<Utc>>,
+    /// The unit must reply by then (办结时限), moved by approved extensions.
+    pub resolve_due: Option<DateTime<Utc>>,
+    /// The resolution deadline set at dispatch, kept for statistics.
+    pub original_resolve_due: Option<DateTime<Utc>>,
+}
+
+/// An extension a unit asked for and a supervisor has not yet approved.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingExtension {
+    pub days: Option<u32>,
+    pub hours: Option<u32>,
+    pub reason: String,
+    pub requested_at: DateTime<Utc>,
+    pub requested_by: String,
+}
+
+/// The current state of an appeal: the projection of its events.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Appeal {
+    pub id: AppealId,
+    pub ticket_no: String,
+    pub channel: Channel,
+    pub kind: Kind,
+    pub priority: Priority,
+    pub status: Status,
+    pub title: String,
+    pub body: String,
+    pub appellant: Appellant,
+    pub location: Location,
+    pub attachments: Vec<Attachment>,
+    /// The service matter (服务事项) code, once classified.
+    pub matter: Option<String>,
+    /// The responsible unit (责任单位) code, once dispatched.
+    pub unit: Option<String>,
+    pub deadlines: Deadlines,
+    pub pending_extension: Option<PendingExtension>,
+    pub rating: Option<Rating>,
+    /// How many times a bad rating sent it back for rework (整改).
+    pub rework_count: u32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    /// Number of events applied; the store updates only when it still holds this version.
+    pub version: i64,
+}
+
+impl Appeal {
+    /// A freshly received appeal.
+    pub fn received(
+        id: AppealId,
+        ticket_no: String,
+        new: NewAppeal,
+        at: DateTime<Utc>,
+    ) -> Appeal {
+        Appeal {
+            id,
+            ticket_no,
+            channel: new.channel,
+            kind: new.kind,
+            priority: new.priority,
+            status: Status::Received,
+            title: new.title,
+            body: new.body,
+            appellant: new.appellant,
+            location: new.location,
+            attachments: new.attachments,
+            matter: None,
+            unit: None,
+            deadlines: Deadlines::default(),
+            pending_extension: None,
+            rating: None,
+            rework_count: 0,
+            created_at: at,
+            updated_at: at,
+            version: 1,
+        }
+    }
+}

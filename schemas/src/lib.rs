@@ -1,0 +1,20 @@
+//! Domain types of the hotline (12345 热线): appeals, their lifecycle, events, time limits and
+//! error codes. Pure: no I/O, no clocks read, no database.
+
+pub mod appeal;
+pub mod calendar;
+pub mod error;
+pub mod event;
+pub mod ids;
+pub mod lifecycle;
+pub mod role;
+pub mod sla;
+pub mod ticket;
+pub mod unit;
+pub mod uscc;
+
+pub use appeal::*;
+pub use error::{DomainError, ErrorCode};
+pub use event::{Event, EventType};
+pub use ids::{AppealId, EventId};
+pub use role::{Actor, Role};

@@ -1,0 +1,395 @@
+//! The two engines. Their SQL is the same (`$n` placeholders work on both), so one macro writes
+//! both implementations; only connection setup, migrations and the way a write transaction
+//! starts differ.
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use hotline_schemas::lifecycle::{Decision, received_event};
+use hotline_schemas::ticket::{day_key, format_ticket_no};
+use hotline_schemas::unit::Unit;
+use hotline_schemas::{Appeal, AppealId, Event, EventId, EventType};
+use sqlx::postgres::{PgPool, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::types::Json;
+use sqlx::{QueryBuilder, Row};
+use uuid::Uuid;
+
+use crate::{AppealFilter, Page, Result, Store, StoreError, Submission, Submitted, migrations};
+
+/// The embedded store: one SQLite file in WAL mode.
+#[derive(Clone)]
+pub struct SqliteStore {
+    pool: SqlitePool,
+}
+
+impl SqliteStore {
+    /// Opens (creating when missing) the database file at `path`.
+    pub async fn open(path: &Path) -> Result<Self> {
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10));
+        Self::connect(options).await
+    }
+
+    /// Opens a database from a `sqlite:` URL.
+    pub async fn connect_url(url: &str) -> Result<Self> {
+        let options = SqliteConnectOptions::from_str(url)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10));
+        Self::connect(options).await
+    }
+
+    async fn connect(options: SqliteConnectOptions) -> Result<Self> {
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .connect_with(options)
+            .await?;
+        Ok(Self { pool })
+    }
+
+    /// A write transaction takes the database's write lock at once, so two writers queue up
+    /// instead of failing when a read transaction tries to become a write transaction.
+    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>> {
+        Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
+    }
+}
+
+/// The distributed store: PostgreSQL.
+#[derive(Clone)]
+pub struct PostgresStore {
+    pool: PgPool,
+}
+
+impl PostgresStore {
+    pub async fn connect(url: &str) -> Result<Self> {
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect(url)
+            .await?;
+        Ok(Self { pool })
+    }
+
+    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Postgres>> {
+        Ok(self.pool.begin().await?)
+    }
+}
+
+fn corrupt(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt(e.to_string())
+}
+
+const OPEN_STATUSES: &str = "('received','dispatched','accepted','returned','reopened')";
+
+macro_rules! sql_store {
+    ($store:ty, $db:ty, $migrator:path) => {
+        impl $store {
+            async fn find_appeal(
+                conn: &mut <$db as sqlx::Database>::Connection,
+                id: AppealId,
+            ) -> Result<Option<Appeal>> {
+                let row = sqlx::query("SELECT doc FROM appeals WHERE id = $1")
+                    .bind(id.0)
+                    .fetch_optional(&mut *conn)
+                    .await?;
+                row.map(|r| r.try_get::<Json<Appeal>, _>("doc").map(|j| j.0))
+                    .transpose()
+                    .map_err(StoreError::from)
+            }
+
+            async fn find_idempotent(
+                conn: &mut <$db as sqlx::Database>::Connection,
+                caller: &str,
+                key: &str,
+                request_hash: &str,
+            ) -> Result<Option<Appeal>> {
+                let row = sqlx::query(
+                    "SELECT request_hash, appeal_id FROM idempotency_keys WHERE caller = $1 AND key = $2",
+                )
+                .bind(caller)
+                .bind(key)
+                .fetch_optional(&mut *conn)
+                .await?;
+                let Some(row) = row else { return Ok(None) };
+                let stored_hash: String = row.try_get("request_hash")?;
+                if stored_hash != request_hash {
+                    return Err(StoreError::IdempotencyConflict);
+                }
+                let id: Uuid = row.try_get("appeal_id")?;
+                let appeal = Self::find_appeal(conn, AppealId(id))
+                    .await?
+                    .ok_or_else(|| corrupt("idempotency key points at a missing appeal"))?;
+                Ok(Some(appeal))
+            }
+
+            async fn insert_events(
+                conn: &mut <$db as sqlx::Database>::Connection,
+                events: &[Event],
+            ) -> Result<()> {
+                for event in events {
+                    sqlx::query(
+                        "INSERT INTO events (id, appeal_id, seq, type, at, actor, reason, data) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                    )
+                    .bind(event.id.0)
+                    .bind(event.appeal_id.0)
+                    .bind(event.seq)
+                    .bind(event.event_type.as_str())
+                    .bind(event.at)
+                    .bind(&event.actor)
+                    .bind(&event.reason)
+                    .bind(Json(&event.data))
+                    .execute(&mut *conn)
+                    .await?;
+                    sqlx::query(
+                        "INSERT INTO outbox (event_id, appeal_id, routing_key, payload, created_at) \
+                         VALUES ($1, $2, $3, $4, $5)",
+                    )
+                    .bind(event.id.0)
+                    .bind(event.appeal_id.0)
+                    .bind(event.routing_key())
+                    .bind(Json(event))
+                    .bind(event.at)
+                    .execute(&mut *conn)
+                    .await?;
+                }
+                Ok(())
+            }
+
+            async fn insert_appeal(
+                conn: &mut <$db as sqlx::Database>::Connection,
+                appeal: &Appeal,
+            ) -> Result<()> {
+                sqlx::query(
+                    "INSERT INTO appeals (id, ticket_no, channel, kind, priority, status, unit, matter, \
+                     response_due, resolve_due, created_at, updated_at, version, doc) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+                )
+                .bind(appeal.id.0)
+                .bind(&appeal.ticket_no)
+                .bind(appeal.channel.as_str())
+                .bind(appeal.kind.as_str())
+                .bind(appeal.priority.as_str())
+                .bind(appeal.status.as_str())
+                .bind(&appeal.unit)
+                .bind(&appeal.matter)
+                .bind(appeal.deadlines.response_due)
+                .bind(appeal.deadlines.resolve_due)
+                .bind(appeal.created_at)
+                .bind(appeal.updated_at)
+                .bind(appeal.version)
+                .bind(Json(appeal))
+                .execute(&mut *conn)
+                .await?;
+                Ok(())
+            }
+        }
+
+        #[async_trait]
+        impl Store for $store {
+            async fn migrate(&self) -> Result<()> {
+                $migrator().run(&self.pool).await?;
+                Ok(())
+            }
+
+            async fn ping(&self) -> Result<()> {
+                sqlx::query("SELECT 1").execute(&self.pool).await?;
+                Ok(())
+            }
+
+            async fn units(&self) -> Result<Vec<Unit>> {
+                let rows = sqlx::query("SELECT code, name, demo FROM units ORDER BY code")
+                    .fetch_all(&self.pool)
+                    .await?;
+                rows.iter()
+                    .map(|r| {
+                        Ok(Unit {
+                            code: r.try_get("code")?,
+                            name: r.try_get("name")?,
+                            demo: r.try_get("demo")?,
+                        })
+                    })
+                    .collect()
+            }
+
+            async fn seed_units_if_empty(&self, units: &[Unit]) -> Result<bool> {
+                let mut tx = self.begin_write().await?;
+                let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM units")
+                    .fetch_one(&mut *tx)
+                    .await?;
+                if count > 0 {
+                    return Ok(false);
+                }
+                for unit in units {
+                    sqlx::query("INSERT INTO units (code, name, demo) VALUES ($1, $2, $3)")
+                        .bind(&unit.code)
+                        .bind(&unit.name)
+                        .bind(unit.demo)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                tx.commit().await?;
+                Ok(true)
+            }
+
+            async fn submit(&self, submission: Submission) -> Result<Submitted> {
+                let mut tx = self.begin_write().await?;
+                if let Some(key) = &submission.idempotency {
+                    if let Some(appeal) =
+                        Self::find_idempotent(&mut tx, &key.caller, &key.key, &key.request_hash).await?
+                    {
+                        return Ok(Submitted { appeal, created: false });
+                    }
+                }
+                let counter: i64 = sqlx::query_scalar(
+                    "INSERT INTO ticket_counters (day, last) VALUES ($1, 1) \
+                     ON CONFLICT (day) DO UPDATE SET last = ticket_counters.last + 1 RETURNING last",
+                )
+                .bind(day_key(submission.day))
+                .fetch_one(&mut *tx)
+                .await?;
+                let ticket_no = format_ticket_no(submission.day, counter);
+                let appeal = Appeal::received(submission.id, ticket_no, submission.new, submission.at);
+                Self::insert_appeal(&mut tx, &appeal).await?;
+                Self::insert_events(&mut tx, &[received_event(&appeal, &submission.actor)]).await?;
+                if let Some(key) = &submission.idempotency {
+                    let inserted = sqlx::query(
+                        "INSERT INTO idempotency_keys (caller, key, request_hash, appeal_id, created_at) \
+                         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (caller, key) DO NOTHING",
+                    )
+                    .bind(&key.caller)
+                    .bind(&key.key)
+                    .bind(&key.request_hash)
+                    .bind(appeal.id.0)
+                    .bind(submission.at)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                    if inserted == 0 {
+                        // A concurrent request with the same key committed first: answer with its appeal.
+                        tx.rollback().await?;
+                        let mut conn = self.pool.acquire().await?;
+                        return Self::find_idempotent(&mut conn, &key.caller, &key.key, &key.request_hash)
+                            .await?
+                            .map(|appeal| Submitted { appeal, created: false })
+                            .ok_or_else(|| corrupt("idempotency key vanished"));
+                    }
+                }
+                tx.commit().await?;
+                Ok(Submitted { appeal, created: true })
+            }
+
+            async fn appeal(&self, id: AppealId) -> Result<Option<Appeal>> {
+                let mut conn = self.pool.acquire().await?;
+                Self::find_appeal(&mut conn, id).await
+            }
+
+            async fn events(&self, id: AppealId) -> Result<Vec<Event>> {
+                let rows = sqlx::query(
+                    "SELECT id, seq, type, at, actor, reason, data FROM events \
+                     WHERE appeal_id = $1 ORDER BY seq",
+                )
+                .bind(id.0)
+                .fetch_all(&self.pool)
+                .await?;
+                rows.iter()
+                    .map(|r| {
+                        let kind: String = r.try_get("type")?;
+                        Ok(Event {
+                            id: EventId(r.try_get("id")?),
+                            appeal_id: id,
+                            seq: r.try_get("seq")?,
+                            event_type: EventType::from_str(&kind).map_err(corrupt)?,
+                            at: r.try_get::<DateTime<Utc>, _>("at")?,
+                            actor: r.try_get("actor")?,
+                            reason: r.try_get("reason")?,
+                            data: r.try_get::<Json<serde_json::Value>, _>("data")?.0,
+                        })
+                    })
+                    .collect()
+            }
+
+            async fn commit(&self, decision: &Decision) -> Result<()> {
+                let appeal = &decision.appeal;
+                let previous = appeal.version - decision.events.len() as i64;
+                let mut tx = self.begin_write().await?;
+                let updated = sqlx::query(
+                    "UPDATE appeals SET status = $1, unit = $2, matter = $3, priority = $4, \
+                     response_due = $5, resolve_due = $6, updated_at = $7, version = $8, doc = $9 \
+                     WHERE id = $10 AND version = $11",
+                )
+                .bind(appeal.status.as_str())
+                .bind(&appeal.unit)
+                .bind(&appeal.matter)
+                .bind(appeal.priority.as_str())
+                .bind(appeal.deadlines.response_due)
+                .bind(appeal.deadlines.resolve_due)
+                .bind(appeal.updated_at)
+                .bind(appeal.version)
+                .bind(Json(appeal))
+                .bind(appeal.id.0)
+                .bind(previous)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                if updated != 1 {
+                    return Err(StoreError::Conflict);
+                }
+                Self::insert_events(&mut tx, &decision.events).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn list(&self, filter: &AppealFilter) -> Result<Page> {
+                fn push_filters(q: &mut QueryBuilder<$db>, filter: &AppealFilter) {
+                    q.push(" WHERE 1 = 1");
+                    if let Some(status) = filter.status {
+                        q.push(" AND status = ").push_bind(status.as_str());
+                    }
+                    if let Some(unit) = &filter.unit {
+                        q.push(" AND unit = ").push_bind(unit.as_str());
+                    }
+                    if let Some(channel) = filter.channel {
+                        q.push(" AND channel = ").push_bind(channel.as_str());
+                    }
+                    if let Some(at) = filter.overdue_at {
+                        q.push(" AND resolve_due < ").push_bind(at);
+                        q.push(" AND status IN ").push(OPEN_STATUSES);
+                    }
+                }
+                let mut count = QueryBuilder::<$db>::new("SELECT COUNT(*) FROM appeals");
+                push_filters(&mut count, filter);
+                let total: i64 = count.build_query_scalar().fetch_one(&self.pool).await?;
+
+                let per_page = filter.per_page.max(1);
+                let offset = i64::from(filter.page.max(1) - 1) * i64::from(per_page);
+                let mut q = QueryBuilder::<$db>::new("SELECT doc FROM appeals");
+                push_filters(&mut q, filter);
+                q.push(" ORDER BY created_at DESC, ticket_no DESC LIMIT ")
+                    .push_bind(i64::from(per_page))
+                    .push(" OFFSET ")
+                    .push_bind(offset);
+                let rows = q.build().fetch_all(&self.pool).await?;
+                let appeals = rows
+                    .iter()
+                    .map(|r| r.try_get::<Json<Appeal>, _>("doc").map(|j| j.0))
+                    .collect::<Result<Vec<_>, _>>()?;
+                Ok(Page { appeals, total })
+            }
+        }
+    };
+}
+
+sql_store!(SqliteStore, sqlx::Sqlite, migrations::sqlite);
+sql_store!(PostgresStore, sqlx::Postgres, migrations::postgres);

@@ -1,0 +1,95 @@
+//! The appeal store: the append-only event log, the current-state projection kept in the same
+//! transaction, the outbox, idempotency keys and ticket counters. One trait, two engines:
+//! SQLite (embedded) and PostgreSQL (distributed).
+
+mod engine;
+mod error;
+mod migrations;
+
+use async_trait::async_trait;
+use chrono::{DateTime, NaiveDate, Utc};
+use hotline_schemas::lifecycle::Decision;
+use hotline_schemas::unit::Unit;
+use hotline_schemas::{Appeal, AppealId, Channel, Event, NewAppeal, Status};
+
+pub use engine::{PostgresStore, SqliteStore};
+pub use error::StoreError;
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// A submission to record: the validated appeal and who sent it.
+#[derive(Debug, Clone)]
+pub struct Submission {
+    pub id: AppealId,
+    pub new: NewAppeal,
+    pub at: DateTime<Utc>,
+    /// The local day the ticket number is counted under.
+    pub day: NaiveDate,
+    /// The actor recorded on the `received` event.
+    pub actor: String,
+    pub idempotency: Option<IdempotencyKey>,
+}
+
+/// A client's idempotency key, scoped to the caller, with a hash of the request body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdempotencyKey {
+    pub caller: String,
+    pub key: String,
+    pub request_hash: String,
+}
+
+/// The result of a submission: the appeal, and whether it was created now or found under the
+/// same idempotency key.
+#[derive(Debug, Clone)]
+pub struct Submitted {
+    pub appeal: Appeal,
+    pub created: bool,
+}
+
+/// Which appeals to list.
+#[derive(Debug, Clone, Default)]
+pub struct AppealFilter {
+    pub status: Option<Status>,
+    pub unit: Option<String>,
+    pub channel: Option<Channel>,
+    /// Only open appeals whose resolution deadline has passed at this instant.
+    pub overdue_at: Option<DateTime<Utc>>,
+    /// From 1.
+    pub page: u32,
+    pub per_page: u32,
+}
+
+/// One page of appeals, newest first.
+#[derive(Debug, Clone)]
+pub struct Page {
+    pub appeals: Vec<Appeal>,
+    pub total: i64,
+}
+
+/// The store behind every process. Implementations must make each method atomic.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Applies the engine's migrations.
+    async fn migrate(&self) -> Result<()>;
+    /// Checks the database answers.
+    async fn ping(&self) -> Result<()>;
+
+    async fn units(&self) -> Result<Vec<Unit>>;
+    /// Loads `units` when there are none yet; returns whether it did.
+    async fn seed_units_if_empty(&self, units: &[Unit]) -> Result<bool>;
+
+    /// Records a new appeal with its `received` event, outbox row, ticket number and
+    /// idempotency key in one transaction. A known key with the same request hash returns the
+    /// stored appeal; with another hash, `StoreError::IdempotencyConflict`.
+    async fn submit(&self, submission: Submission) -> Result<Submitted>;
+
+    async fn appeal(&self, id: AppealId) -> Result<Option<Appeal>>;
+    /// The appeal's history, oldest first.
+    async fn events(&self, id: AppealId) -> Result<Vec<Event>>;
+
+    /// Stores a decision taken on the appeal at `decision.appeal.version - events`; fails with
+    /// `StoreError::Conflict` when another change got there first.
+    async fn commit(&self, decision: &Decision) -> Result<()>;
+
+    async fn list(&self, filter: &AppealFilter) -> Result<Page>;
+}
