@@ -1,0 +1,270 @@
+//! Starting the platform for a test: in-process on a free port (SQLite in a temp dir, or a fresh
+//! PostgreSQL database when `HOTLINE_TEST_PG_URL` is set), with a clock the test controls.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+
+use chrono::{DateTime, TimeZone, Utc};
+use hotline::Config;
+use hotline_schemas::{Actor, Role};
+use reqwest::{Client, Method, StatusCode};
+use serde_json::{Value, json};
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+
+/// Which database the platform under test runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    Sqlite,
+    Postgres,
+}
+
+/// A fresh, uniquely named PostgreSQL database, dropped when the test ends.
+pub struct PgDatabase {
+    admin_url: String,
+    name: String,
+    pub url: String,
+}
+
+impl PgDatabase {
+    /// `None` (after saying so loudly) when `HOTLINE_TEST_PG_URL` is not set.
+    pub async fn create() -> Option<PgDatabase> {
+        let Ok(admin_url) = std::env::var("HOTLINE_TEST_PG_URL") else {
+            eprintln!("SKIPPED: HOTLINE_TEST_PG_URL not set, PostgreSQL variant not run");
+            return None;
+        };
+        let name = format!("hotline_it_{}", uuid_like());
+        let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&admin_url)
+            .await
+            .expect("connect to HOTLINE_TEST_PG_URL");
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .execute(&mut conn)
+            .await
+            .expect("create test database");
+        let url = replace_database(&admin_url, &name);
+        Some(PgDatabase { admin_url, name, url })
+    }
+}
+
+impl Drop for PgDatabase {
+    fn drop(&mut self) {
+        let admin_url = self.admin_url.clone();
+        let name = self.name.clone();
+        // Best effort, on a thread of its own: Drop cannot await.
+        let _ = std::thread::spawn(move || {
+            let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
+                return;
+            };
+            rt.block_on(async move {
+                if let Ok(mut conn) = <sqlx::PgConnection as sqlx::Connection>::connect(&admin_url).await {
+                    let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+                        "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                    )))
+                    .execute(&mut conn)
+                    .await;
+                }
+            });
+        })
+        .join();
+    }
+}
+
+fn uuid_like() -> String {
+    use std::time::{SystemTime, UNIX_EPOCH};
+    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+    format!("{}_{}", std::process::id(), nanos % 1_000_000_000_000)
+}
+
+/// `postgres://u@h:p/db?x` with another database name.
+pub fn replace_database(url: &str, name: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (url, None),
+    };
+    let scheme_end = base.find("://").map(|i| i + 3).unwrap_or(0);
+    let root = match base[scheme_end..].find('/') {
+        Some(i) => &base[..scheme_end + i],
+        None => base,
+    };
+    match query {
+        Some(q) => format!("{root}/{name}?{q}"),
+        None => format!("{root}/{name}"),
+    }
+}
+
+/// A running platform and a client for it.
+pub struct TestServer {
+    pub base: String,
+    pub client: Client,
+    pub config: Config,
+    clock: Arc<AtomicI64>,
+    shutdown: Option<oneshot::Sender<()>>,
+    handle: Option<tokio::task::JoinHandle<()>>,
+    _dir: tempfile::TempDir,
+    _pg: Option<PgDatabase>,
+}
+
+/// 2026-11-23 (Monday) 09:00 in Shanghai: a plain working day.
+pub fn monday_morning() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 23, 1, 0, 0).unwrap()
+}
+
+impl TestServer {
+    /// A platform on `engine`, or `None` when that engine is not available here.
+    pub async fn start(engine: Engine) -> Option<TestServer> {
+        let dir = tempfile::tempdir().unwrap();
+        let pg = match engine {
+            Engine::Sqlite => None,
+            Engine::Postgres => Some(PgDatabase::create().await?),
+        };
+        let config = Config {
+            data_dir: dir.path().join("data"),
+            database_url: pg.as_ref().map(|p| p.url.clone()),
+            ..Config::default()
+        };
+        let clock = Arc::new(AtomicI64::new(monday_morning().timestamp_millis()));
+        let reader = clock.clone();
+        let state = hotline::state(
+            &config,
+            Arc::new(move || {
+                DateTime::from_timestamp_millis(reader.load(Ordering::SeqCst)).unwrap_or_default()
+            }),
+        )
+        .await
+        .unwrap();
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let (tx, rx) = oneshot::channel();
+        let handle = tokio::spawn(async move {
+            hotline_gateway::serve(listener, state, async {
+                let _ = rx.await;
+            })
+            .await
+            .unwrap();
+        });
+        Some(TestServer {
+            base,
+            client: Client::new(),
+            config,
+            clock,
+            shutdown: Some(tx),
+            handle: Some(handle),
+            _dir: dir,
+            _pg: pg,
+        })
+    }
+
+    /// Sets the platform's clock.
+    pub fn set_now(&self, at: DateTime<Utc>) {
+        self.clock.store(at.timestamp_millis(), Ordering::SeqCst);
+    }
+
+    pub fn now(&self) -> DateTime<Utc> {
+        DateTime::from_timestamp_millis(self.clock.load(Ordering::SeqCst)).unwrap()
+    }
+
+    /// A token as `hotline token issue` would print it.
+    pub fn token(&self, role: Role, unit: Option<&str>, name: &str) -> String {
+        let actor = Actor {
+            name: name.to_owned(),
+            role,
+            unit: unit.map(str::to_owned),
+            appeal: None,
+        };
+        hotline::issue_token(&self.config, &actor).unwrap()
+    }
+
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+        lang: Option<&str>,
+    ) -> (StatusCode, Value) {
+        let mut req = self.client.request(method, format!("{}{path}", self.base));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(l) = lang {
+            req = req.header("accept-language", l);
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let resp = req.send().await.unwrap();
+        let status = resp.status();
+        let text = resp.text().await.unwrap();
+        let value = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        (status, value)
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> (StatusCode, Value) {
+        self.call(Method::GET, path, Some(token), None, None).await
+    }
+
+    pub async fn post(&self, path: &str, token: Option<&str>, body: Value) -> (StatusCode, Value) {
+        self.call(Method::POST, path, token, Some(body), None).await
+    }
+
+    /// Submits `body` and returns the created appeal (asserting 201).
+    pub async fn submit(&self, token: Option<&str>, body: Value) -> Value {
+        let (status, appeal) = self.post("/api/v1/appeals", token, body).await;
+        assert_eq!(status, StatusCode::CREATED, "{appeal}");
+        appeal
+    }
+
+    /// `POST /api/v1/appeals/{id}/{action}`.
+    pub async fn act(&self, id: &str, action: &str, token: &str, body: Value) -> (StatusCode, Value) {
+        self.post(&format!("/api/v1/appeals/{id}/{action}"), Some(token), body).await
+    }
+
+    /// Stops the server, letting in-flight requests finish.
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(h) = self.handle.take() {
+            h.await.unwrap();
+        }
+    }
+}
+
+/// The example enterprise appeal of the issue.
+pub fn enterprise_appeal() -> Value {
+    json!({
+        "channel": "web",
+        "kind": "complaint",
+        "priority": "normal",
+        "title": "厂房用地审批缓慢",
+        "body": "我司在福海街道申请厂房用地,审批已三个月无进展,请协调。",
+        "appellant": {
+            "kind": "enterprise",
+            "name": "深圳某某科技有限公司",
+            "phone": "13800138000",
+            "uscc": "914403001922038216"
+        },
+        "location": { "address": "宝安区福海街道" }
+    })
+}
+
+/// A citizen's appeal.
+pub fn person_appeal(title: &str) -> Value {
+    json!({
+        "channel": "hotline",
+        "kind": "help",
+        "title": title,
+        "body": "小区停水两天,无人处理。",
+        "appellant": { "kind": "person", "name": "李女士", "phone": "13912345678" }
+    })
+}
+
+/// The event types of an appeal, in order.
+pub fn event_types(appeal: &Value) -> Vec<String> {
+    appeal["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["type"].as_str().unwrap().to_owned())
+        .collect()
+}
