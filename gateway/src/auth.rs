@@ -46,7 +46,12 @@ impl TokenSigner {
     }
 
     /// A token for `actor`, valid for `days` from `now`.
-    pub fn issue(&self, actor: &Actor, now: DateTime<Utc>, days: i64) -> Result<String, TokenError> {
+    pub fn issue(
+        &self,
+        actor: &Actor,
+        now: DateTime<Utc>,
+        days: i64,
+    ) -> Result<String, TokenError> {
         let claims = Claims {
             sub: actor.name.clone(),
             role: actor.role,
@@ -55,11 +60,19 @@ impl TokenSigner {
             iat: now.timestamp(),
             exp: (now + Duration::days(days)).timestamp(),
         };
-        Ok(jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)?)
+        Ok(jsonwebtoken::encode(
+            &Header::new(Algorithm::HS256),
+            &claims,
+            &self.encoding,
+        )?)
     }
 
     /// The token an appellant follows and rates their appeal with.
-    pub fn issue_appellant(&self, appeal: AppealId, now: DateTime<Utc>) -> Result<String, TokenError> {
+    pub fn issue_appellant(
+        &self,
+        appeal: AppealId,
+        now: DateTime<Utc>,
+    ) -> Result<String, TokenError> {
         let actor = Actor {
             name: "appellant".to_owned(),
             role: Role::Appellant,
@@ -121,7 +134,9 @@ mod tests {
         let old = Utc::now() - Duration::days(10);
         let token = signer.issue(&actor(Role::Agent, None), old, 1).unwrap();
         assert_eq!(signer.verify(&token), None);
-        let no_unit = signer.issue(&actor(Role::Unit, None), Utc::now(), 1).unwrap();
+        let no_unit = signer
+            .issue(&actor(Role::Unit, None), Utc::now(), 1)
+            .unwrap();
         assert_eq!(signer.verify(&no_unit), None);
     }
 }

@@ -111,7 +111,11 @@ struct ErrorBody {
 
 /// Renders every error in the language of the request's `Accept-Language` (zh-CN by default),
 /// including the bare errors of layers below the handlers (timeouts, body limits).
-pub async fn localize_errors(State(state): State<Arc<AppState>>, request: Request, next: Next) -> Response {
+pub async fn localize_errors(
+    State(state): State<Arc<AppState>>,
+    request: Request,
+    next: Next,
+) -> Response {
     let accept = request
         .headers()
         .get(header::ACCEPT_LANGUAGE)
@@ -140,7 +144,10 @@ pub async fn localize_errors(State(state): State<Arc<AppState>>, request: Reques
         if let Some(value) = args.get(name).cloned() {
             let id = format!("{name}-{value}");
             if state.localizer.has(lang, &id) {
-                args.insert(name, state.localizer.message(lang, &id, &Default::default()));
+                args.insert(
+                    name,
+                    state.localizer.message(lang, &id, &Default::default()),
+                );
             }
         }
     }

@@ -32,7 +32,11 @@ impl<T: DeserializeOwned> FromRequest<Arc<AppState>> for ValidJson<T> {
             return Err(ApiError::new(ErrorCode::UnsupportedMediaType));
         }
         // An action without content may come with no body at all.
-        let bytes = if bytes.is_empty() { Bytes::from_static(b"{}") } else { bytes };
+        let bytes = if bytes.is_empty() {
+            Bytes::from_static(b"{}")
+        } else {
+            bytes
+        };
         parse_json(&bytes).map(ValidJson)
     }
 }
@@ -65,7 +69,11 @@ fn json_error(path: &str, error: &serde_json::Error) -> DomainError {
             .and_then(|rest| rest.split('`').nth(1))
             .map(str::to_owned)
     };
-    let message = message.split(" at line ").next().unwrap_or_default().to_owned();
+    let message = message
+        .split(" at line ")
+        .next()
+        .unwrap_or_default()
+        .to_owned();
     // Unknown enum values are reported as `: fax (hotline, mailbox, …)`, the same in every
     // language; other serde messages are passed on as they are.
     let detail = match quoted("unknown variant ") {
@@ -102,14 +110,20 @@ pub struct MaybeCaller(pub Option<Actor>);
 impl FromRequestParts<Arc<AppState>> for MaybeCaller {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &Arc<AppState>) -> Result<Self, ApiError> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &Arc<AppState>,
+    ) -> Result<Self, ApiError> {
         let Some(value) = parts.headers.get(header::AUTHORIZATION) else {
             return Ok(MaybeCaller(None));
         };
         let token = value
             .to_str()
             .ok()
-            .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+            .and_then(|v| {
+                v.strip_prefix("Bearer ")
+                    .or_else(|| v.strip_prefix("bearer "))
+            })
             .ok_or_else(|| ApiError::new(ErrorCode::InvalidToken))?;
         state
             .signer
@@ -122,7 +136,10 @@ impl FromRequestParts<Arc<AppState>> for MaybeCaller {
 impl FromRequestParts<Arc<AppState>> for Caller {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &Arc<AppState>) -> Result<Self, ApiError> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &Arc<AppState>,
+    ) -> Result<Self, ApiError> {
         MaybeCaller::from_request_parts(parts, state)
             .await?
             .0

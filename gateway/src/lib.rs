@@ -22,7 +22,8 @@ use hotline_schemas::sla::{SlaClock, SlaPolicies};
 use hotline_store::Store;
 use tokio::net::TcpListener;
 use tower_http::timeout::TimeoutLayer;
-use tower_http::trace::TraceLayer;
+use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
+use tracing::Level;
 
 pub use auth::TokenSigner;
 
@@ -67,16 +68,29 @@ pub fn app(state: Arc<AppState>) -> Router {
         .route("/units", get(routes::units))
         .route("/appeals", post(routes::submit).get(routes::list_appeals))
         .route("/appeals/{id}", get(routes::get_appeal))
-        .route("/appeals/{id}/extend/approve", post(routes::approve_extension))
+        .route(
+            "/appeals/{id}/extend/approve",
+            post(routes::approve_extension),
+        )
         .route("/appeals/{id}/{action}", post(routes::act));
     Router::new()
         .route("/healthz", get(routes::healthz))
         .route("/readyz", get(routes::readyz))
         .nest("/api/v1", api)
-        .layer(axum::middleware::from_fn_with_state(state.clone(), error::localize_errors))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            error::localize_errors,
+        ))
         .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
-        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
-        .layer(TraceLayer::new_for_http())
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            REQUEST_TIMEOUT,
+        ))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
+                .on_response(DefaultOnResponse::new().level(Level::INFO)),
+        )
         .with_state(state)
 }
 

@@ -38,7 +38,10 @@ pub async fn readyz(State(state): Shared) -> Result<Json<serde_json::Value>, Api
     Ok(Json(json!({ "status": "ready" })))
 }
 
-pub async fn units(State(state): Shared, Caller(actor): Caller) -> Result<Json<serde_json::Value>, ApiError> {
+pub async fn units(
+    State(state): Shared,
+    Caller(actor): Caller,
+) -> Result<Json<serde_json::Value>, ApiError> {
     if actor.role == Role::Appellant {
         return Err(forbidden(&actor, "list_units"));
     }
@@ -77,7 +80,10 @@ pub async fn submit(
         id: AppealId::new(),
         at: now,
         day: ticket_day(now, state.tz),
-        actor: actor.as_ref().map(|a| a.name.clone()).unwrap_or_else(|| "appellant".to_owned()),
+        actor: actor
+            .as_ref()
+            .map(|a| a.name.clone())
+            .unwrap_or_else(|| "appellant".to_owned()),
         idempotency,
         new,
     };
@@ -88,7 +94,11 @@ pub async fn submit(
         .issue_appellant(appeal.id, now)
         .map_err(|e| internal(&e))?;
     let events = state.store.events(appeal.id).await?;
-    let status = if submitted.created { StatusCode::CREATED } else { StatusCode::OK };
+    let status = if submitted.created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
     if submitted.created {
         tracing::info!(appeal = %appeal.id, ticket_no = %appeal.ticket_no, channel = %appeal.channel, "appeal received");
     }
@@ -130,7 +140,12 @@ pub async fn get_appeal(
 ) -> Result<Json<AppealView>, ApiError> {
     let appeal = load_visible(&state, &actor, &id).await?;
     let events = state.store.events(appeal.id).await?;
-    Ok(Json(AppealView::new(appeal, Some(events), state.tz, state.now())))
+    Ok(Json(AppealView::new(
+        appeal,
+        Some(events),
+        state.tz,
+        state.now(),
+    )))
 }
 
 async fn load_visible(
@@ -203,8 +218,12 @@ fn parse_filter(
             continue;
         }
         match name.as_str() {
-            "status" => filter.status = Some(value.parse::<Status>().map_err(|_| invalid(name, value))?),
-            "channel" => filter.channel = Some(value.parse::<Channel>().map_err(|_| invalid(name, value))?),
+            "status" => {
+                filter.status = Some(value.parse::<Status>().map_err(|_| invalid(name, value))?)
+            }
+            "channel" => {
+                filter.channel = Some(value.parse::<Channel>().map_err(|_| invalid(name, value))?)
+            }
             "unit" => filter.unit = Some(value.clone()),
             "overdue" => match value.as_str() {
                 "true" | "1" => filter.overdue_at = Some(now),
@@ -225,7 +244,11 @@ fn parse_filter(
                     .filter(|p| (1..=MAX_PER_PAGE).contains(p))
                     .ok_or_else(|| invalid(name, value))?;
             }
-            _ => return Err(ApiError(DomainError::new(ErrorCode::InvalidQuery).with_field(name.clone()))),
+            _ => {
+                return Err(ApiError(
+                    DomainError::new(ErrorCode::InvalidQuery).with_field(name.clone()),
+                ));
+            }
         }
     }
     Ok(filter)
@@ -304,10 +327,18 @@ struct MergeBody {
 }
 
 fn parse_command(action: Action, body: &[u8]) -> Result<Command, ApiError> {
-    let body: &[u8] = if body.iter().all(u8::is_ascii_whitespace) { b"{}" } else { body };
+    let body: &[u8] = if body.iter().all(u8::is_ascii_whitespace) {
+        b"{}"
+    } else {
+        body
+    };
     Ok(match action {
-        Action::Dispatch => Command::Dispatch { unit: parse_json::<UnitBody>(body)?.unit },
-        Action::Reassign => Command::Reassign { unit: parse_json::<UnitBody>(body)?.unit },
+        Action::Dispatch => Command::Dispatch {
+            unit: parse_json::<UnitBody>(body)?.unit,
+        },
+        Action::Reassign => Command::Reassign {
+            unit: parse_json::<UnitBody>(body)?.unit,
+        },
         Action::Accept => {
             parse_json::<EmptyBody>(body)?;
             Command::Accept
@@ -316,19 +347,36 @@ fn parse_command(action: Action, body: &[u8]) -> Result<Command, ApiError> {
             parse_json::<EmptyBody>(body)?;
             Command::ApproveExtension
         }
-        Action::Return => Command::Return { reason: parse_json::<ReasonBody>(body)?.reason },
-        Action::Void => Command::Void { reason: parse_json::<ReasonBody>(body)?.reason },
-        Action::Close => Command::Close { reason: parse_json::<OptionalReasonBody>(body)?.reason },
+        Action::Return => Command::Return {
+            reason: parse_json::<ReasonBody>(body)?.reason,
+        },
+        Action::Void => Command::Void {
+            reason: parse_json::<ReasonBody>(body)?.reason,
+        },
+        Action::Close => Command::Close {
+            reason: parse_json::<OptionalReasonBody>(body)?.reason,
+        },
         Action::RequestExtension => {
             let b: ExtendBody = parse_json(body)?;
-            Command::RequestExtension { days: b.days, hours: b.hours, reason: b.reason }
+            Command::RequestExtension {
+                days: b.days,
+                hours: b.hours,
+                reason: b.reason,
+            }
         }
-        Action::Reply => Command::Reply { result: parse_json::<ReplyBody>(body)?.result },
+        Action::Reply => Command::Reply {
+            result: parse_json::<ReplyBody>(body)?.result,
+        },
         Action::RateSatisfied | Action::RateUnsatisfied => {
             let b: RateBody = parse_json(body)?;
-            Command::Rate { rating: b.rating, comment: b.comment }
+            Command::Rate {
+                rating: b.rating,
+                comment: b.comment,
+            }
         }
-        Action::Merge => Command::Merge { into: parse_json::<MergeBody>(body)?.into },
+        Action::Merge => Command::Merge {
+            into: parse_json::<MergeBody>(body)?.into,
+        },
     })
 }
 
@@ -384,10 +432,19 @@ async fn perform(
     };
     let decision = lifecycle::decide(&appeal, command, &ctx)?;
     state.store.commit(&decision).await?;
-    let event_types: Vec<&str> = decision.events.iter().map(|e| e.event_type.as_str()).collect();
+    let event_types: Vec<&str> = decision
+        .events
+        .iter()
+        .map(|e| e.event_type.as_str())
+        .collect();
     tracing::info!(appeal = %appeal.id, actor = %actor.name, action = action.as_str(), events = ?event_types, "appeal changed");
     let events = state.store.events(appeal.id).await?;
-    Ok(Json(AppealView::new(decision.appeal, Some(events), state.tz, now)))
+    Ok(Json(AppealView::new(
+        decision.appeal,
+        Some(events),
+        state.tz,
+        now,
+    )))
 }
 
 fn forbidden(actor: &Actor, action: &str) -> ApiError {
@@ -402,4 +459,3 @@ fn internal(e: &dyn std::fmt::Display) -> ApiError {
     tracing::error!(error = %e, "internal error");
     ApiError::new(ErrorCode::Internal)
 }
-

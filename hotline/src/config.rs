@@ -133,6 +133,7 @@ pub enum Database {
 }
 
 #[cfg(test)]
+#[allow(clippy::result_large_err)] // figment::Jail's closures return figment::Error
 mod tests {
     use super::*;
 
@@ -141,7 +142,10 @@ mod tests {
         figment::Jail::expect_with(|_| {
             let c = Config::load(None).unwrap();
             assert_eq!(c.http_addr.to_string(), "127.0.0.1:8080");
-            assert_eq!(c.database(), Database::SqliteFile(PathBuf::from("./data/hotline.db")));
+            assert_eq!(
+                c.database(),
+                Database::SqliteFile(PathBuf::from("./data/hotline.db"))
+            );
             assert_eq!(c.timezone, "Asia/Shanghai");
             Ok(())
         });
@@ -150,14 +154,20 @@ mod tests {
     #[test]
     fn env_overrides_file() {
         figment::Jail::expect_with(|jail| {
-            jail.create_file("hotline.toml", "http_addr = \"127.0.0.1:9000\"\ntimezone = \"Asia/Urumqi\"")?;
+            jail.create_file(
+                "hotline.toml",
+                "http_addr = \"127.0.0.1:9000\"\ntimezone = \"Asia/Urumqi\"",
+            )?;
             jail.set_env("HOTLINE_HTTP_ADDR", "127.0.0.1:9100");
             jail.set_env("HOTLINE_DATABASE_URL", "postgres://localhost/x");
             jail.set_env("HOTLINE_TEST_PG_URL", "postgres://elsewhere/y");
             let c = Config::load(None).unwrap();
             assert_eq!(c.http_addr.to_string(), "127.0.0.1:9100");
             assert_eq!(c.timezone, "Asia/Urumqi");
-            assert_eq!(c.database(), Database::Postgres("postgres://localhost/x".into()));
+            assert_eq!(
+                c.database(),
+                Database::Postgres("postgres://localhost/x".into())
+            );
             Ok(())
         });
     }

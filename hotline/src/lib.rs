@@ -27,8 +27,9 @@ use config::Database;
 pub async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
     let store: Arc<dyn Store> = match config.database() {
         Database::SqliteFile(path) => {
-            std::fs::create_dir_all(&config.data_dir)
-                .with_context(|| format!("creating data directory {}", config.data_dir.display()))?;
+            std::fs::create_dir_all(&config.data_dir).with_context(|| {
+                format!("creating data directory {}", config.data_dir.display())
+            })?;
             Arc::new(SqliteStore::open(&path).await?)
         }
         Database::SqliteUrl(url) => Arc::new(SqliteStore::connect_url(&url).await?),
@@ -42,7 +43,10 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
 /// on first use.
 pub fn secret(config: &Config) -> anyhow::Result<Vec<u8>> {
     if let Some(secret) = &config.secret {
-        anyhow::ensure!(secret.len() >= 16, "HOTLINE_SECRET must be at least 16 characters");
+        anyhow::ensure!(
+            secret.len() >= 16,
+            "HOTLINE_SECRET must be at least 16 characters"
+        );
         return Ok(secret.as_bytes().to_vec());
     }
     let path = config.data_dir.join("secret");
@@ -87,7 +91,10 @@ pub fn calendar(config: &Config) -> anyhow::Result<BusinessCalendar> {
     let year = Utc::now().year();
     for y in [year, year + 1] {
         if !calendar.covers(y) {
-            tracing::warn!(year = y, "the calendar has no official holidays for this year: only weekends are rest days; add the State Council notice with calendar_files");
+            tracing::warn!(
+                year = y,
+                "the calendar has no official holidays for this year: only weekends are rest days; add the State Council notice with calendar_files"
+            );
         }
     }
     Ok(calendar)
@@ -100,7 +107,8 @@ pub fn policies(config: &Config) -> anyhow::Result<SlaPolicies> {
         Some(path) => {
             let text = std::fs::read_to_string(path)
                 .with_context(|| format!("reading SLA policies {}", path.display()))?;
-            SlaPolicies::from_toml(&text).with_context(|| format!("SLA policies {}", path.display()))
+            SlaPolicies::from_toml(&text)
+                .with_context(|| format!("SLA policies {}", path.display()))
         }
     }
 }
@@ -109,7 +117,9 @@ pub fn policies(config: &Config) -> anyhow::Result<SlaPolicies> {
 pub async fn state(config: &Config, clock: Clock) -> anyhow::Result<Arc<AppState>> {
     let store = open_store(config).await?;
     if config.demo_data && store.seed_units_if_empty(&demo_units()).await? {
-        tracing::info!("loaded the demo units into an empty database (demo data: replace with the city's units)");
+        tracing::info!(
+            "loaded the demo units into an empty database (demo data: replace with the city's units)"
+        );
     }
     Ok(Arc::new(AppState {
         store,
@@ -142,7 +152,9 @@ pub async fn serve(
         unit: None,
         appeal: None,
     };
-    let token = state.signer.issue(&admin, Utc::now(), hotline_gateway::auth::STAFF_TOKEN_DAYS)?;
+    let token = state
+        .signer
+        .issue(&admin, Utc::now(), hotline_gateway::auth::STAFF_TOKEN_DAYS)?;
     println!("hotline is serving on http://{addr}");
     println!("admin token (valid 365 days):");
     println!("{token}");

@@ -11,7 +11,11 @@ use tokio::net::TcpListener;
 use tracing_subscriber::EnvFilter;
 
 #[derive(Parser)]
-#[command(name = "hotline", version, about = "12345 government-service hotline and appeal routing")]
+#[command(
+    name = "hotline",
+    version,
+    about = "12345 government-service hotline and appeal routing"
+)]
 struct Cli {
     /// Configuration file (TOML); default: ./hotline.toml when present.
     #[arg(long, global = true, env = "HOTLINE_CONFIG")]
@@ -111,7 +115,9 @@ async fn main() -> anyhow::Result<()> {
 fn init_tracing(format: LogFormat) {
     let filter = EnvFilter::try_from_env("HOTLINE_LOG")
         .unwrap_or_else(|_| EnvFilter::new("info,tower_http=info,sqlx=warn"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     match format {
         LogFormat::Json => builder.json().init(),
         LogFormat::Text => builder.init(),

@@ -17,7 +17,11 @@ const SOURCES: [(&str, &str); 2] = [
 
 /// Loads the bundles once and answers messages in a negotiated language.
 pub struct Localizer {
-    bundles: Vec<(LanguageIdentifier, FluentBundle<FluentResource>)>,
+    bundles: Vec<(
+        &'static str,
+        LanguageIdentifier,
+        FluentBundle<FluentResource>,
+    )>,
 }
 
 /// A Fluent file failed to parse or a message was defined twice.
@@ -45,7 +49,7 @@ impl Localizer {
             bundle
                 .add_resource(resource)
                 .map_err(|errors| err(format!("{errors:?}")))?;
-            bundles.push((id, bundle));
+            bundles.push((lang, id, bundle));
         }
         Ok(Self { bundles })
     }
@@ -54,7 +58,7 @@ impl Localizer {
     pub fn negotiate(&self, accept_language: Option<&str>) -> &str {
         let requested = fluent_langneg::accepted_languages::parse(accept_language.unwrap_or(""));
         let available: Vec<LanguageIdentifier> =
-            self.bundles.iter().map(|(id, _)| id.clone()).collect();
+            self.bundles.iter().map(|(_, id, _)| id.clone()).collect();
         let default = &available[0];
         let chosen = fluent_langneg::negotiate_languages(
             &requested,
@@ -63,11 +67,10 @@ impl Localizer {
             fluent_langneg::NegotiationStrategy::Lookup,
         );
         let chosen = chosen.first().copied().unwrap_or(default);
-        LANGUAGES
+        self.bundles
             .iter()
-            .find(|l| l.parse::<LanguageIdentifier>().ok().as_ref() == Some(chosen))
-            .copied()
-            .unwrap_or(LANGUAGES[0])
+            .find(|(_, id, _)| id == chosen)
+            .map_or(LANGUAGES[0], |(lang, _, _)| lang)
     }
 
     /// Whether `lang` has a message `id`.
@@ -97,9 +100,9 @@ impl Localizer {
         let index = self
             .bundles
             .iter()
-            .position(|(id, _)| id.to_string() == lang)
+            .position(|(name, _, _)| *name == lang)
             .unwrap_or(0);
-        &self.bundles[index].1
+        &self.bundles[index].2
     }
 }
 

@@ -186,12 +186,12 @@ pub struct Location {
 
 impl Location {
     fn validate(&self) -> Result<(), DomainError> {
-        if let Some(address) = &self.address {
-            if address.chars().count() > 200 {
-                return Err(DomainError::new(ErrorCode::TooLong)
-                    .with_field("location.address")
-                    .with_arg("max", "200"));
-            }
+        if let Some(address) = &self.address
+            && address.chars().count() > 200
+        {
+            return Err(DomainError::new(ErrorCode::TooLong)
+                .with_field("location.address")
+                .with_arg("max", "200"));
         }
         match (self.longitude, self.latitude) {
             (None, None) => Ok(()),
@@ -201,7 +201,8 @@ impl Location {
                 Ok(())
             }
             (Some(lon), Some(_)) if !(-180.0..=180.0).contains(&lon) => {
-                Err(DomainError::new(ErrorCode::InvalidCoordinates).with_field("location.longitude"))
+                Err(DomainError::new(ErrorCode::InvalidCoordinates)
+                    .with_field("location.longitude"))
             }
             (Some(_), Some(_)) => {
                 Err(DomainError::new(ErrorCode::InvalidCoordinates).with_field("location.latitude"))
@@ -297,7 +298,10 @@ pub fn validate_phone(phone: &str) -> Result<(), DomainError> {
         .strip_prefix("+86")
         .map(|s| s.trim_start_matches(['-', ' ']))
         .unwrap_or(trimmed);
-    let digits: String = national.chars().filter(|c| *c != '-' && *c != ' ').collect();
+    let digits: String = national
+        .chars()
+        .filter(|c| *c != '-' && *c != ' ')
+        .collect();
     let all_digits = !digits.is_empty() && digits.chars().all(|c| c.is_ascii_digit());
     let mobile = digits.len() == 11 && digits.starts_with('1');
     let landline = digits.starts_with('0') && (10..=12).contains(&digits.len());
@@ -363,12 +367,7 @@ pub struct Appeal {
 
 impl Appeal {
     /// A freshly received appeal.
-    pub fn received(
-        id: AppealId,
-        ticket_no: String,
-        new: NewAppeal,
-        at: DateTime<Utc>,
-    ) -> Appeal {
+    pub fn received(id: AppealId, ticket_no: String, new: NewAppeal, at: DateTime<Utc>) -> Appeal {
         Appeal {
             id,
             ticket_no,

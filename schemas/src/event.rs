@@ -8,7 +8,17 @@ use crate::ids::{AppealId, EventId};
 
 /// The fixed list of things that can happen to an appeal.
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Display, EnumString, EnumIter,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    Display,
+    EnumString,
+    EnumIter,
     IntoStaticStr,
 )]
 #[serde(rename_all = "snake_case")]
@@ -66,7 +76,11 @@ impl Event {
             EventType::SlaWarning => "sla.warning".to_owned(),
             EventType::SlaBreached => "sla.breached".to_owned(),
             EventType::Dispatched | EventType::Reassigned => {
-                let unit = self.data.get("unit").and_then(|u| u.as_str()).unwrap_or("none");
+                let unit = self
+                    .data
+                    .get("unit")
+                    .and_then(|u| u.as_str())
+                    .unwrap_or("none");
                 format!("appeal.{}.{unit}", self.event_type.as_str())
             }
             other => format!("appeal.{}", other.as_str()),

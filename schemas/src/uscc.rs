@@ -5,7 +5,9 @@ use crate::error::{DomainError, ErrorCode};
 
 /// The 31 characters a USCC may contain (no I, O, S, V, Z), in the order of their values.
 const USCC_CHARSET: &str = "0123456789ABCDEFGHJKLMNPQRTUWXY";
-const USCC_WEIGHTS: [u32; 17] = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28];
+const USCC_WEIGHTS: [u32; 17] = [
+    1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28,
+];
 const ORG_WEIGHTS: [u32; 8] = [3, 7, 9, 10, 5, 8, 4, 2];
 
 /// Checks a USCC: 18 characters from the allowed set, the GB 11714 check character of the
@@ -79,7 +81,11 @@ mod tests {
     #[test]
     fn accepts_published_codes() {
         // Codes printed on public business licences.
-        for code in ["914403001922038216", "91350100M000100Y43", "91440300708461136T"] {
+        for code in [
+            "914403001922038216",
+            "91350100M000100Y43",
+            "91440300708461136T",
+        ] {
             assert_eq!(validate(code), Ok(()), "{code}");
             assert_eq!(complete(&code[..16]).as_deref(), Some(code));
         }
@@ -101,16 +107,25 @@ mod tests {
         let mut chars: Vec<char> = code.chars().collect();
         chars[16] = if chars[16] == '5' { '6' } else { '5' };
         let s: String = chars.into_iter().collect();
-        assert_eq!(validate(&s).unwrap_err().code, ErrorCode::InvalidOrganizationCode);
+        assert_eq!(
+            validate(&s).unwrap_err().code,
+            ErrorCode::InvalidOrganizationCode
+        );
     }
 
     #[test]
     fn rejects_length_and_characters() {
-        assert_eq!(validate("9144").unwrap_err().code, ErrorCode::InvalidUsccLength);
+        assert_eq!(
+            validate("9144").unwrap_err().code,
+            ErrorCode::InvalidUsccLength
+        );
         let e = validate("91440300192203821I").unwrap_err();
         assert_eq!(e.code, ErrorCode::InvalidUsccCharacter);
         assert_eq!(e.args.get("position").map(String::as_str), Some("18"));
-        assert_eq!(validate("91440300192203821a").unwrap_err().code, ErrorCode::InvalidUsccCharacter);
+        assert_eq!(
+            validate("91440300192203821a").unwrap_err().code,
+            ErrorCode::InvalidUsccCharacter
+        );
     }
 
     #[test]

@@ -13,7 +13,9 @@ use hotline_schemas::ticket::{day_key, format_ticket_no};
 use hotline_schemas::unit::Unit;
 use hotline_schemas::{Appeal, AppealId, Event, EventId, EventType};
 use sqlx::postgres::{PgPool, PgPoolOptions};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
 use sqlx::types::Json;
 use sqlx::{QueryBuilder, Row};
 use uuid::Uuid;
@@ -231,16 +233,24 @@ macro_rules! sql_store {
                 if count > 0 {
                     return Ok(false);
                 }
+                // Several processes may seed an empty PostgreSQL database at once (the count
+                // above does not lock): the later ones wait for the first and insert nothing.
+                let mut loaded = false;
                 for unit in units {
-                    sqlx::query("INSERT INTO units (code, name, demo) VALUES ($1, $2, $3)")
-                        .bind(&unit.code)
-                        .bind(&unit.name)
-                        .bind(unit.demo)
-                        .execute(&mut *tx)
-                        .await?;
+                    let inserted = sqlx::query(
+                        "INSERT INTO units (code, name, demo) VALUES ($1, $2, $3) \
+                         ON CONFLICT (code) DO NOTHING",
+                    )
+                    .bind(&unit.code)
+                    .bind(&unit.name)
+                    .bind(unit.demo)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                    loaded |= inserted > 0;
                 }
                 tx.commit().await?;
-                Ok(true)
+                Ok(loaded)
             }
 
             async fn submit(&self, submission: Submission) -> Result<Submitted> {

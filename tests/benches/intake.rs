@@ -15,7 +15,10 @@ use tokio::sync::Mutex;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let numbers: Vec<usize> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();
+    let numbers: Vec<usize> = std::env::args()
+        .skip(1)
+        .filter_map(|a| a.parse().ok())
+        .collect();
     let total = numbers.first().copied().unwrap_or(5_000);
     let concurrency = numbers.get(1).copied().unwrap_or(16);
 
@@ -33,12 +36,15 @@ async fn main() -> anyhow::Result<()> {
     }));
 
     let client = reqwest::Client::new();
-    let histogram = Arc::new(Mutex::new(Histogram::<u64>::new_with_bounds(1, 60_000_000, 3)?));
+    let histogram = Arc::new(Mutex::new(Histogram::<u64>::new_with_bounds(
+        1, 60_000_000, 3,
+    )?));
     let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let started = Instant::now();
     let mut tasks = Vec::new();
     for _ in 0..concurrency {
-        let (client, url, histogram, next) = (client.clone(), url.clone(), histogram.clone(), next.clone());
+        let (client, url, histogram, next) =
+            (client.clone(), url.clone(), histogram.clone(), next.clone());
         tasks.push(tokio::spawn(async move {
             let mut local = Vec::new();
             loop {
@@ -86,8 +92,19 @@ async fn main() -> anyhow::Result<()> {
 
     let h = histogram.lock().await;
     let ms = |q: f64| Duration::from_micros(h.value_at_quantile(q)).as_secs_f64() * 1000.0;
-    println!("intake benchmark: embedded store (SQLite WAL, synchronous=FULL), {total} appeals, {concurrency} concurrent clients");
-    println!("throughput: {:.0} appeals/s ({:.2} s)", total as f64 / elapsed.as_secs_f64(), elapsed.as_secs_f64());
-    println!("latency: p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms", ms(0.5), ms(0.99), ms(1.0));
+    println!(
+        "intake benchmark: embedded store (SQLite WAL, synchronous=FULL), {total} appeals, {concurrency} concurrent clients"
+    );
+    println!(
+        "throughput: {:.0} appeals/s ({:.2} s)",
+        total as f64 / elapsed.as_secs_f64(),
+        elapsed.as_secs_f64()
+    );
+    println!(
+        "latency: p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+        ms(0.5),
+        ms(0.99),
+        ms(1.0)
+    );
     Ok(())
 }

@@ -81,19 +81,35 @@ async fn full_lifecycle_from_submission_to_rating(s: &TestServer) {
     let created = s.submit(None, enterprise_appeal()).await;
     let id = id_of(&created);
     assert_eq!(created["status"], "received");
-    assert!(created["ticket_no"].as_str().unwrap().starts_with("20261123-"));
+    assert!(
+        created["ticket_no"]
+            .as_str()
+            .unwrap()
+            .starts_with("20261123-")
+    );
     assert_eq!(created["unit"], Value::Null);
     assert_eq!(created["deadlines"]["resolve_due"], Value::Null);
     let appellant = created["appellant_token"].as_str().unwrap().to_owned();
 
-    let (status, dispatched) = s.act(&id, "dispatch", &t.dispatcher, json!({"unit": "DEMO-FGJ"})).await;
+    let (status, dispatched) = s
+        .act(&id, "dispatch", &t.dispatcher, json!({"unit": "DEMO-FGJ"}))
+        .await;
     assert_eq!(status, StatusCode::OK, "{dispatched}");
     assert_eq!(dispatched["status"], "dispatched");
     assert_eq!(dispatched["unit"], "DEMO-FGJ");
     // Monday 09:00: signed for by 09:30, solved by Thursday 09:00 (3 working days).
-    assert_eq!(dispatched["deadlines"]["response_due"], "2026-11-23T09:30:00+08:00");
-    assert_eq!(dispatched["deadlines"]["resolve_due"], "2026-11-26T09:00:00+08:00");
-    assert_eq!(dispatched["deadlines"]["original_resolve_due"], "2026-11-26T09:00:00+08:00");
+    assert_eq!(
+        dispatched["deadlines"]["response_due"],
+        "2026-11-23T09:30:00+08:00"
+    );
+    assert_eq!(
+        dispatched["deadlines"]["resolve_due"],
+        "2026-11-26T09:00:00+08:00"
+    );
+    assert_eq!(
+        dispatched["deadlines"]["original_resolve_due"],
+        "2026-11-26T09:00:00+08:00"
+    );
 
     s.set_now(s.now() + chrono::Duration::minutes(10));
     let (status, accepted) = s.act(&id, "accept", &t.unit, json!({})).await;
@@ -101,13 +117,23 @@ async fn full_lifecycle_from_submission_to_rating(s: &TestServer) {
     assert_eq!(accepted["status"], "accepted");
 
     let (status, replied) = s
-        .act(&id, "reply", &t.unit, json!({"result": "已协调规划部门,审批已于本周完成。"}))
+        .act(
+            &id,
+            "reply",
+            &t.unit,
+            json!({"result": "已协调规划部门,审批已于本周完成。"}),
+        )
         .await;
     assert_eq!(status, StatusCode::OK, "{replied}");
     assert_eq!(replied["status"], "replied");
 
     let (status, rated) = s
-        .act(&id, "rate", &appellant, json!({"rating": "very_satisfied", "comment": "办事高效"}))
+        .act(
+            &id,
+            "rate",
+            &appellant,
+            json!({"rating": "very_satisfied", "comment": "办事高效"}),
+        )
         .await;
     assert_eq!(status, StatusCode::OK, "{rated}");
     assert_eq!(rated["status"], "closed");
@@ -117,11 +143,31 @@ async fn full_lifecycle_from_submission_to_rating(s: &TestServer) {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(
         event_types(&read),
-        ["received", "dispatched", "accepted", "replied", "rated", "closed"]
+        [
+            "received",
+            "dispatched",
+            "accepted",
+            "replied",
+            "rated",
+            "closed"
+        ]
     );
     let events = read["events"].as_array().unwrap();
-    let actors: Vec<&str> = events.iter().map(|e| e["actor"].as_str().unwrap()).collect();
-    assert_eq!(actors, ["appellant", "派单员老陈", "发改局张三", "发改局张三", "appellant", "appellant"]);
+    let actors: Vec<&str> = events
+        .iter()
+        .map(|e| e["actor"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        actors,
+        [
+            "appellant",
+            "派单员老陈",
+            "发改局张三",
+            "发改局张三",
+            "appellant",
+            "appellant"
+        ]
+    );
     for e in events {
         let at = e["at"].as_str().unwrap();
         assert!(at.ends_with("+08:00"), "{at}");
@@ -131,7 +177,9 @@ async fn full_lifecycle_from_submission_to_rating(s: &TestServer) {
     assert_eq!(events[4]["data"]["comment"], "办事高效");
 
     // Nothing more can happen to a closed appeal.
-    let (status, err) = s.act(&id, "reply", &t.unit, json!({"result": "again"})).await;
+    let (status, err) = s
+        .act(&id, "reply", &t.unit, json!({"result": "again"}))
+        .await;
     assert_eq!(status, StatusCode::CONFLICT);
     assert_eq!(err["code"], "action_not_allowed");
 }
@@ -141,37 +189,63 @@ async fn bad_rating_reopens_for_rework(s: &TestServer) {
     let created = s.submit(None, enterprise_appeal()).await;
     let id = id_of(&created);
     let appellant = created["appellant_token"].as_str().unwrap().to_owned();
-    s.act(&id, "dispatch", &t.dispatcher, json!({"unit": "DEMO-FGJ"})).await;
+    s.act(&id, "dispatch", &t.dispatcher, json!({"unit": "DEMO-FGJ"}))
+        .await;
     s.act(&id, "accept", &t.unit, json!({})).await;
-    s.act(&id, "reply", &t.unit, json!({"result": "已处理"})).await;
+    s.act(&id, "reply", &t.unit, json!({"result": "已处理"}))
+        .await;
 
     let (status, reopened) = s
-        .act(&id, "rate", &appellant, json!({"rating": "dissatisfied", "comment": "问题没有解决"}))
+        .act(
+            &id,
+            "rate",
+            &appellant,
+            json!({"rating": "dissatisfied", "comment": "问题没有解决"}),
+        )
         .await;
     assert_eq!(status, StatusCode::OK, "{reopened}");
     assert_eq!(reopened["status"], "reopened");
     assert_eq!(reopened["rework_count"], 1);
     // Rework within 15 working days of Monday 2026-11-23 09:00: Monday 2026-12-14 09:00.
-    assert_eq!(reopened["deadlines"]["resolve_due"], "2026-12-14T09:00:00+08:00");
-    assert_eq!(reopened["deadlines"]["original_resolve_due"], "2026-11-26T09:00:00+08:00");
+    assert_eq!(
+        reopened["deadlines"]["resolve_due"],
+        "2026-12-14T09:00:00+08:00"
+    );
+    assert_eq!(
+        reopened["deadlines"]["original_resolve_due"],
+        "2026-11-26T09:00:00+08:00"
+    );
 
     let (status, _) = s.act(&id, "accept", &t.unit, json!({})).await;
     assert_eq!(status, StatusCode::OK);
-    let (status, _) = s.act(&id, "reply", &t.unit, json!({"result": "已重新处理并回访"})).await;
+    let (status, _) = s
+        .act(&id, "reply", &t.unit, json!({"result": "已重新处理并回访"}))
+        .await;
     assert_eq!(status, StatusCode::OK);
     // An agent records the call-back rating (回访).
-    let (status, closed) = s.act(&id, "rate", &t.agent, json!({"rating": "satisfied"})).await;
+    let (status, closed) = s
+        .act(&id, "rate", &t.agent, json!({"rating": "satisfied"}))
+        .await;
     assert_eq!(status, StatusCode::OK, "{closed}");
     assert_eq!(closed["status"], "closed");
     assert_eq!(
         event_types(&closed),
         [
-            "received", "dispatched", "accepted", "replied", "rated", "reopened", "accepted",
-            "replied", "rated", "closed"
+            "received",
+            "dispatched",
+            "accepted",
+            "replied",
+            "rated",
+            "reopened",
+            "accepted",
+            "replied",
+            "rated",
+            "closed"
         ]
     );
 }
 
+#[allow(clippy::too_many_arguments)] // one line per part of the expected answer
 async fn expect_error(
     s: &TestServer,
     method: Method,
@@ -184,13 +258,22 @@ async fn expect_error(
     zh: &str,
     en: &str,
 ) {
-    for (lang, expected) in [(None, zh), (Some("zh-CN"), zh), (Some("en-US,en;q=0.9"), en)] {
-        let (got, err) = s.call(method.clone(), path, token, body.clone(), lang).await;
+    for (lang, expected) in [
+        (None, zh),
+        (Some("zh-CN"), zh),
+        (Some("en-US,en;q=0.9"), en),
+    ] {
+        let (got, err) = s
+            .call(method.clone(), path, token, body.clone(), lang)
+            .await;
         assert_eq!(got, status, "{path} {err}");
         assert_eq!(err["code"], code, "{err}");
         assert_eq!(err["field"].as_str(), field, "{err}");
         let message = err["message"].as_str().unwrap();
-        assert!(message.contains(expected), "{lang:?}: {message:?} lacks {expected:?}");
+        assert!(
+            message.contains(expected),
+            "{lang:?}: {message:?} lacks {expected:?}"
+        );
     }
 }
 
@@ -199,8 +282,14 @@ async fn errors_are_precise_and_localized(s: &TestServer) {
     let mut bad_uscc = enterprise_appeal();
     bad_uscc["appellant"]["uscc"] = json!("914403001922038217");
     expect_error(
-        s, Method::POST, "/api/v1/appeals", None, Some(bad_uscc),
-        StatusCode::UNPROCESSABLE_ENTITY, "invalid_uscc", Some("appellant.uscc"),
+        s,
+        Method::POST,
+        "/api/v1/appeals",
+        None,
+        Some(bad_uscc),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_uscc",
+        Some("appellant.uscc"),
         "统一社会信用代码 914403001922038217 的校验码错误",
         "Unified social credit code 914403001922038217 has a wrong check character",
     )
@@ -209,8 +298,14 @@ async fn errors_are_precise_and_localized(s: &TestServer) {
     let mut bad_channel = enterprise_appeal();
     bad_channel["channel"] = json!("fax");
     expect_error(
-        s, Method::POST, "/api/v1/appeals", None, Some(bad_channel),
-        StatusCode::BAD_REQUEST, "invalid_value", Some("channel"),
+        s,
+        Method::POST,
+        "/api/v1/appeals",
+        None,
+        Some(bad_channel),
+        StatusCode::BAD_REQUEST,
+        "invalid_value",
+        Some("channel"),
         "字段 channel 的取值无效: fax (hotline, mailbox, wechat, web, open311)",
         "Invalid value for field channel: fax (hotline, mailbox, wechat, web, open311)",
     )
@@ -219,29 +314,50 @@ async fn errors_are_precise_and_localized(s: &TestServer) {
     let mut extra = enterprise_appeal();
     extra["appellant"]["age"] = json!(30);
     expect_error(
-        s, Method::POST, "/api/v1/appeals", None, Some(extra),
-        StatusCode::BAD_REQUEST, "unknown_field", Some("appellant.age"),
-        "不认识的字段 appellant.age", "Unknown field appellant.age",
+        s,
+        Method::POST,
+        "/api/v1/appeals",
+        None,
+        Some(extra),
+        StatusCode::BAD_REQUEST,
+        "unknown_field",
+        Some("appellant.age"),
+        "不认识的字段 appellant.age",
+        "Unknown field appellant.age",
     )
     .await;
 
     let mut missing = enterprise_appeal();
     missing.as_object_mut().unwrap().remove("title");
     expect_error(
-        s, Method::POST, "/api/v1/appeals", None, Some(missing),
-        StatusCode::BAD_REQUEST, "missing_field", Some("title"),
-        "缺少必填字段 title", "Missing required field title",
+        s,
+        Method::POST,
+        "/api/v1/appeals",
+        None,
+        Some(missing),
+        StatusCode::BAD_REQUEST,
+        "missing_field",
+        Some("title"),
+        "缺少必填字段 title",
+        "Missing required field title",
     )
     .await;
 
     let id = id_of(&s.submit(None, enterprise_appeal()).await);
     let path = format!("/api/v1/appeals/{id}/accept");
     // Accepting before dispatch: the status is checked before anything else in the body.
-    s.act(&id, "dispatch", &t.dispatcher, json!({"unit": "DEMO-FGJ"})).await;
+    s.act(&id, "dispatch", &t.dispatcher, json!({"unit": "DEMO-FGJ"}))
+        .await;
     s.act(&id, "accept", &t.unit, json!({})).await;
     expect_error(
-        s, Method::POST, &path, Some(&t.unit), Some(json!({"bogus": true})),
-        StatusCode::CONFLICT, "action_not_allowed", None,
+        s,
+        Method::POST,
+        &path,
+        Some(&t.unit),
+        Some(json!({"bogus": true})),
+        StatusCode::CONFLICT,
+        "action_not_allowed",
+        None,
         "工单当前状态为「已签收」,不能执行操作「签收」",
         "The appeal is \"accepted\": action \"accept\" is not allowed",
     )
@@ -250,51 +366,106 @@ async fn errors_are_precise_and_localized(s: &TestServer) {
     // A unit that the appeal is not dispatched to cannot see it.
     let reply = format!("/api/v1/appeals/{id}/reply");
     expect_error(
-        s, Method::POST, &reply, Some(&t.other_unit), Some(json!({"result": "x"})),
-        StatusCode::NOT_FOUND, "appeal_not_found", None,
-        "工单不存在,或您无权查看", "The appeal does not exist or you may not see it",
+        s,
+        Method::POST,
+        &reply,
+        Some(&t.other_unit),
+        Some(json!({"result": "x"})),
+        StatusCode::NOT_FOUND,
+        "appeal_not_found",
+        None,
+        "工单不存在,或您无权查看",
+        "The appeal does not exist or you may not see it",
     )
     .await;
     expect_error(
-        s, Method::GET, &format!("/api/v1/appeals/{id}"), Some(&t.other_unit), None,
-        StatusCode::NOT_FOUND, "appeal_not_found", None,
-        "工单不存在,或您无权查看", "The appeal does not exist or you may not see it",
+        s,
+        Method::GET,
+        &format!("/api/v1/appeals/{id}"),
+        Some(&t.other_unit),
+        None,
+        StatusCode::NOT_FOUND,
+        "appeal_not_found",
+        None,
+        "工单不存在,或您无权查看",
+        "The appeal does not exist or you may not see it",
     )
     .await;
 
     // Someone who sees it but may not act gets 403.
     expect_error(
-        s, Method::POST, &reply, Some(&t.agent), Some(json!({"result": "x"})),
-        StatusCode::FORBIDDEN, "forbidden", None,
+        s,
+        Method::POST,
+        &reply,
+        Some(&t.agent),
+        Some(json!({"result": "x"})),
+        StatusCode::FORBIDDEN,
+        "forbidden",
+        None,
         "角色「话务员」无权执行操作「办结答复」",
         "Role \"agent\" may not perform action \"reply\"",
     )
     .await;
 
     expect_error(
-        s, Method::GET, "/api/v1/appeals", None, None,
-        StatusCode::UNAUTHORIZED, "unauthenticated", None, "需要登录", "Authentication required",
+        s,
+        Method::GET,
+        "/api/v1/appeals",
+        None,
+        None,
+        StatusCode::UNAUTHORIZED,
+        "unauthenticated",
+        None,
+        "需要登录",
+        "Authentication required",
     )
     .await;
     expect_error(
-        s, Method::GET, "/api/v1/appeals", Some("forged.token.here"), None,
-        StatusCode::UNAUTHORIZED, "invalid_token", None, "令牌无效", "The token is invalid",
+        s,
+        Method::GET,
+        "/api/v1/appeals",
+        Some("forged.token.here"),
+        None,
+        StatusCode::UNAUTHORIZED,
+        "invalid_token",
+        None,
+        "令牌无效",
+        "The token is invalid",
     )
     .await;
 
     // Content errors of actions name the field.
     let other = id_of(&s.submit(None, enterprise_appeal()).await);
-    s.act(&other, "dispatch", &t.dispatcher, json!({"unit": "DEMO-FGJ"})).await;
-    expect_error(
-        s, Method::POST, &format!("/api/v1/appeals/{other}/return"), Some(&t.unit),
-        Some(json!({"reason": "  "})),
-        StatusCode::UNPROCESSABLE_ENTITY, "empty_field", Some("reason"),
-        "字段 reason 不能为空", "Field reason must not be empty",
+    s.act(
+        &other,
+        "dispatch",
+        &t.dispatcher,
+        json!({"unit": "DEMO-FGJ"}),
     )
     .await;
     expect_error(
-        s, Method::POST, &format!("/api/v1/appeals/{other}/teleport"), Some(&t.unit), None,
-        StatusCode::NOT_FOUND, "unknown_action", None, "不支持的操作 teleport",
+        s,
+        Method::POST,
+        &format!("/api/v1/appeals/{other}/return"),
+        Some(&t.unit),
+        Some(json!({"reason": "  "})),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "empty_field",
+        Some("reason"),
+        "字段 reason 不能为空",
+        "Field reason must not be empty",
+    )
+    .await;
+    expect_error(
+        s,
+        Method::POST,
+        &format!("/api/v1/appeals/{other}/teleport"),
+        Some(&t.unit),
+        None,
+        StatusCode::NOT_FOUND,
+        "unknown_action",
+        None,
+        "不支持的操作 teleport",
         "Unsupported action teleport",
     )
     .await;
@@ -303,9 +474,16 @@ async fn errors_are_precise_and_localized(s: &TestServer) {
     let mut bad_phone = person_appeal("停水");
     bad_phone["appellant"]["phone"] = json!("12ab");
     expect_error(
-        s, Method::POST, "/api/v1/appeals", Some(&t.agent), Some(bad_phone),
-        StatusCode::UNPROCESSABLE_ENTITY, "invalid_phone", Some("appellant.phone"),
-        "联系电话 12ab 格式不正确", "Phone number 12ab is not valid",
+        s,
+        Method::POST,
+        "/api/v1/appeals",
+        Some(&t.agent),
+        Some(bad_phone),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_phone",
+        Some("appellant.phone"),
+        "联系电话 12ab 格式不正确",
+        "Phone number 12ab is not valid",
     )
     .await;
 
@@ -332,9 +510,11 @@ async fn idempotency_keys_return_the_same_appeal(s: &TestServer) {
             (resp.status(), resp.json::<Value>().await.unwrap())
         }
     };
-    let (first_status, first) = send("call-0001", Some(t.agent.clone()), person_appeal("停水")).await;
+    let (first_status, first) =
+        send("call-0001", Some(t.agent.clone()), person_appeal("停水")).await;
     assert_eq!(first_status, StatusCode::CREATED);
-    let (again_status, again) = send("call-0001", Some(t.agent.clone()), person_appeal("停水")).await;
+    let (again_status, again) =
+        send("call-0001", Some(t.agent.clone()), person_appeal("停水")).await;
     assert_eq!(again_status, StatusCode::OK);
     assert_eq!(again["id"], first["id"]);
     assert_eq!(again["ticket_no"], first["ticket_no"]);
@@ -345,7 +525,12 @@ async fn idempotency_keys_return_the_same_appeal(s: &TestServer) {
     assert_eq!(conflict["code"], "idempotency_key_reused");
 
     // Keys are scoped per caller.
-    let (other_status, other) = send("call-0001", Some(t.dispatcher.clone()), person_appeal("停水")).await;
+    let (other_status, other) = send(
+        "call-0001",
+        Some(t.dispatcher.clone()),
+        person_appeal("停水"),
+    )
+    .await;
     assert_eq!(other_status, StatusCode::CREATED);
     assert_ne!(other["id"], first["id"]);
 
@@ -362,17 +547,31 @@ async fn concurrent_accepts_one_wins(s: &TestServer) {
     let t = staff(s);
     for _ in 0..5 {
         let id = id_of(&s.submit(None, enterprise_appeal()).await);
-        s.act(&id, "dispatch", &t.dispatcher, json!({"unit": "DEMO-FGJ"})).await;
+        s.act(&id, "dispatch", &t.dispatcher, json!({"unit": "DEMO-FGJ"}))
+            .await;
         let (a, b) = tokio::join!(
             s.act(&id, "accept", &t.unit, json!({})),
             s.act(&id, "accept", &t.unit, json!({}))
         );
         let mut statuses = [a.0, b.0];
         statuses.sort();
-        assert_eq!(statuses, [StatusCode::OK, StatusCode::CONFLICT], "{} {}", a.1, b.1);
-        let loser = if a.0 == StatusCode::CONFLICT { a.1 } else { b.1 };
+        assert_eq!(
+            statuses,
+            [StatusCode::OK, StatusCode::CONFLICT],
+            "{} {}",
+            a.1,
+            b.1
+        );
+        let loser = if a.0 == StatusCode::CONFLICT {
+            a.1
+        } else {
+            b.1
+        };
         let code = loser["code"].as_str().unwrap();
-        assert!(["concurrent_update", "action_not_allowed"].contains(&code), "{loser}");
+        assert!(
+            ["concurrent_update", "action_not_allowed"].contains(&code),
+            "{loser}"
+        );
 
         // A dispatcher and a second dispatcher racing to reassign: one wins.
         let id2 = id_of(&s.submit(None, enterprise_appeal()).await);
@@ -380,7 +579,13 @@ async fn concurrent_accepts_one_wins(s: &TestServer) {
             s.act(&id2, "dispatch", &t.dispatcher, json!({"unit": "DEMO-FGJ"})),
             s.act(&id2, "dispatch", &t.admin, json!({"unit": "DEMO-RSJ"}))
         );
-        assert_eq!([a.0, b.0].iter().filter(|s| **s == StatusCode::OK).count(), 1, "{} {}", a.1, b.1);
+        assert_eq!(
+            [a.0, b.0].iter().filter(|s| **s == StatusCode::OK).count(),
+            1,
+            "{} {}",
+            a.1,
+            b.1
+        );
         let (_, read) = s.get(&format!("/api/v1/appeals/{id2}"), &t.admin).await;
         assert_eq!(event_types(&read), ["received", "dispatched"]);
     }
@@ -390,15 +595,32 @@ async fn listing_filters_pages_and_scopes(s: &TestServer) {
     let t = staff(s);
     let mut ids = Vec::new();
     for i in 0..5 {
-        ids.push(id_of(&s.submit(Some(&t.agent), person_appeal(&format!("停水 {i}"))).await));
+        ids.push(id_of(
+            &s.submit(Some(&t.agent), person_appeal(&format!("停水 {i}")))
+                .await,
+        ));
     }
     let web = id_of(&s.submit(None, enterprise_appeal()).await);
-    s.act(&ids[0], "dispatch", &t.dispatcher, json!({"unit": "DEMO-FGJ"})).await;
-    s.act(&ids[1], "dispatch", &t.dispatcher, json!({"unit": "DEMO-RSJ"})).await;
+    s.act(
+        &ids[0],
+        "dispatch",
+        &t.dispatcher,
+        json!({"unit": "DEMO-FGJ"}),
+    )
+    .await;
+    s.act(
+        &ids[1],
+        "dispatch",
+        &t.dispatcher,
+        json!({"unit": "DEMO-RSJ"}),
+    )
+    .await;
 
     let (_, all) = s.get("/api/v1/appeals", &t.supervisor).await;
     assert_eq!(all["total"], 6);
-    let (_, received) = s.get("/api/v1/appeals?status=received", &t.dispatcher).await;
+    let (_, received) = s
+        .get("/api/v1/appeals?status=received", &t.dispatcher)
+        .await;
     assert_eq!(received["total"], 4);
     let (_, fgj) = s.get("/api/v1/appeals?unit=DEMO-FGJ", &t.admin).await;
     assert_eq!(fgj["total"], 1);
@@ -437,7 +659,13 @@ async fn listing_filters_pages_and_scopes(s: &TestServer) {
     assert_eq!(late["total"], 2);
     assert_eq!(late["appeals"][0]["overdue"], true);
 
-    for bad in ["status=lost", "overdue=maybe", "page=0", "per_page=1000", "colour=red"] {
+    for bad in [
+        "status=lost",
+        "overdue=maybe",
+        "page=0",
+        "per_page=1000",
+        "colour=red",
+    ] {
         let (status, err) = s.get(&format!("/api/v1/appeals?{bad}"), &t.admin).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}");
         assert_eq!(err["code"], "invalid_query");
@@ -448,18 +676,31 @@ async fn listing_filters_pages_and_scopes(s: &TestServer) {
 async fn extension_moves_the_deadline_and_keeps_the_original(s: &TestServer) {
     let t = staff(s);
     let id = id_of(&s.submit(None, enterprise_appeal()).await);
-    s.act(&id, "dispatch", &t.dispatcher, json!({"unit": "DEMO-FGJ"})).await;
+    s.act(&id, "dispatch", &t.dispatcher, json!({"unit": "DEMO-FGJ"}))
+        .await;
     s.act(&id, "accept", &t.unit, json!({})).await;
     let (status, err) = s.act(&id, "extend/approve", &t.supervisor, json!({})).await;
     assert_eq!(status, StatusCode::CONFLICT);
     assert_eq!(err["code"], "no_pending_extension");
 
-    let (status, err) = s.act(&id, "extend", &t.unit, json!({"hours": 5, "reason": "需现场勘查"})).await;
+    let (status, err) = s
+        .act(
+            &id,
+            "extend",
+            &t.unit,
+            json!({"hours": 5, "reason": "需现场勘查"}),
+        )
+        .await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{err}");
     assert_eq!(err["field"], "days");
 
     let (status, requested) = s
-        .act(&id, "extend", &t.unit, json!({"days": 2, "reason": "需现场勘查"}))
+        .act(
+            &id,
+            "extend",
+            &t.unit,
+            json!({"days": 2, "reason": "需现场勘查"}),
+        )
         .await;
     assert_eq!(status, StatusCode::OK, "{requested}");
     assert_eq!(requested["pending_extension"]["days"], 2);
@@ -467,17 +708,31 @@ async fn extension_moves_the_deadline_and_keeps_the_original(s: &TestServer) {
     assert_eq!(status, StatusCode::FORBIDDEN);
     let (status, approved) = s.act(&id, "extend/approve", &t.supervisor, json!({})).await;
     assert_eq!(status, StatusCode::OK, "{approved}");
-    assert_eq!(approved["deadlines"]["resolve_due"], "2026-11-30T09:00:00+08:00");
-    assert_eq!(approved["deadlines"]["original_resolve_due"], "2026-11-26T09:00:00+08:00");
+    assert_eq!(
+        approved["deadlines"]["resolve_due"],
+        "2026-11-30T09:00:00+08:00"
+    );
+    assert_eq!(
+        approved["deadlines"]["original_resolve_due"],
+        "2026-11-26T09:00:00+08:00"
+    );
     assert_eq!(approved["pending_extension"], Value::Null);
     assert_eq!(
         event_types(&approved),
-        ["received", "dispatched", "accepted", "extension_requested", "extension_approved"]
+        [
+            "received",
+            "dispatched",
+            "accepted",
+            "extension_requested",
+            "extension_approved"
+        ]
     );
 
     // Less than one working day before the deadline is too late.
     s.set_now(Utc.with_ymd_and_hms(2026, 11, 27, 2, 0, 0).unwrap());
-    let (status, err) = s.act(&id, "extend", &t.unit, json!({"days": 1, "reason": "再延"})).await;
+    let (status, err) = s
+        .act(&id, "extend", &t.unit, json!({"days": 1, "reason": "再延"}))
+        .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(err["code"], "extension_too_late");
 }
@@ -485,9 +740,15 @@ async fn extension_moves_the_deadline_and_keeps_the_original(s: &TestServer) {
 async fn returned_appeal_is_reassigned_with_fresh_clocks(s: &TestServer) {
     let t = staff(s);
     let id = id_of(&s.submit(None, enterprise_appeal()).await);
-    s.act(&id, "dispatch", &t.dispatcher, json!({"unit": "DEMO-FGJ"})).await;
+    s.act(&id, "dispatch", &t.dispatcher, json!({"unit": "DEMO-FGJ"}))
+        .await;
     let (status, returned) = s
-        .act(&id, "return", &t.unit, json!({"reason": "不属于本单位职责,应由人资局办理"}))
+        .act(
+            &id,
+            "return",
+            &t.unit,
+            json!({"reason": "不属于本单位职责,应由人资局办理"}),
+        )
         .await;
     assert_eq!(status, StatusCode::OK, "{returned}");
     assert_eq!(returned["status"], "returned");
@@ -497,13 +758,24 @@ async fn returned_appeal_is_reassigned_with_fresh_clocks(s: &TestServer) {
     // Friday 2026-11-27 15:00: the new unit's clocks start now, and Friday + 3 working days is
     // Wednesday.
     s.set_now(Utc.with_ymd_and_hms(2026, 11, 27, 7, 0, 0).unwrap());
-    let (status, reassigned) = s.act(&id, "reassign", &t.dispatcher, json!({"unit": "DEMO-RSJ"})).await;
+    let (status, reassigned) = s
+        .act(&id, "reassign", &t.dispatcher, json!({"unit": "DEMO-RSJ"}))
+        .await;
     assert_eq!(status, StatusCode::OK, "{reassigned}");
     assert_eq!(reassigned["status"], "dispatched");
     assert_eq!(reassigned["unit"], "DEMO-RSJ");
-    assert_eq!(reassigned["deadlines"]["response_due"], "2026-11-27T15:30:00+08:00");
-    assert_eq!(reassigned["deadlines"]["resolve_due"], "2026-12-02T15:00:00+08:00");
-    assert_eq!(event_types(&reassigned), ["received", "dispatched", "returned", "reassigned"]);
+    assert_eq!(
+        reassigned["deadlines"]["response_due"],
+        "2026-11-27T15:30:00+08:00"
+    );
+    assert_eq!(
+        reassigned["deadlines"]["resolve_due"],
+        "2026-12-02T15:00:00+08:00"
+    );
+    assert_eq!(
+        event_types(&reassigned),
+        ["received", "dispatched", "returned", "reassigned"]
+    );
     assert_eq!(reassigned["events"][3]["data"]["from_unit"], "DEMO-FGJ");
 
     // The first unit no longer sees it; the new one does.
@@ -516,14 +788,23 @@ async fn returned_appeal_is_reassigned_with_fresh_clocks(s: &TestServer) {
 async fn void_close_and_unknown_units(s: &TestServer) {
     let t = staff(s);
     let id = id_of(&s.submit(None, enterprise_appeal()).await);
-    let (status, err) = s.act(&id, "dispatch", &t.dispatcher, json!({"unit": "NOPE"})).await;
+    let (status, err) = s
+        .act(&id, "dispatch", &t.dispatcher, json!({"unit": "NOPE"}))
+        .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(err["code"], "unknown_unit");
     assert_eq!(err["field"], "unit");
     let (status, err) = s.act(&id, "void", &t.dispatcher, json!({})).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(err["code"], "missing_field");
-    let (status, voided) = s.act(&id, "void", &t.dispatcher, json!({"reason": "重复来电,内容无效"})).await;
+    let (status, voided) = s
+        .act(
+            &id,
+            "void",
+            &t.dispatcher,
+            json!({"reason": "重复来电,内容无效"}),
+        )
+        .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(voided["status"], "voided");
 
@@ -531,7 +812,9 @@ async fn void_close_and_unknown_units(s: &TestServer) {
     let mut consultation = person_appeal("社保转移怎么办理");
     consultation["kind"] = json!("consultation");
     let cid = id_of(&s.submit(Some(&t.agent), consultation).await);
-    let (status, closed) = s.act(&cid, "close", &t.agent, json!({"reason": "已当场答复"})).await;
+    let (status, closed) = s
+        .act(&cid, "close", &t.agent, json!({"reason": "已当场答复"}))
+        .await;
     assert_eq!(status, StatusCode::OK, "{closed}");
     assert_eq!(closed["status"], "closed");
     let pid = id_of(&s.submit(Some(&t.agent), person_appeal("停水")).await);
@@ -545,30 +828,51 @@ async fn appellant_token_sees_only_its_own_appeal(s: &TestServer) {
     let mine = s.submit(None, enterprise_appeal()).await;
     let other = s.submit(None, enterprise_appeal()).await;
     let token = mine["appellant_token"].as_str().unwrap();
-    let (status, read) = s.get(&format!("/api/v1/appeals/{}", id_of(&mine)), token).await;
+    let (status, read) = s
+        .get(&format!("/api/v1/appeals/{}", id_of(&mine)), token)
+        .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(read["ticket_no"], mine["ticket_no"]);
-    let (status, _) = s.get(&format!("/api/v1/appeals/{}", id_of(&other)), token).await;
+    let (status, _) = s
+        .get(&format!("/api/v1/appeals/{}", id_of(&other)), token)
+        .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     let (status, _) = s.get("/api/v1/appeals", token).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     // An appellant cannot rate before the reply, and cannot act for the unit.
-    let (status, _) = s.act(&id_of(&mine), "rate", token, json!({"rating": "satisfied"})).await;
+    let (status, _) = s
+        .act(&id_of(&mine), "rate", token, json!({"rating": "satisfied"}))
+        .await;
     assert_eq!(status, StatusCode::CONFLICT);
-    let (status, _) = s.act(&id_of(&mine), "dispatch", token, json!({"unit": "DEMO-FGJ"})).await;
+    let (status, _) = s
+        .act(
+            &id_of(&mine),
+            "dispatch",
+            token,
+            json!({"unit": "DEMO-FGJ"}),
+        )
+        .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     // The hotline channel is for agents; the public submits through public channels.
     let (status, err) = s.post("/api/v1/appeals", None, person_appeal("停水")).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED, "{err}");
-    let (status, _) = s.post("/api/v1/appeals", Some(&t.unit), enterprise_appeal()).await;
+    let (status, _) = s
+        .post("/api/v1/appeals", Some(&t.unit), enterprise_appeal())
+        .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
 }
 
 async fn health_and_units(s: &TestServer) {
     let (status, body) = s.call(Method::GET, "/healthz", None, None, None).await;
-    assert_eq!((status, body["status"].as_str()), (StatusCode::OK, Some("ok")));
+    assert_eq!(
+        (status, body["status"].as_str()),
+        (StatusCode::OK, Some("ok"))
+    );
     let (status, body) = s.call(Method::GET, "/readyz", None, None, None).await;
-    assert_eq!((status, body["status"].as_str()), (StatusCode::OK, Some("ready")));
+    assert_eq!(
+        (status, body["status"].as_str()),
+        (StatusCode::OK, Some("ready"))
+    );
     let (status, _) = s.call(Method::GET, "/api/v1/units", None, None, None).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     let token = s.token(Role::Agent, None, "a");
@@ -576,9 +880,15 @@ async fn health_and_units(s: &TestServer) {
     assert_eq!(status, StatusCode::OK);
     let units = body["units"].as_array().unwrap();
     assert!(units.len() >= 2);
-    assert!(units.iter().all(|u| u["code"].is_string() && u["name"].is_string()));
+    assert!(
+        units
+            .iter()
+            .all(|u| u["code"].is_string() && u["name"].is_string())
+    );
     assert!(units.iter().any(|u| u["code"] == "DEMO-FGJ"));
-    let (status, err) = s.call(Method::GET, "/api/v1/nothing", None, None, Some("en-US")).await;
+    let (status, err) = s
+        .call(Method::GET, "/api/v1/nothing", None, None, Some("en-US"))
+        .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_eq!(err["code"], "not_found");
 }
@@ -586,12 +896,23 @@ async fn health_and_units(s: &TestServer) {
 async fn oversized_bodies_are_refused(s: &TestServer) {
     let mut huge = enterprise_appeal();
     huge["body"] = json!("很".repeat(300_000));
-    let (status, err) = s.call(Method::POST, "/api/v1/appeals", None, Some(huge), Some("en-US")).await;
+    let (status, err) = s
+        .call(
+            Method::POST,
+            "/api/v1/appeals",
+            None,
+            Some(huge),
+            Some("en-US"),
+        )
+        .await;
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
     assert_eq!(err["code"], "payload_too_large");
     let mut long = enterprise_appeal();
     long["title"] = json!("长".repeat(201));
     let (status, err) = s.post("/api/v1/appeals", None, long).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!((err["code"].as_str(), err["field"].as_str()), (Some("too_long"), Some("title")));
+    assert_eq!(
+        (err["code"].as_str(), err["field"].as_str()),
+        (Some("too_long"), Some("title"))
+    );
 }

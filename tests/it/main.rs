@@ -1,6 +1,9 @@
 //! End-to-end tests of the platform through its public interfaces: the HTTP API and the
 //! `hotline` binary.
 
+// Test code: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod api;
 mod process;
 mod support;

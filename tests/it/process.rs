@@ -13,7 +13,11 @@ use crate::support::{enterprise_appeal, event_types};
 const BIN: &str = env!("CARGO_BIN_EXE_hotline");
 
 fn free_port() -> u16 {
-    StdListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    StdListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 fn hotline(data_dir: &Path, port: u16) -> Command {
@@ -26,9 +30,10 @@ fn hotline(data_dir: &Path, port: u16) -> Command {
     cmd
 }
 
-/// Starts `hotline serve` and waits until it answers.
+/// Starts `hotline serve` and waits until it answers; the caller stops and waits for it.
+#[allow(clippy::zombie_processes)]
 async fn serve(data_dir: &Path, port: u16) -> Child {
-    let child = hotline(data_dir, port)
+    let mut child = hotline(data_dir, port)
         .arg("serve")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -37,20 +42,35 @@ async fn serve(data_dir: &Path, port: u16) -> Child {
     let client = reqwest::Client::new();
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
-        if let Ok(r) = client.get(format!("http://127.0.0.1:{port}/readyz")).send().await {
-            if r.status() == StatusCode::OK {
-                return child;
-            }
+        if let Ok(r) = client
+            .get(format!("http://127.0.0.1:{port}/readyz"))
+            .send()
+            .await
+            && r.status() == StatusCode::OK
+        {
+            return child;
         }
-        assert!(Instant::now() < deadline, "hotline serve did not become ready");
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("hotline serve did not become ready");
+        }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
 
 /// `hotline token issue …`: the token is the last line of the output.
 fn issue(data_dir: &Path, args: &[&str]) -> String {
-    let out = hotline(data_dir, 0).args(["token", "issue"]).args(args).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = hotline(data_dir, 0)
+        .args(["token", "issue"])
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let stdout = String::from_utf8(out.stdout).unwrap();
     stdout.lines().last().unwrap().trim().to_owned()
 }
@@ -74,7 +94,10 @@ async fn kill_9_right_after_201_loses_nothing() {
             .unwrap();
         assert_eq!(resp.status(), StatusCode::CREATED);
         let appeal: Value = resp.json().await.unwrap();
-        accepted.push((appeal["id"].as_str().unwrap().to_owned(), appeal["ticket_no"].clone()));
+        accepted.push((
+            appeal["id"].as_str().unwrap().to_owned(),
+            appeal["ticket_no"].clone(),
+        ));
     }
     // SIGKILL straight after the last 201: no chance to flush anything.
     server.kill().unwrap();
@@ -118,7 +141,17 @@ async fn token_issue_names_the_actor_and_sigterm_stops_gracefully() {
     // Tokens issued by the CLI are signed with the secret the server generated in the data
     // directory.
     let dispatcher = issue(&data, &["--role", "dispatcher", "--name", "派单员老陈"]);
-    let unit = issue(&data, &["--role", "unit", "--unit", "DEMO-FGJ", "--name", "发改局张三"]);
+    let unit = issue(
+        &data,
+        &[
+            "--role",
+            "unit",
+            "--unit",
+            "DEMO-FGJ",
+            "--name",
+            "发改局张三",
+        ],
+    );
     let created: Value = client
         .post(format!("{base}/appeals"))
         .json(&enterprise_appeal())
@@ -130,17 +163,38 @@ async fn token_issue_names_the_actor_and_sigterm_stops_gracefully() {
         .unwrap();
     let id = created["id"].as_str().unwrap();
     let post = |path: String, token: &str, body: Value| {
-        client.post(format!("{base}/appeals/{id}/{path}")).bearer_auth(token).json(&body).send()
+        client
+            .post(format!("{base}/appeals/{id}/{path}"))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
     };
-    assert_eq!(post("dispatch".into(), &dispatcher, json!({"unit": "DEMO-FGJ"})).await.unwrap().status(), StatusCode::OK);
-    let accepted: Value = post("accept".into(), &unit, json!({})).await.unwrap().json().await.unwrap();
+    assert_eq!(
+        post("dispatch".into(), &dispatcher, json!({"unit": "DEMO-FGJ"}))
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::OK
+    );
+    let accepted: Value = post("accept".into(), &unit, json!({}))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(accepted["events"][1]["actor"], "派单员老陈");
     assert_eq!(accepted["events"][2]["actor"], "发改局张三");
 
-    let missing_unit = hotline(&data, 0).args(["token", "issue", "--role", "unit"]).output().unwrap();
+    let missing_unit = hotline(&data, 0)
+        .args(["token", "issue", "--role", "unit"])
+        .output()
+        .unwrap();
     assert!(!missing_unit.status.success());
 
-    let status = Command::new("kill").args(["-TERM", &server.id().to_string()]).status().unwrap();
+    let status = Command::new("kill")
+        .args(["-TERM", &server.id().to_string()])
+        .status()
+        .unwrap();
     assert!(status.success());
     let output = server.wait_with_output().unwrap();
     assert!(output.status.success(), "exit status {:?}", output.status);

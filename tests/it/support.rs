@@ -42,7 +42,11 @@ impl PgDatabase {
             .await
             .expect("create test database");
         let url = replace_database(&admin_url, &name);
-        Some(PgDatabase { admin_url, name, url })
+        Some(PgDatabase {
+            admin_url,
+            name,
+            url,
+        })
     }
 }
 
@@ -52,11 +56,16 @@ impl Drop for PgDatabase {
         let name = self.name.clone();
         // Best effort, on a thread of its own: Drop cannot await.
         let _ = std::thread::spawn(move || {
-            let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
+            let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            else {
                 return;
             };
             rt.block_on(async move {
-                if let Ok(mut conn) = <sqlx::PgConnection as sqlx::Connection>::connect(&admin_url).await {
+                if let Ok(mut conn) =
+                    <sqlx::PgConnection as sqlx::Connection>::connect(&admin_url).await
+                {
                     let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
                         "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
                     )))
@@ -71,7 +80,10 @@ impl Drop for PgDatabase {
 
 fn uuid_like() -> String {
     use std::time::{SystemTime, UNIX_EPOCH};
-    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
     format!("{}_{}", std::process::id(), nanos % 1_000_000_000_000)
 }
 
@@ -215,8 +227,15 @@ impl TestServer {
     }
 
     /// `POST /api/v1/appeals/{id}/{action}`.
-    pub async fn act(&self, id: &str, action: &str, token: &str, body: Value) -> (StatusCode, Value) {
-        self.post(&format!("/api/v1/appeals/{id}/{action}"), Some(token), body).await
+    pub async fn act(
+        &self,
+        id: &str,
+        action: &str,
+        token: &str,
+        body: Value,
+    ) -> (StatusCode, Value) {
+        self.post(&format!("/api/v1/appeals/{id}/{action}"), Some(token), body)
+            .await
     }
 
     /// Stops the server, letting in-flight requests finish.

@@ -130,7 +130,14 @@ pub fn decision(appeal: &Appeal, command: Command, actor: &Actor, now: DateTime<
 }
 
 pub fn dispatch_to(appeal: &Appeal, unit: &str, now: DateTime<Utc>) -> Decision {
-    decision(appeal, Command::Dispatch { unit: unit.to_owned() }, &dispatcher(), now)
+    decision(
+        appeal,
+        Command::Dispatch {
+            unit: unit.to_owned(),
+        },
+        &dispatcher(),
+        now,
+    )
 }
 
 /// Submits and returns the new appeal.

@@ -11,7 +11,7 @@ use hotline_store::{PostgresStore, SqliteStore, Store};
 use sqlx::postgres::{PgConnection, PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions};
 use sqlx::types::Json;
-use sqlx::{AssertSqlSafe, Connection as _, Row as _};
+use sqlx::{AssertSqlSafe, Connection as _};
 use tokio::sync::Semaphore;
 use uuid::Uuid;
 
@@ -43,10 +43,14 @@ impl Location {
     /// Opens another store on the same database, without migrating.
     pub async fn open(&self) -> Arc<dyn Store> {
         match self {
-            Location::Sqlite(path) => Arc::new(SqliteStore::open(path).await.expect("open sqlite store")),
-            Location::Postgres(url) => {
-                Arc::new(PostgresStore::connect(url).await.expect("connect postgres store"))
+            Location::Sqlite(path) => {
+                Arc::new(SqliteStore::open(path).await.expect("open sqlite store"))
             }
+            Location::Postgres(url) => Arc::new(
+                PostgresStore::connect(url)
+                    .await
+                    .expect("connect postgres store"),
+            ),
         }
     }
 }
@@ -86,7 +90,8 @@ impl Sql {
 
     /// The whole outbox, in insertion order.
     pub async fn outbox(&self) -> Vec<OutboxRow> {
-        const SQL: &str = "SELECT event_id, appeal_id, routing_key, payload FROM outbox ORDER BY id";
+        const SQL: &str =
+            "SELECT event_id, appeal_id, routing_key, payload FROM outbox ORDER BY id";
         fn decode<R: sqlx::Row>(row: &R) -> OutboxRow
         where
             for<'a> &'a str: sqlx::ColumnIndex<R>,
@@ -98,7 +103,10 @@ impl Sql {
                 event_id: row.try_get("event_id").expect("outbox.event_id"),
                 appeal_id: row.try_get("appeal_id").expect("outbox.appeal_id"),
                 routing_key: row.try_get("routing_key").expect("outbox.routing_key"),
-                payload: row.try_get::<Json<Event>, _>("payload").expect("outbox.payload").0,
+                payload: row
+                    .try_get::<Json<Event>, _>("payload")
+                    .expect("outbox.payload")
+                    .0,
             }
         }
         match self {
@@ -124,7 +132,7 @@ impl Sql {
 /// Runs `case` on a fresh SQLite file in its own temporary directory.
 pub async fn run_sqlite<F, Fut>(case: F)
 where
-    F: FnOnce(TestDb) -> Fut,
+    F: FnOnce(TestDb) -> Fut + Send + 'static,
     Fut: Future<Output = ()> + Send + 'static,
 {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -159,10 +167,13 @@ async fn sqlite_pool(path: &Path) -> SqlitePool {
 /// `HOTLINE_TEST_PG_URL`, dropped afterwards; skips loudly when the variable is unset.
 pub async fn run_postgres<F, Fut>(name: &str, case: F)
 where
-    F: FnOnce(TestDb) -> Fut,
+    F: FnOnce(TestDb) -> Fut + Send + 'static,
     Fut: Future<Output = ()> + Send + 'static,
 {
-    let Some(server) = std::env::var(PG_URL_VAR).ok().filter(|v| !v.trim().is_empty()) else {
+    let Some(server) = std::env::var(PG_URL_VAR)
+        .ok()
+        .filter(|v| !v.trim().is_empty())
+    else {
         announce_skip();
         eprintln!("SKIPPED: postgres::{name}: {PG_URL_VAR} not set");
         return;
@@ -181,7 +192,9 @@ where
     let outcome = {
         let url = url.clone();
         tokio::spawn(async move {
-            let store = PostgresStore::connect(&url).await.expect("connect postgres store");
+            let store = PostgresStore::connect(&url)
+                .await
+                .expect("connect postgres store");
             store.migrate().await.expect("migrate postgres");
             let pool = PgPoolOptions::new()
                 .max_connections(2)
@@ -201,9 +214,11 @@ where
     };
 
     // Best effort: the store's pool may still be closing its connections, hence FORCE.
-    if let Err(e) = sqlx::raw_sql(AssertSqlSafe(format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)")))
-        .execute(&mut admin)
-        .await
+    if let Err(e) = sqlx::raw_sql(AssertSqlSafe(format!(
+        "DROP DATABASE IF EXISTS {database} WITH (FORCE)"
+    )))
+    .execute(&mut admin)
+    .await
     {
         eprintln!("warning: could not drop test database {database}: {e}");
     }

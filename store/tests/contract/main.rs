@@ -1,0 +1,61 @@
+//! The store contract: every case in `cases` runs against SQLite (always, a fresh file per
+//! case) and PostgreSQL (when `HOTLINE_TEST_PG_URL` is set, a fresh database per case, dropped
+//! afterwards), as `sqlite::<case>` and `postgres::<case>`.
+//!
+//! ```text
+//! cargo test -p hotline-store --test contract
+//! HOTLINE_TEST_PG_URL=postgres://postgres@127.0.0.1:5432/postgres \
+//!     cargo test -p hotline-store --test contract
+//! ```
+
+mod cases;
+mod fixtures;
+mod harness;
+
+/// Instantiates each case once per engine.
+macro_rules! contract_suite {
+    ($($case:ident),+ $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $case() {
+                    crate::harness::run_sqlite(crate::cases::$case).await;
+                }
+            )+
+        }
+
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $case() {
+                    crate::harness::run_postgres(stringify!($case), crate::cases::$case).await;
+                }
+            )+
+        }
+    };
+}
+
+contract_suite!(
+    migrate_is_idempotent_and_ping_works,
+    seed_units_once_sorted_by_code,
+    concurrent_seeding_loads_units_once,
+    submit_creates_received_appeal,
+    submit_assigns_ticket_numbers,
+    idempotent_resubmission_returns_same_appeal,
+    idempotency_key_with_other_hash_conflicts,
+    idempotency_keys_are_scoped_per_caller,
+    concurrent_idempotent_submissions_create_one_appeal,
+    concurrent_submissions_get_gapless_ticket_numbers,
+    failed_submit_leaves_nothing_behind,
+    commit_stores_decisions,
+    conflicting_commits_first_wins,
+    concurrent_commits_exactly_one_wins,
+    failed_commit_rolls_back_projection,
+    event_log_is_append_only,
+    every_event_has_an_outbox_row,
+    list_filters_by_status_unit_and_channel,
+    list_overdue,
+    list_pages_newest_first,
+    timestamps_keep_microseconds,
+    data_survives_reopen,
+);
