@@ -57,9 +57,12 @@ impl AppState {
     }
 }
 
-/// The wall clock.
+/// The wall clock, to the millisecond (what every engine stores exactly).
 pub fn system_clock() -> Clock {
-    Arc::new(Utc::now)
+    Arc::new(|| {
+        let now = Utc::now();
+        DateTime::from_timestamp_millis(now.timestamp_millis()).unwrap_or(now)
+    })
 }
 
 /// The API as an axum router.
@@ -77,14 +80,15 @@ pub fn app(state: Arc<AppState>) -> Router {
         .route("/healthz", get(routes::healthz))
         .route("/readyz", get(routes::readyz))
         .nest("/api/v1", api)
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            error::localize_errors,
-        ))
         .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             REQUEST_TIMEOUT,
+        ))
+        // Outside the timeout, so that a timed-out request is answered in the caller's language.
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            error::localize_errors,
         ))
         .layer(
             TraceLayer::new_for_http()

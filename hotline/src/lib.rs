@@ -61,8 +61,22 @@ pub fn secret(config: &Config) -> anyhow::Result<Vec<u8>> {
     let mut bytes = [0u8; 32];
     rand::rng().fill_bytes(&mut bytes);
     let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-    write_private(&path, &hex).with_context(|| format!("writing {}", path.display()))?;
-    Ok(hex.into_bytes())
+    match write_private(&path, &hex) {
+        Ok(()) => Ok(hex.into_bytes()),
+        // Another process (e.g. `token issue` beside `serve`) created it first: use theirs.
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            for _ in 0..100 {
+                let text = std::fs::read_to_string(&path)
+                    .with_context(|| format!("reading {}", path.display()))?;
+                if !text.trim().is_empty() {
+                    return Ok(text.trim().as_bytes().to_vec());
+                }
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+            anyhow::bail!("{} stays empty", path.display())
+        }
+        Err(e) => Err(e).with_context(|| format!("writing {}", path.display())),
+    }
 }
 
 fn write_private(path: &Path, text: &str) -> std::io::Result<()> {

@@ -8,6 +8,9 @@
 //!     cargo test -p hotline-store --test contract
 //! ```
 
+// Test code: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod cases;
 mod fixtures;
 mod harness;
