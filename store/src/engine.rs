@@ -2,8 +2,10 @@
 //! both implementations; only connection setup, migrations and the way a write transaction
 //! starts differ.
 
+use std::ops::{Deref, DerefMut};
 use std::path::Path;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -17,15 +19,48 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 use sqlx::types::Json;
-use sqlx::{QueryBuilder, Row};
+use sqlx::{Database, QueryBuilder, Row};
+use tokio::sync::{Mutex, OwnedMutexGuard};
 use uuid::Uuid;
 
 use crate::{AppealFilter, Page, Result, Store, StoreError, Submission, Submitted, migrations};
+
+/// A write transaction; on SQLite it also holds this process's turn to write.
+struct WriteTx<DB: Database> {
+    tx: sqlx::Transaction<'static, DB>,
+    _turn: Option<OwnedMutexGuard<()>>,
+}
+
+impl<DB: Database> WriteTx<DB> {
+    async fn commit(self) -> Result<()> {
+        Ok(self.tx.commit().await?)
+    }
+
+    async fn rollback(self) -> Result<()> {
+        Ok(self.tx.rollback().await?)
+    }
+}
+
+impl<DB: Database> Deref for WriteTx<DB> {
+    type Target = DB::Connection;
+    fn deref(&self) -> &DB::Connection {
+        &self.tx
+    }
+}
+
+impl<DB: Database> DerefMut for WriteTx<DB> {
+    fn deref_mut(&mut self) -> &mut DB::Connection {
+        &mut self.tx
+    }
+}
 
 /// The embedded store: one SQLite file in WAL mode.
 #[derive(Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
+    /// Writers of this process take turns here, in arrival order, instead of polling
+    /// SQLite's lock.
+    write_turn: Arc<Mutex<()>>,
 }
 
 impl SqliteStore {
@@ -57,13 +92,21 @@ impl SqliteStore {
             .max_connections(8)
             .connect_with(options)
             .await?;
-        Ok(Self { pool })
+        Ok(Self {
+            pool,
+            write_turn: Arc::new(Mutex::new(())),
+        })
     }
 
-    /// A write transaction takes the database's write lock at once, so two writers queue up
-    /// instead of failing when a read transaction tries to become a write transaction.
-    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>> {
-        Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
+    /// A write transaction takes the database's write lock at once (`BEGIN IMMEDIATE`), so
+    /// writers queue up instead of failing when a read transaction tries to become a write
+    /// transaction; other processes on the same file wait through the busy timeout.
+    async fn begin_write(&self) -> Result<WriteTx<sqlx::Sqlite>> {
+        let turn = self.write_turn.clone().lock_owned().await;
+        Ok(WriteTx {
+            tx: self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            _turn: Some(turn),
+        })
     }
 }
 
@@ -83,8 +126,11 @@ impl PostgresStore {
         Ok(Self { pool })
     }
 
-    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Postgres>> {
-        Ok(self.pool.begin().await?)
+    async fn begin_write(&self) -> Result<WriteTx<sqlx::Postgres>> {
+        Ok(WriteTx {
+            tx: self.pool.begin().await?,
+            _turn: None,
+        })
     }
 }
 
