@@ -17,8 +17,7 @@ use axum::routing::{get, post};
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use hotline_locales::Localizer;
-use hotline_schemas::calendar::BusinessCalendar;
-use hotline_schemas::sla::{SlaClock, SlaPolicies};
+use hotline_schemas::lifecycle::Rules;
 use hotline_store::Store;
 use tokio::net::TcpListener;
 use tower_http::timeout::TimeoutLayer;
@@ -39,11 +38,9 @@ pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
 pub struct AppState {
     pub store: Arc<dyn Store>,
     pub signer: TokenSigner,
-    pub localizer: Localizer,
-    pub policies: SlaPolicies,
-    pub calendar: BusinessCalendar,
-    /// The city's time zone: deadlines and ticket days are computed in it.
-    pub tz: Tz,
+    pub localizer: Arc<Localizer>,
+    /// Time limits, calendar and the city's time zone.
+    pub rules: Arc<Rules>,
     pub clock: Clock,
 }
 
@@ -52,8 +49,9 @@ impl AppState {
         (self.clock)()
     }
 
-    pub fn sla_clock(&self) -> SlaClock<'_> {
-        SlaClock::new(&self.calendar, self.tz)
+    /// The city's time zone: deadlines and ticket days are computed in it.
+    pub fn tz(&self) -> Tz {
+        self.rules.tz
     }
 }
 

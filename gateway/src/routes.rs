@@ -7,12 +7,13 @@ use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
-use hotline_schemas::lifecycle::{self, Action, Command, Context};
+use hotline_schemas::lifecycle::{self, Action, Command};
 use hotline_schemas::ticket::ticket_day;
 use hotline_schemas::{
     Actor, AppealId, Channel, DomainError, ErrorCode, NewAppeal, Rating, Role, Status,
 };
-use hotline_store::{AppealFilter, IdempotencyKey, Submission};
+use hotline_schemas::envelope::{new_traceparent, valid_traceparent};
+use hotline_store::{AppealFilter, CommitMeta, IdempotencyKey, Submission};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -79,13 +80,14 @@ pub async fn submit(
     let submission = Submission {
         id: AppealId::new(),
         at: now,
-        day: ticket_day(now, state.tz),
+        day: ticket_day(now, state.tz()),
         actor: actor
             .as_ref()
             .map(|a| a.name.clone())
             .unwrap_or_else(|| "appellant".to_owned()),
         idempotency,
         new,
+        traceparent: Some(traceparent(&headers)),
     };
     let submitted = state.store.submit(submission).await?;
     let appeal = submitted.appeal;
@@ -105,7 +107,7 @@ pub async fn submit(
     Ok((
         status,
         Json(Submitted {
-            appeal: AppealView::new(appeal, Some(events), state.tz, now),
+            appeal: AppealView::new(appeal, Some(events), state.tz(), now),
             appellant_token,
         }),
     ))
@@ -133,6 +135,15 @@ fn idempotency_key(
     }))
 }
 
+/// The request's W3C `traceparent`, or a new trace when it came without a valid one.
+fn traceparent(headers: &HeaderMap) -> String {
+    headers
+        .get("traceparent")
+        .and_then(|v| v.to_str().ok())
+        .and_then(valid_traceparent)
+        .unwrap_or_else(new_traceparent)
+}
+
 pub async fn get_appeal(
     State(state): Shared,
     Caller(actor): Caller,
@@ -143,7 +154,7 @@ pub async fn get_appeal(
     Ok(Json(AppealView::new(
         appeal,
         Some(events),
-        state.tz,
+        state.tz(),
         state.now(),
     )))
 }
@@ -189,7 +200,7 @@ pub async fn list_appeals(
         appeals: page
             .appeals
             .into_iter()
-            .map(|a| AppealView::new(a, None, state.tz, now))
+            .map(|a| AppealView::new(a, None, state.tz(), now))
             .collect(),
         page: filter.page,
         per_page: filter.per_page,
@@ -384,18 +395,20 @@ pub async fn act(
     State(state): Shared,
     Caller(actor): Caller,
     Path((id, action)): Path<(String, String)>,
+    headers: HeaderMap,
     body: Bytes,
 ) -> Result<Json<AppealView>, ApiError> {
-    perform(&state, &actor, &id, &action, &body).await
+    perform(&state, &actor, &id, &action, &headers, &body).await
 }
 
 pub async fn approve_extension(
     State(state): Shared,
     Caller(actor): Caller,
     Path(id): Path<String>,
+    headers: HeaderMap,
     body: Bytes,
 ) -> Result<Json<AppealView>, ApiError> {
-    perform(&state, &actor, &id, "extend/approve", &body).await
+    perform(&state, &actor, &id, "extend/approve", &headers, &body).await
 }
 
 /// Access, then status, then content: the order a client can rely on.
@@ -404,6 +417,7 @@ async fn perform(
     actor: &Actor,
     id: &str,
     action_path: &str,
+    headers: &HeaderMap,
     body: &[u8],
 ) -> Result<Json<AppealView>, ApiError> {
     let appeal = load_visible(state, actor, id).await?;
@@ -424,14 +438,13 @@ async fn perform(
         }
     }
     let now = state.now();
-    let ctx = Context {
-        now,
-        actor,
-        policies: &state.policies,
-        clock: state.sla_clock(),
-    };
+    let ctx = state.rules.context(now, actor);
     let decision = lifecycle::decide(&appeal, command, &ctx)?;
-    state.store.commit(&decision).await?;
+    let meta = CommitMeta {
+        traceparent: Some(traceparent(headers)),
+        consumed: None,
+    };
+    state.store.commit(&decision, &meta).await?;
     let event_types: Vec<&str> = decision
         .events
         .iter()
@@ -442,7 +455,7 @@ async fn perform(
     Ok(Json(AppealView::new(
         decision.appeal,
         Some(events),
-        state.tz,
+        state.tz(),
         now,
     )))
 }

@@ -20,6 +20,8 @@ pub struct Config {
     pub database_url: Option<String>,
     /// RabbitMQ for distributed mode; unset: the in-process bus.
     pub amqp_url: Option<String>,
+    /// Prefix of the RabbitMQ exchange and queue names.
+    pub bus_prefix: String,
     /// Meilisearch for distributed mode; unset: the embedded search index.
     pub meili_url: Option<String>,
     pub meili_key: Option<String>,
@@ -48,11 +50,12 @@ pub enum LogFormat {
 
 /// The keys `HOTLINE_*` variables may set; other `HOTLINE_*` variables (tests', logging) are
 /// not configuration.
-const KEYS: [&str; 12] = [
+const KEYS: [&str; 13] = [
     "data_dir",
     "http_addr",
     "database_url",
     "amqp_url",
+    "bus_prefix",
     "meili_url",
     "meili_key",
     "secret",
@@ -70,6 +73,7 @@ impl Default for Config {
             http_addr: SocketAddr::from(([127, 0, 0, 1], 8080)),
             database_url: None,
             amqp_url: None,
+            bus_prefix: "hotline".to_owned(),
             meili_url: None,
             meili_key: None,
             secret: None,

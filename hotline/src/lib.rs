@@ -3,22 +3,27 @@
 
 pub mod config;
 
-use std::future::Future;
 use std::io::Write;
 use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::Context as _;
 use chrono::{Datelike, Utc};
+use hotline_bus::{Bus, InProcessBus, ParkingLot, RabbitBus, RabbitOptions, RetryPolicy, topology};
 use hotline_gateway::{AppState, Clock, TokenSigner, system_clock};
 use hotline_locales::Localizer;
 use hotline_schemas::calendar::BusinessCalendar;
+use hotline_schemas::lifecycle::Rules;
 use hotline_schemas::sla::SlaPolicies;
 use hotline_schemas::unit::demo_units;
-use hotline_schemas::{Actor, Role};
+use hotline_router::RouterHandler;
+use hotline_schemas::{Actor, Envelope, Role};
+use hotline_worker::{LogNotifier, NotifierHandler, RelayOptions, run_relay};
 use hotline_store::{PostgresStore, SqliteStore, Store};
 use rand::RngCore;
 use tokio::net::TcpListener;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
 
 pub use config::Config;
 use config::Database;
@@ -127,23 +132,184 @@ pub fn policies(config: &Config) -> anyhow::Result<SlaPolicies> {
     }
 }
 
-/// Everything the gateway needs, built from the configuration.
-pub async fn state(config: &Config, clock: Clock) -> anyhow::Result<Arc<AppState>> {
-    let store = open_store(config).await?;
-    if config.demo_data && store.seed_units_if_empty(&demo_units()).await? {
-        tracing::info!(
-            "loaded the demo units into an empty database (demo data: replace with the city's units)"
-        );
-    }
-    Ok(Arc::new(AppState {
-        store,
-        signer: TokenSigner::new(&secret(config)?),
-        localizer: Localizer::new()?,
+/// Time limits, calendar and time zone from the configuration.
+pub fn rules(config: &Config) -> anyhow::Result<Rules> {
+    Ok(Rules {
         policies: policies(config)?,
         calendar: calendar(config)?,
         tz: config.time_zone()?,
-        clock,
-    }))
+    })
+}
+
+/// Keeps parked deliveries of the in-process bus in the store.
+struct StoreParking(Arc<dyn Store>);
+
+#[async_trait::async_trait]
+impl ParkingLot for StoreParking {
+    async fn park(&self, group: &str, envelope: &Envelope, error: &str) -> Result<(), String> {
+        self.0
+            .park(group, envelope, error)
+            .await
+            .map_err(|e| e.to_string())
+    }
+}
+
+/// Which roles a process runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Roles {
+    pub gateway: bool,
+    pub router: bool,
+    pub worker: bool,
+}
+
+impl Roles {
+    pub const ALL: Roles = Roles {
+        gateway: true,
+        router: true,
+        worker: true,
+    };
+    pub const GATEWAY: Roles = Roles {
+        gateway: true,
+        router: false,
+        worker: false,
+    };
+    pub const ROUTER: Roles = Roles {
+        gateway: false,
+        router: true,
+        worker: false,
+    };
+    pub const WORKER: Roles = Roles {
+        gateway: false,
+        router: false,
+        worker: true,
+    };
+}
+
+/// One process's view of the platform: the store, the bus, the rules and the secret.
+pub struct Platform {
+    pub config: Config,
+    pub store: Arc<dyn Store>,
+    pub bus: Arc<dyn Bus>,
+    pub rules: Arc<Rules>,
+    pub localizer: Arc<Localizer>,
+    pub signer: TokenSigner,
+    pub clock: Clock,
+    /// Whether the bus lives in this process (embedded mode).
+    pub in_process_bus: bool,
+}
+
+impl Platform {
+    /// Opens the store (migrating it and loading the demo units into an empty one) and
+    /// connects the bus the configuration names.
+    pub async fn open(config: &Config, clock: Clock) -> anyhow::Result<Platform> {
+        let store = open_store(config).await?;
+        if config.demo_data && store.seed_units_if_empty(&demo_units()).await? {
+            tracing::info!(
+                "loaded the demo units into an empty database (demo data: replace with the city's units)"
+            );
+        }
+        let (bus, in_process_bus): (Arc<dyn Bus>, bool) = match &config.amqp_url {
+            Some(url) => {
+                let mut options = RabbitOptions::new(url.clone());
+                options.prefix = config.bus_prefix.clone();
+                (Arc::new(RabbitBus::new(options)), false)
+            }
+            None => (
+                Arc::new(InProcessBus::new(
+                    Arc::new(StoreParking(store.clone())),
+                    RetryPolicy::default(),
+                )),
+                true,
+            ),
+        };
+        Ok(Platform {
+            config: config.clone(),
+            store,
+            bus,
+            rules: Arc::new(rules(config)?),
+            localizer: Arc::new(Localizer::new()?),
+            signer: TokenSigner::new(&secret(config)?),
+            clock,
+            in_process_bus,
+        })
+    }
+
+    /// What the gateway's handlers share.
+    pub fn app_state(&self) -> Arc<AppState> {
+        Arc::new(AppState {
+            store: self.store.clone(),
+            signer: self.signer.clone(),
+            localizer: self.localizer.clone(),
+            rules: self.rules.clone(),
+            clock: self.clock.clone(),
+        })
+    }
+
+    /// Runs `roles` until `shutdown`, then lets in-flight work finish. The gateway serves on
+    /// `listener`, which it needs.
+    pub async fn run(
+        &self,
+        roles: Roles,
+        listener: Option<TcpListener>,
+        shutdown: CancellationToken,
+    ) -> anyhow::Result<()> {
+        let split = roles != Roles::ALL;
+        anyhow::ensure!(
+            !(split && self.in_process_bus && (roles.router || roles.worker)),
+            "the router and worker roles on their own need RabbitMQ (HOTLINE_AMQP_URL); `hotline serve` runs every role in one process"
+        );
+        let mut tasks: JoinSet<anyhow::Result<()>> = JoinSet::new();
+        if roles.router {
+            let handler = RouterHandler::new(self.store.clone(), self.rules.clone(), self.clock.clone());
+            let (bus, stop) = (self.bus.clone(), shutdown.clone());
+            tasks.spawn(async move {
+                bus.consume(&topology::ROUTER, Arc::new(handler), stop).await?;
+                Ok(())
+            });
+        }
+        if roles.worker {
+            let notifier = NotifierHandler::new(
+                self.store.clone(),
+                Arc::new(LogNotifier),
+                self.localizer.clone(),
+                self.rules.tz,
+            );
+            let (bus, stop) = (self.bus.clone(), shutdown.clone());
+            tasks.spawn(async move {
+                bus.consume(&topology::NOTIFIER, Arc::new(notifier), stop).await?;
+                Ok(())
+            });
+            let (store, bus, stop) = (self.store.clone(), self.bus.clone(), shutdown.clone());
+            tasks.spawn(async move {
+                run_relay(store, bus, RelayOptions::default(), stop).await;
+                Ok(())
+            });
+        }
+        if roles.gateway {
+            let listener = listener.context("the gateway needs a listener")?;
+            let state = self.app_state();
+            let stop = shutdown.clone();
+            tasks.spawn(async move {
+                hotline_gateway::serve(listener, state, stop.cancelled_owned()).await?;
+                Ok(())
+            });
+        }
+        let mut outcome = Ok(());
+        while let Some(joined) = tasks.join_next().await {
+            let result = joined.map_err(anyhow::Error::from).and_then(|r| r);
+            if let Err(e) = result {
+                tracing::error!(error = %e, "a role stopped with an error; shutting down");
+                shutdown.cancel();
+                outcome = Err(e);
+            }
+        }
+        outcome
+    }
+}
+
+/// Everything the gateway needs, built from the configuration (no bus consumers, no relay).
+pub async fn state(config: &Config, clock: Clock) -> anyhow::Result<Arc<AppState>> {
+    Ok(Platform::open(config, clock).await?.app_state())
 }
 
 /// A token for `actor`, valid for a year.
@@ -152,28 +318,30 @@ pub fn issue_token(config: &Config, actor: &Actor) -> anyhow::Result<String> {
     Ok(signer.issue(actor, Utc::now(), hotline_gateway::auth::STAFF_TOKEN_DAYS)?)
 }
 
-/// Runs the whole platform in one process on `listener` until `shutdown` completes.
-pub async fn serve(
+/// Runs `roles` of the platform in this process until `shutdown`. With the gateway role it
+/// serves on `listener` and prints the URL and an admin token.
+pub async fn run(
     config: &Config,
-    listener: TcpListener,
-    shutdown: impl Future<Output = ()> + Send + 'static,
+    roles: Roles,
+    listener: Option<TcpListener>,
+    shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
-    let state = state(config, system_clock()).await?;
-    let addr = listener.local_addr()?;
-    let admin = Actor {
-        name: "admin".to_owned(),
-        role: Role::Admin,
-        unit: None,
-        appeal: None,
-    };
-    let token = state
-        .signer
-        .issue(&admin, Utc::now(), hotline_gateway::auth::STAFF_TOKEN_DAYS)?;
-    println!("hotline is serving on http://{addr}");
-    println!("admin token (valid 365 days):");
-    println!("{token}");
-    tracing::info!(%addr, "serving");
-    hotline_gateway::serve(listener, state, shutdown).await?;
+    let platform = Platform::open(config, system_clock()).await?;
+    if let Some(listener) = &listener {
+        let addr = listener.local_addr()?;
+        let admin = Actor {
+            name: "admin".to_owned(),
+            role: Role::Admin,
+            unit: None,
+            appeal: None,
+        };
+        let token = platform.signer.issue(&admin, Utc::now(), hotline_gateway::auth::STAFF_TOKEN_DAYS)?;
+        println!("hotline is serving on http://{addr}");
+        println!("admin token (valid 365 days):");
+        println!("{token}");
+    }
+    tracing::info!(?roles, bus = if platform.in_process_bus { "in-process" } else { "rabbitmq" }, "starting");
+    platform.run(roles, listener, shutdown).await?;
     tracing::info!("stopped");
     Ok(())
 }

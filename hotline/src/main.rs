@@ -4,10 +4,11 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
-use hotline::Config;
+use hotline::{Config, Roles};
 use hotline::config::LogFormat;
 use hotline_schemas::{Actor, Role};
 use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
 use tracing_subscriber::EnvFilter;
 
 #[derive(Parser)]
@@ -28,6 +29,12 @@ struct Cli {
 enum Command {
     /// Run the whole platform in one process (embedded mode by default).
     Serve,
+    /// Run the HTTP gateway only (distributed mode).
+    Gateway,
+    /// Run the router only: classify and dispatch received appeals (needs RabbitMQ).
+    Router,
+    /// Run the worker only: the outbox relay and notifications (needs RabbitMQ).
+    Worker,
     /// Apply the database migrations and exit.
     Migrate,
     /// Manage API tokens.
@@ -81,12 +88,10 @@ async fn main() -> anyhow::Result<()> {
     let config = Config::load(cli.config.as_deref())?;
     init_tracing(config.log_format);
     match cli.command {
-        Command::Serve => {
-            let listener = TcpListener::bind(config.http_addr)
-                .await
-                .with_context(|| format!("listening on {}", config.http_addr))?;
-            hotline::serve(&config, listener, shutdown_signal()).await
-        }
+        Command::Serve => serve(&config, Roles::ALL).await,
+        Command::Gateway => serve(&config, Roles::GATEWAY).await,
+        Command::Router => run_role(&config, Roles::ROUTER).await,
+        Command::Worker => run_role(&config, Roles::WORKER).await,
         Command::Migrate => {
             hotline::open_store(&config).await?;
             println!("migrations applied");
@@ -110,6 +115,29 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// Runs `roles` with the HTTP gateway among them.
+async fn serve(config: &Config, roles: Roles) -> anyhow::Result<()> {
+    let listener = TcpListener::bind(config.http_addr)
+        .await
+        .with_context(|| format!("listening on {}", config.http_addr))?;
+    hotline::run(config, roles, Some(listener), shutdown_token()).await
+}
+
+async fn run_role(config: &Config, roles: Roles) -> anyhow::Result<()> {
+    hotline::run(config, roles, None, shutdown_token()).await
+}
+
+/// Cancelled on SIGTERM or Ctrl-C.
+fn shutdown_token() -> CancellationToken {
+    let token = CancellationToken::new();
+    let trigger = token.clone();
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        trigger.cancel();
+    });
+    token
 }
 
 fn init_tracing(format: LogFormat) {
@@ -150,5 +178,5 @@ async fn shutdown_signal() {
         () = ctrl_c => {},
         () = terminate => {},
     }
-    tracing::info!("shutting down: finishing in-flight requests");
+    tracing::info!("shutting down: finishing in-flight work");
 }

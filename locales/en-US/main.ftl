@@ -71,3 +71,6 @@ role-supervisor = supervisor
 role-leader = leader
 role-admin = admin
 role-appellant = appellant
+
+# Notifications
+notify-dispatched = Your unit has a new appeal (ticket { $ticket }): { $title }. Please sign for it by { $due }.

@@ -71,3 +71,6 @@ role-supervisor = 督办员
 role-leader = 领导
 role-admin = 管理员
 role-appellant = 诉求人
+
+# 通知
+notify-dispatched = 您单位有新的工单(工单号 { $ticket }):{ $title },请于 { $due } 前签收。

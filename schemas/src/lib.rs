@@ -3,6 +3,7 @@
 
 pub mod appeal;
 pub mod calendar;
+pub mod envelope;
 pub mod error;
 pub mod event;
 pub mod ids;
@@ -15,6 +16,7 @@ pub mod uscc;
 
 pub use appeal::*;
 pub use error::{DomainError, ErrorCode};
+pub use envelope::Envelope;
 pub use event::{Event, EventType};
 pub use ids::{AppealId, EventId};
 pub use role::{Actor, Role};

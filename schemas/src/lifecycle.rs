@@ -10,7 +10,9 @@ use crate::error::{DomainError, ErrorCode};
 use crate::event::{Event, EventType};
 use crate::ids::{AppealId, EventId};
 use crate::role::{Actor, Role};
+use crate::calendar::BusinessCalendar;
 use crate::sla::{Limit, SlaClock, SlaPolicies};
+use chrono_tz::Tz;
 
 /// Something a person can do to an appeal.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, IntoStaticStr)]
@@ -155,6 +157,31 @@ impl Command {
 pub const MAX_REASON_CHARS: usize = 1_000;
 /// Longest reply (办结答复) accepted, in characters.
 pub const MAX_RESULT_CHARS: usize = 10_000;
+
+/// The rules every process applies the same way: time-limit policies, the business calendar
+/// and the city's time zone.
+#[derive(Debug, Clone)]
+pub struct Rules {
+    pub policies: SlaPolicies,
+    pub calendar: BusinessCalendar,
+    pub tz: Tz,
+}
+
+impl Rules {
+    pub fn clock(&self) -> SlaClock<'_> {
+        SlaClock::new(&self.calendar, self.tz)
+    }
+
+    /// The context of a command `actor` gives at `now`.
+    pub fn context<'a>(&'a self, now: DateTime<Utc>, actor: &'a Actor) -> Context<'a> {
+        Context {
+            now,
+            actor,
+            policies: &self.policies,
+            clock: self.clock(),
+        }
+    }
+}
 
 /// What `decide` needs besides the appeal: the time, the caller and the time-limit rules.
 pub struct Context<'a> {
@@ -413,6 +440,43 @@ impl<'a> EventWriter<'a> {
 
     fn finish(self) -> Vec<Event> {
         self.events
+    }
+}
+
+/// Records an event that changes no status (e.g. `classified`, `reminded`, `sla_warning`) on
+/// an appeal of any status but a terminal one.
+pub fn note(
+    appeal: &Appeal,
+    event_type: EventType,
+    reason: Option<String>,
+    data: serde_json::Value,
+    ctx: &Context<'_>,
+) -> Result<Decision, DomainError> {
+    if appeal.status.is_terminal() {
+        return Err(DomainError::new(ErrorCode::ActionNotAllowed)
+            .with_arg("action", event_type.as_str())
+            .with_arg("status", appeal.status.as_str()));
+    }
+    let mut next = appeal.clone();
+    next.updated_at = ctx.now;
+    let mut events = EventWriter::new(appeal, ctx);
+    events.push(event_type, reason, data);
+    let events = events.finish();
+    next.version = appeal.version + events.len() as i64;
+    Ok(Decision {
+        appeal: next,
+        events,
+    })
+}
+
+impl Decision {
+    /// This decision followed by `next`, taken on this decision's appeal: stored as one change.
+    pub fn then(mut self, next: Decision) -> Decision {
+        self.events.extend(next.events);
+        Decision {
+            appeal: next.appeal,
+            events: self.events,
+        }
     }
 }
 

@@ -13,7 +13,7 @@ use chrono::{DateTime, Utc};
 use hotline_schemas::lifecycle::{Decision, received_event};
 use hotline_schemas::ticket::{day_key, format_ticket_no};
 use hotline_schemas::unit::Unit;
-use hotline_schemas::{Appeal, AppealId, Event, EventId, EventType};
+use hotline_schemas::{Appeal, AppealId, Envelope, Event, EventId, EventType};
 use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
@@ -23,7 +23,10 @@ use sqlx::{Database, QueryBuilder, Row};
 use tokio::sync::{Mutex, OwnedMutexGuard};
 use uuid::Uuid;
 
-use crate::{AppealFilter, Page, Result, Store, StoreError, Submission, Submitted, migrations};
+use crate::{
+    AppealFilter, CommitMeta, Consumed, OutboxEntry, Page, Parked, Result, Store, StoreError,
+    Submission, Submitted, migrations,
+};
 
 /// A write transaction; on SQLite it also holds this process's turn to write.
 struct WriteTx<DB: Database> {
@@ -134,6 +137,49 @@ impl PostgresStore {
     }
 }
 
+/// The right to run the outbox relay. On PostgreSQL it is a session advisory lock held on a
+/// connection of its own: it ends when the process or its connection dies.
+pub struct RelayLease {
+    connection: Option<sqlx::pool::PoolConnection<sqlx::Postgres>>,
+}
+
+/// The advisory lock key of the relay (any constant shared by every process).
+const RELAY_LOCK_KEY: i64 = 0x686f_746c_696e_6501;
+
+impl RelayLease {
+    /// Whether the lease is still held (the lock's connection still answers).
+    pub async fn alive(&mut self) -> bool {
+        match &mut self.connection {
+            None => true,
+            Some(conn) => sqlx::query("SELECT 1").execute(&mut **conn).await.is_ok(),
+        }
+    }
+}
+
+impl SqliteStore {
+    /// One process owns an SQLite file: it always holds the lease.
+    async fn take_relay_lease(&self) -> Result<Option<RelayLease>> {
+        Ok(Some(RelayLease { connection: None }))
+    }
+}
+
+impl PostgresStore {
+    async fn take_relay_lease(&self) -> Result<Option<RelayLease>> {
+        let mut conn = self.pool.acquire().await?;
+        let locked: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
+            .bind(RELAY_LOCK_KEY)
+            .fetch_one(&mut *conn)
+            .await?;
+        if !locked {
+            return Ok(None);
+        }
+        // The lock lives as long as this session: keep the connection out of the pool.
+        Ok(Some(RelayLease {
+            connection: Some(conn),
+        }))
+    }
+}
+
 fn corrupt(e: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(e.to_string())
 }
@@ -184,6 +230,7 @@ macro_rules! sql_store {
             async fn insert_events(
                 conn: &mut <$db as sqlx::Database>::Connection,
                 events: &[Event],
+                traceparent: Option<&str>,
             ) -> Result<()> {
                 for event in events {
                     sqlx::query(
@@ -207,12 +254,30 @@ macro_rules! sql_store {
                     .bind(event.id.0)
                     .bind(event.appeal_id.0)
                     .bind(event.routing_key())
-                    .bind(Json(event))
+                    .bind(Json(Envelope::new(event, traceparent.map(str::to_owned))))
                     .bind(event.at)
                     .execute(&mut *conn)
                     .await?;
                 }
                 Ok(())
+            }
+
+            /// Records `consumed` in the inbox; `false` when it was there already.
+            async fn insert_inbox(
+                conn: &mut <$db as sqlx::Database>::Connection,
+                consumed: &Consumed,
+            ) -> Result<bool> {
+                let inserted = sqlx::query(
+                    "INSERT INTO inbox (consumer, event_id, processed_at) VALUES ($1, $2, $3) \
+                     ON CONFLICT (consumer, event_id) DO NOTHING",
+                )
+                .bind(&consumed.consumer)
+                .bind(consumed.event_id.0)
+                .bind(Utc::now())
+                .execute(&mut *conn)
+                .await?
+                .rows_affected();
+                Ok(inserted == 1)
             }
 
             async fn insert_appeal(
@@ -257,7 +322,7 @@ macro_rules! sql_store {
             }
 
             async fn units(&self) -> Result<Vec<Unit>> {
-                let rows = sqlx::query("SELECT code, name, demo FROM units ORDER BY code")
+                let rows = sqlx::query("SELECT code, name, demo, keywords FROM units ORDER BY code")
                     .fetch_all(&self.pool)
                     .await?;
                 rows.iter()
@@ -266,6 +331,8 @@ macro_rules! sql_store {
                             code: r.try_get("code")?,
                             name: r.try_get("name")?,
                             demo: r.try_get("demo")?,
+                            keywords: serde_json::from_str(&r.try_get::<String, _>("keywords")?)
+                                .map_err(corrupt)?,
                         })
                     })
                     .collect()
@@ -284,12 +351,13 @@ macro_rules! sql_store {
                 let mut loaded = false;
                 for unit in units {
                     let inserted = sqlx::query(
-                        "INSERT INTO units (code, name, demo) VALUES ($1, $2, $3) \
+                        "INSERT INTO units (code, name, demo, keywords) VALUES ($1, $2, $3, $4) \
                          ON CONFLICT (code) DO NOTHING",
                     )
                     .bind(&unit.code)
                     .bind(&unit.name)
                     .bind(unit.demo)
+                    .bind(serde_json::to_string(&unit.keywords).map_err(corrupt)?)
                     .execute(&mut *tx)
                     .await?
                     .rows_affected();
@@ -318,7 +386,12 @@ macro_rules! sql_store {
                 let ticket_no = format_ticket_no(submission.day, counter);
                 let appeal = Appeal::received(submission.id, ticket_no, submission.new, submission.at);
                 Self::insert_appeal(&mut tx, &appeal).await?;
-                Self::insert_events(&mut tx, &[received_event(&appeal, &submission.actor)]).await?;
+                Self::insert_events(
+                    &mut tx,
+                    &[received_event(&appeal, &submission.actor)],
+                    submission.traceparent.as_deref(),
+                )
+                .await?;
                 if let Some(key) = &submission.idempotency {
                     let inserted = sqlx::query(
                         "INSERT INTO idempotency_keys (caller, key, request_hash, appeal_id, created_at) \
@@ -376,10 +449,15 @@ macro_rules! sql_store {
                     .collect()
             }
 
-            async fn commit(&self, decision: &Decision) -> Result<()> {
+            async fn commit(&self, decision: &Decision, meta: &CommitMeta) -> Result<()> {
                 let appeal = &decision.appeal;
                 let previous = appeal.version - decision.events.len() as i64;
                 let mut tx = self.begin_write().await?;
+                if let Some(consumed) = &meta.consumed
+                    && !Self::insert_inbox(&mut tx, consumed).await?
+                {
+                    return Err(StoreError::AlreadyConsumed);
+                }
                 let updated = sqlx::query(
                     "UPDATE appeals SET status = $1, unit = $2, matter = $3, priority = $4, \
                      response_due = $5, resolve_due = $6, updated_at = $7, version = $8, doc = $9 \
@@ -402,9 +480,102 @@ macro_rules! sql_store {
                 if updated != 1 {
                     return Err(StoreError::Conflict);
                 }
-                Self::insert_events(&mut tx, &decision.events).await?;
+                Self::insert_events(&mut tx, &decision.events, meta.traceparent.as_deref()).await?;
                 tx.commit().await?;
                 Ok(())
+            }
+
+            async fn mark_consumed(&self, consumed: &Consumed) -> Result<bool> {
+                let mut tx = self.begin_write().await?;
+                let fresh = Self::insert_inbox(&mut tx, consumed).await?;
+                tx.commit().await?;
+                Ok(fresh)
+            }
+
+            async fn is_consumed(&self, consumed: &Consumed) -> Result<bool> {
+                let found: Option<i64> =
+                    sqlx::query_scalar("SELECT 1 FROM inbox WHERE consumer = $1 AND event_id = $2")
+                        .bind(&consumed.consumer)
+                        .bind(consumed.event_id.0)
+                        .fetch_optional(&self.pool)
+                        .await?;
+                Ok(found.is_some())
+            }
+
+            async fn unpublished(&self, limit: i64) -> Result<Vec<OutboxEntry>> {
+                let rows = sqlx::query(
+                    "SELECT id, payload FROM outbox WHERE published_at IS NULL ORDER BY id LIMIT $1",
+                )
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?;
+                rows.iter()
+                    .map(|r| {
+                        Ok(OutboxEntry {
+                            id: r.try_get("id")?,
+                            envelope: r.try_get::<Json<Envelope>, _>("payload")?.0,
+                        })
+                    })
+                    .collect()
+            }
+
+            async fn mark_published(&self, ids: &[i64], at: DateTime<Utc>) -> Result<()> {
+                if ids.is_empty() {
+                    return Ok(());
+                }
+                let mut q = QueryBuilder::<$db>::new("UPDATE outbox SET published_at = ");
+                q.push_bind(at).push(" WHERE id IN (");
+                let mut list = q.separated(", ");
+                for id in ids {
+                    list.push_bind(*id);
+                }
+                q.push(")");
+                let mut tx = self.begin_write().await?;
+                q.build().execute(&mut *tx).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn outbox_backlog(&self) -> Result<i64> {
+                Ok(sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE published_at IS NULL")
+                    .fetch_one(&self.pool)
+                    .await?)
+            }
+
+            async fn relay_lease(&self) -> Result<Option<RelayLease>> {
+                self.take_relay_lease().await
+            }
+
+            async fn park(&self, consumer: &str, envelope: &Envelope, error: &str) -> Result<()> {
+                let mut tx = self.begin_write().await?;
+                sqlx::query(
+                    "INSERT INTO parked (consumer, event_id, envelope, error, parked_at) \
+                     VALUES ($1, $2, $3, $4, $5)",
+                )
+                .bind(consumer)
+                .bind(envelope.event_id.0)
+                .bind(Json(envelope))
+                .bind(error)
+                .bind(Utc::now())
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn parked(&self) -> Result<Vec<Parked>> {
+                let rows = sqlx::query("SELECT consumer, envelope, error FROM parked ORDER BY id")
+                    .fetch_all(&self.pool)
+                    .await?;
+                rows.iter()
+                    .map(|r| {
+                        Ok(Parked {
+                            consumer: r.try_get("consumer")?,
+                            envelope: r.try_get::<Json<Envelope>, _>("envelope")?.0,
+                            error: r.try_get("error")?,
+                        })
+                    })
+                    .collect()
             }
 
             async fn list(&self, filter: &AppealFilter) -> Result<Page> {

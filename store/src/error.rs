@@ -6,6 +6,9 @@ pub enum StoreError {
     /// Another change to the same appeal committed first.
     #[error("the appeal was changed concurrently")]
     Conflict,
+    /// The consumer took in this event before: its effect is already stored.
+    #[error("the event was already consumed")]
+    AlreadyConsumed,
     /// The idempotency key was used before with a different request.
     #[error("idempotency key reused with a different request")]
     IdempotencyConflict,

@@ -10,9 +10,9 @@ use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use hotline_schemas::lifecycle::Decision;
 use hotline_schemas::unit::Unit;
-use hotline_schemas::{Appeal, AppealId, Channel, Event, NewAppeal, Status};
+use hotline_schemas::{Appeal, AppealId, Channel, Envelope, Event, EventId, NewAppeal, Status};
 
-pub use engine::{PostgresStore, SqliteStore};
+pub use engine::{PostgresStore, RelayLease, SqliteStore};
 pub use error::StoreError;
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -28,6 +28,40 @@ pub struct Submission {
     /// The actor recorded on the `received` event.
     pub actor: String,
     pub idempotency: Option<IdempotencyKey>,
+    /// W3C `traceparent` carried by the events on the bus.
+    pub traceparent: Option<String>,
+}
+
+/// What else a commit records besides the decision.
+#[derive(Debug, Clone, Default)]
+pub struct CommitMeta {
+    /// W3C `traceparent` carried by the events on the bus.
+    pub traceparent: Option<String>,
+    /// The delivery this change is the effect of: recorded in the consumer's inbox in the same
+    /// transaction, so a redelivery cannot take effect twice.
+    pub consumed: Option<Consumed>,
+}
+
+/// One event taken in by one consumer group.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Consumed {
+    pub consumer: String,
+    pub event_id: EventId,
+}
+
+/// An event waiting in the outbox, in the order it must be published.
+#[derive(Debug, Clone)]
+pub struct OutboxEntry {
+    pub id: i64,
+    pub envelope: Envelope,
+}
+
+/// A delivery a consumer gave up on.
+#[derive(Debug, Clone)]
+pub struct Parked {
+    pub consumer: String,
+    pub envelope: Envelope,
+    pub error: String,
 }
 
 /// A client's idempotency key, scoped to the caller, with a hash of the request body.
@@ -87,9 +121,28 @@ pub trait Store: Send + Sync + 'static {
     /// The appeal's history, oldest first.
     async fn events(&self, id: AppealId) -> Result<Vec<Event>>;
 
-    /// Stores a decision taken on the appeal at `decision.appeal.version - events`; fails with
-    /// `StoreError::Conflict` when another change got there first.
-    async fn commit(&self, decision: &Decision) -> Result<()>;
+    /// Stores a decision taken on the appeal at `decision.appeal.version - events`, its events
+    /// and their outbox rows; fails with `StoreError::Conflict` when another change got there
+    /// first, and with `StoreError::AlreadyConsumed` when `meta.consumed` was taken in before.
+    async fn commit(&self, decision: &Decision, meta: &CommitMeta) -> Result<()>;
 
     async fn list(&self, filter: &AppealFilter) -> Result<Page>;
+
+    /// Records that a consumer took in an event whose effect lies elsewhere; `false` when it
+    /// had already.
+    async fn mark_consumed(&self, consumed: &Consumed) -> Result<bool>;
+    async fn is_consumed(&self, consumed: &Consumed) -> Result<bool>;
+
+    /// The oldest unpublished outbox entries, in order.
+    async fn unpublished(&self, limit: i64) -> Result<Vec<OutboxEntry>>;
+    async fn mark_published(&self, ids: &[i64], at: DateTime<Utc>) -> Result<()>;
+    /// How many outbox entries wait to be published.
+    async fn outbox_backlog(&self) -> Result<i64>;
+    /// The right to run the outbox relay, held by one process at a time; `None` while another
+    /// holds it.
+    async fn relay_lease(&self) -> Result<Option<RelayLease>>;
+
+    /// Keeps a delivery a consumer gave up on.
+    async fn park(&self, consumer: &str, envelope: &Envelope, error: &str) -> Result<()>;
+    async fn parked(&self) -> Result<Vec<Parked>>;
 }

@@ -1,0 +1,102 @@
+//! The event bus. One small trait, two backends: an in-process bus for embedded mode and
+//! RabbitMQ (lapin) for distributed mode. Both are fed by the outbox relay, both acknowledge
+//! a delivery only after its consumer's effect is committed, and both retry with backoff and
+//! then park what keeps failing. Consumers make redeliveries harmless with their inbox.
+
+mod memory;
+mod rabbit;
+pub mod topology;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use hotline_schemas::Envelope;
+use tokio_util::sync::CancellationToken;
+
+pub use memory::InProcessBus;
+pub use rabbit::{RabbitBus, RabbitOptions};
+pub use topology::{Subscription, TOPOLOGY, subscription};
+
+/// What can go wrong on the bus.
+#[derive(Debug, thiserror::Error)]
+pub enum BusError {
+    #[error("broker: {0}")]
+    Broker(#[from] lapin::Error),
+    #[error("the broker refused or could not route event {0}")]
+    NotConfirmed(String),
+    #[error("the bus is shutting down")]
+    ShuttingDown,
+    #[error("unknown consumer group {0}")]
+    UnknownGroup(String),
+    #[error("consumer group {0} is already being consumed in this process")]
+    AlreadyConsumed(String),
+    #[error("parking failed: {0}")]
+    Parking(String),
+}
+
+/// Why a consumer could not take an event in.
+#[derive(Debug, thiserror::Error)]
+pub enum HandlerError {
+    /// Might work later (database away, conflict): retried with backoff.
+    #[error("{0}")]
+    Transient(String),
+    /// Will never work (malformed event): parked at once.
+    #[error("{0}")]
+    Permanent(String),
+}
+
+/// Takes events in. Must be idempotent: the same event can arrive more than once.
+#[async_trait]
+pub trait Handler: Send + Sync + 'static {
+    async fn handle(&self, envelope: &Envelope) -> Result<(), HandlerError>;
+}
+
+/// Keeps deliveries a consumer gave up on (the in-process bus's parking queue).
+#[async_trait]
+pub trait ParkingLot: Send + Sync + 'static {
+    async fn park(&self, group: &str, envelope: &Envelope, error: &str) -> Result<(), String>;
+}
+
+/// How often and how patiently a failing delivery is retried before it is parked.
+#[derive(Debug, Clone)]
+pub struct RetryPolicy {
+    /// Attempts in all, the first included.
+    pub attempts: u32,
+    /// The wait after the first failure; it doubles after each further one.
+    pub first_backoff: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self {
+            attempts: 5,
+            first_backoff: Duration::from_millis(200),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// The wait before attempt `n + 1` after attempt `n` (from 1) failed.
+    pub fn backoff(&self, n: u32) -> Duration {
+        self.first_backoff * 2u32.saturating_pow(n.saturating_sub(1))
+    }
+}
+
+/// The bus every process talks to.
+#[async_trait]
+pub trait Bus: Send + Sync + 'static {
+    /// Publishes `envelopes` in order and returns once the bus holds each of them durably for
+    /// every group bound to it (RabbitMQ: publisher confirms; in-process: the consumers have
+    /// committed). Only then may the outbox rows be marked sent.
+    async fn publish(&self, envelopes: &[Envelope]) -> Result<(), BusError>;
+
+    /// Delivers the group's events to `handler` until `shutdown`, acknowledging each only after
+    /// the handler returned; failures are retried with backoff, then parked.
+    async fn consume(
+        &self,
+        group: &'static Subscription,
+        handler: Arc<dyn Handler>,
+        shutdown: CancellationToken,
+    ) -> Result<(), BusError>;
+}

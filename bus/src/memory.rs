@@ -1,0 +1,162 @@
+//! The in-process bus of embedded mode: one bounded queue per consumer group. It is durable
+//! because it is fed from the outbox: `publish` returns only after every bound group has taken
+//! the event in, so the relay marks nothing sent that a crash could lose, and the consumers'
+//! inboxes make the redelivery after a restart harmless.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use hotline_schemas::Envelope;
+use tokio::sync::{Mutex, mpsc, oneshot};
+use tokio_util::sync::CancellationToken;
+
+use crate::{Bus, BusError, Handler, HandlerError, ParkingLot, RetryPolicy, Subscription, TOPOLOGY};
+
+/// Events a group's queue holds before `publish` waits.
+const QUEUE_CAPACITY: usize = 1024;
+
+struct Delivery {
+    envelope: Envelope,
+    /// Answered once the group is done with the event (taken in, or parked).
+    done: oneshot::Sender<()>,
+}
+
+struct Queue {
+    subscription: &'static Subscription,
+    sender: mpsc::Sender<Delivery>,
+    receiver: Mutex<Option<mpsc::Receiver<Delivery>>>,
+}
+
+/// The bus of a single process.
+pub struct InProcessBus {
+    queues: HashMap<&'static str, Queue>,
+    parking: Arc<dyn ParkingLot>,
+    retry: RetryPolicy,
+}
+
+impl InProcessBus {
+    /// A bus with a queue for every group of the topology.
+    pub fn new(parking: Arc<dyn ParkingLot>, retry: RetryPolicy) -> Self {
+        let queues = TOPOLOGY
+            .iter()
+            .map(|subscription| {
+                let (sender, receiver) = mpsc::channel(QUEUE_CAPACITY);
+                let queue = Queue {
+                    subscription,
+                    sender,
+                    receiver: Mutex::new(Some(receiver)),
+                };
+                (subscription.group, queue)
+            })
+            .collect();
+        Self {
+            queues,
+            parking,
+            retry,
+        }
+    }
+
+    /// Handles one delivery with retries; `true` once it may be acknowledged, `false` when
+    /// shutdown came first (the event stays unpublished and comes again after a restart).
+    async fn process(
+        &self,
+        group: &str,
+        handler: &dyn Handler,
+        envelope: &Envelope,
+        shutdown: &CancellationToken,
+    ) -> bool {
+        let mut attempt = 1;
+        let error = loop {
+            match handler.handle(envelope).await {
+                Ok(()) => return true,
+                Err(HandlerError::Permanent(e)) => break e,
+                Err(HandlerError::Transient(e)) if attempt >= self.retry.attempts => break e,
+                Err(HandlerError::Transient(e)) => {
+                    tracing::warn!(group, event = %envelope.event_id, attempt, error = %e, "consumer failed; retrying");
+                    tokio::select! {
+                        () = shutdown.cancelled() => return false,
+                        () = tokio::time::sleep(self.retry.backoff(attempt)) => {}
+                    }
+                    attempt += 1;
+                }
+            }
+        };
+        tracing::error!(group, event = %envelope.event_id, error = %error, "consumer gave up; parking the event");
+        match self.parking.park(group, envelope, &error).await {
+            Ok(()) => true,
+            Err(e) => {
+                tracing::error!(group, event = %envelope.event_id, error = %e, "parking failed");
+                false
+            }
+        }
+    }
+}
+
+#[async_trait]
+impl Bus for InProcessBus {
+    async fn publish(&self, envelopes: &[Envelope]) -> Result<(), BusError> {
+        let mut waiting = Vec::new();
+        for envelope in envelopes {
+            for queue in self.queues.values() {
+                if !queue.subscription.matches(&envelope.routing_key) {
+                    continue;
+                }
+                let (done, taken_in) = oneshot::channel();
+                queue
+                    .sender
+                    .send(Delivery {
+                        envelope: envelope.clone(),
+                        done,
+                    })
+                    .await
+                    .map_err(|_| BusError::ShuttingDown)?;
+                waiting.push(taken_in);
+            }
+        }
+        for taken_in in waiting {
+            taken_in.await.map_err(|_| BusError::ShuttingDown)?;
+        }
+        Ok(())
+    }
+
+    async fn consume(
+        &self,
+        group: &'static Subscription,
+        handler: Arc<dyn Handler>,
+        shutdown: CancellationToken,
+    ) -> Result<(), BusError> {
+        let queue = self
+            .queues
+            .get(group.group)
+            .ok_or_else(|| BusError::UnknownGroup(group.group.to_owned()))?;
+        let mut receiver = queue
+            .receiver
+            .lock()
+            .await
+            .take()
+            .ok_or_else(|| BusError::AlreadyConsumed(group.group.to_owned()))?;
+        loop {
+            let delivery = tokio::select! {
+                () = shutdown.cancelled() => break,
+                d = receiver.recv() => match d {
+                    Some(d) => d,
+                    None => break,
+                },
+            };
+            if self
+                .process(group.group, handler.as_ref(), &delivery.envelope, &shutdown)
+                .await
+            {
+                let _ = delivery.done.send(());
+            }
+        }
+        // Deliveries still queued are dropped unanswered: their publish fails and the relay
+        // sends them again later.
+        while let Ok(unanswered) = receiver.try_recv() {
+            drop(unanswered);
+        }
+        *queue.receiver.lock().await = Some(receiver);
+        Ok(())
+    }
+}

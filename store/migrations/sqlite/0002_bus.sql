@@ -1,0 +1,21 @@
+-- The event bus: consumer inboxes, parked deliveries, unit keywords for the interim router.
+
+-- Events a consumer group has taken effect for, recorded in the same transaction as the effect.
+CREATE TABLE inbox (
+    consumer TEXT NOT NULL,
+    event_id BLOB NOT NULL,
+    processed_at TEXT NOT NULL,
+    PRIMARY KEY (consumer, event_id)
+);
+
+-- Deliveries a consumer gave up on after its retries, kept for an operator.
+CREATE TABLE parked (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    consumer TEXT NOT NULL,
+    event_id BLOB NOT NULL,
+    envelope TEXT NOT NULL,
+    error TEXT NOT NULL,
+    parked_at TEXT NOT NULL
+);
+
+ALTER TABLE units ADD COLUMN keywords TEXT NOT NULL DEFAULT '[]';
