@@ -11,7 +11,9 @@ use hotline_schemas::Envelope;
 use tokio::sync::{Mutex, mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 
-use crate::{Bus, BusError, Handler, HandlerError, ParkingLot, RetryPolicy, Subscription, TOPOLOGY};
+use crate::{
+    Bus, BusError, Handler, HandlerError, ParkingLot, RetryPolicy, Subscription, TOPOLOGY,
+};
 
 /// Events a group's queue holds before `publish` waits.
 const QUEUE_CAPACITY: usize = 1024;

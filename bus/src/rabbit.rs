@@ -90,7 +90,9 @@ impl RabbitBus {
             ConnectionProperties::default().with_connection_name(name.to_owned().into());
         let connection = Connection::connect(&self.options.url, properties).await?;
         let channel = connection.create_channel().await?;
-        channel.confirm_select(ConfirmSelectOptions::default()).await?;
+        channel
+            .confirm_select(ConfirmSelectOptions::default())
+            .await?;
         self.declare_topology(&channel).await?;
         Ok((connection, channel))
     }
@@ -136,7 +138,10 @@ impl RabbitBus {
                     "x-message-ttl".into(),
                     AMQPValue::LongLongInt(i64::try_from(ttl).unwrap_or(i64::MAX)),
                 );
-                arguments.insert("x-dead-letter-exchange".into(), AMQPValue::LongString("".into()));
+                arguments.insert(
+                    "x-dead-letter-exchange".into(),
+                    AMQPValue::LongString("".into()),
+                );
                 arguments.insert(
                     "x-dead-letter-routing-key".into(),
                     AMQPValue::LongString(queue.as_str().into()),
@@ -212,7 +217,10 @@ impl RabbitBus {
                 next = consumer.next() => next,
             };
             match next {
-                Some(Ok(delivery)) => self.process(&channel, group.group, handler, delivery).await?,
+                Some(Ok(delivery)) => {
+                    self.process(&channel, group.group, handler, delivery)
+                        .await?
+                }
                 Some(Err(e)) => return Err(e.into()),
                 None => return Err(BusError::NotConfirmed("consumer stream ended".to_owned())),
             }
@@ -238,7 +246,10 @@ impl RabbitBus {
             Err(HandlerError::Transient(e)) if attempt < self.options.retry.attempts => {
                 tracing::warn!(group, attempt, error = %e, "consumer failed; retrying after a delay");
                 let mut headers = FieldTable::default();
-                headers.insert(ATTEMPT_HEADER.into(), AMQPValue::LongLongInt(i64::from(attempt) + 1));
+                headers.insert(
+                    ATTEMPT_HEADER.into(),
+                    AMQPValue::LongLongInt(i64::from(attempt) + 1),
+                );
                 let properties = delivery.properties.clone().with_headers(headers);
                 let queue = self.options.retry_queue(group, attempt);
                 Self::send(channel, "", &queue, &delivery.data, properties).await?;
@@ -246,8 +257,14 @@ impl RabbitBus {
             Err(HandlerError::Transient(e) | HandlerError::Permanent(e)) => {
                 tracing::error!(group, attempt, error = %e, "consumer gave up; parking the event");
                 let mut headers = FieldTable::default();
-                headers.insert(ATTEMPT_HEADER.into(), AMQPValue::LongLongInt(i64::from(attempt)));
-                headers.insert(ERROR_HEADER.into(), AMQPValue::LongString(e.as_str().into()));
+                headers.insert(
+                    ATTEMPT_HEADER.into(),
+                    AMQPValue::LongLongInt(i64::from(attempt)),
+                );
+                headers.insert(
+                    ERROR_HEADER.into(),
+                    AMQPValue::LongString(e.as_str().into()),
+                );
                 let properties = delivery.properties.clone().with_headers(headers);
                 let queue = self.options.parking_queue(group);
                 Self::send(channel, "", &queue, &delivery.data, properties).await?;
@@ -292,7 +309,10 @@ impl Bus for RabbitBus {
             let payload = match serde_json::to_vec(envelope) {
                 Ok(p) => p,
                 Err(e) => {
-                    failure = Some(BusError::NotConfirmed(format!("{}: {e}", envelope.event_id)));
+                    failure = Some(BusError::NotConfirmed(format!(
+                        "{}: {e}",
+                        envelope.event_id
+                    )));
                     break;
                 }
             };

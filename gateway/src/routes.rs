@@ -7,12 +7,12 @@ use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
+use hotline_schemas::envelope::{new_traceparent, valid_traceparent};
 use hotline_schemas::lifecycle::{self, Action, Command};
 use hotline_schemas::ticket::ticket_day;
 use hotline_schemas::{
     Actor, AppealId, Channel, DomainError, ErrorCode, NewAppeal, Rating, Role, Status,
 };
-use hotline_schemas::envelope::{new_traceparent, valid_traceparent};
 use hotline_store::{AppealFilter, CommitMeta, IdempotencyKey, Submission};
 use serde::{Deserialize, Serialize};
 use serde_json::json;

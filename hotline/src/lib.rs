@@ -12,14 +12,14 @@ use chrono::{Datelike, Utc};
 use hotline_bus::{Bus, InProcessBus, ParkingLot, RabbitBus, RabbitOptions, RetryPolicy, topology};
 use hotline_gateway::{AppState, Clock, TokenSigner, system_clock};
 use hotline_locales::Localizer;
+use hotline_router::RouterHandler;
 use hotline_schemas::calendar::BusinessCalendar;
 use hotline_schemas::lifecycle::Rules;
 use hotline_schemas::sla::SlaPolicies;
 use hotline_schemas::unit::demo_units;
-use hotline_router::RouterHandler;
 use hotline_schemas::{Actor, Envelope, Role};
-use hotline_worker::{LogNotifier, NotifierHandler, RelayOptions, run_relay};
 use hotline_store::{PostgresStore, SqliteStore, Store};
+use hotline_worker::{LogNotifier, NotifierHandler, RelayOptions, run_relay};
 use rand::RngCore;
 use tokio::net::TcpListener;
 use tokio::task::JoinSet;
@@ -260,10 +260,12 @@ impl Platform {
         );
         let mut tasks: JoinSet<anyhow::Result<()>> = JoinSet::new();
         if roles.router {
-            let handler = RouterHandler::new(self.store.clone(), self.rules.clone(), self.clock.clone());
+            let handler =
+                RouterHandler::new(self.store.clone(), self.rules.clone(), self.clock.clone());
             let (bus, stop) = (self.bus.clone(), shutdown.clone());
             tasks.spawn(async move {
-                bus.consume(&topology::ROUTER, Arc::new(handler), stop).await?;
+                bus.consume(&topology::ROUTER, Arc::new(handler), stop)
+                    .await?;
                 Ok(())
             });
         }
@@ -276,7 +278,8 @@ impl Platform {
             );
             let (bus, stop) = (self.bus.clone(), shutdown.clone());
             tasks.spawn(async move {
-                bus.consume(&topology::NOTIFIER, Arc::new(notifier), stop).await?;
+                bus.consume(&topology::NOTIFIER, Arc::new(notifier), stop)
+                    .await?;
                 Ok(())
             });
             let (store, bus, stop) = (self.store.clone(), self.bus.clone(), shutdown.clone());
@@ -335,12 +338,23 @@ pub async fn run(
             unit: None,
             appeal: None,
         };
-        let token = platform.signer.issue(&admin, Utc::now(), hotline_gateway::auth::STAFF_TOKEN_DAYS)?;
+        let token =
+            platform
+                .signer
+                .issue(&admin, Utc::now(), hotline_gateway::auth::STAFF_TOKEN_DAYS)?;
         println!("hotline is serving on http://{addr}");
         println!("admin token (valid 365 days):");
         println!("{token}");
     }
-    tracing::info!(?roles, bus = if platform.in_process_bus { "in-process" } else { "rabbitmq" }, "starting");
+    tracing::info!(
+        ?roles,
+        bus = if platform.in_process_bus {
+            "in-process"
+        } else {
+            "rabbitmq"
+        },
+        "starting"
+    );
     platform.run(roles, listener, shutdown).await?;
     tracing::info!("stopped");
     Ok(())

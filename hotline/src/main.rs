@@ -4,8 +4,8 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
-use hotline::{Config, Roles};
 use hotline::config::LogFormat;
+use hotline::{Config, Roles};
 use hotline_schemas::{Actor, Role};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;

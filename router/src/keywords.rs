@@ -50,7 +50,10 @@ pub fn classify(appeal: &Appeal, units: &[Unit]) -> Classification {
                 .filter(|k| !k.is_empty() && text.contains(k.as_str()))
                 .cloned()
                 .collect();
-            let hits = keywords.iter().map(|k| text.matches(k.as_str()).count()).sum();
+            let hits = keywords
+                .iter()
+                .map(|k| text.matches(k.as_str()).count())
+                .sum();
             (hits > 0).then(|| Suggestion {
                 unit: unit.code.clone(),
                 hits,
@@ -105,7 +108,10 @@ mod tests {
 
     #[test]
     fn several_units_matched_is_not_sure() {
-        let c = classify(&appeal("拖欠工资", "工厂用地纠纷,工资拖欠半年"), &demo_units());
+        let c = classify(
+            &appeal("拖欠工资", "工厂用地纠纷,工资拖欠半年"),
+            &demo_units(),
+        );
         assert_eq!(c.unit.as_deref(), Some("DEMO-RSJ"));
         assert!(!c.sure);
         assert_eq!(c.suggestions.len(), 2);

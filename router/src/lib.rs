@@ -83,14 +83,16 @@ impl Handler for RouterHandler {
             let ctx = self.rules.context((self.clock)(), &self.actor);
             let sure = classification.sure && appeal.status == Status::Received;
             let data = classification.to_event_data(sure);
-            let mut decision = match lifecycle::note(&appeal, EventType::Classified, None, data, &ctx) {
-                Ok(d) => d,
-                // Voided, merged or closed before the router saw it: nothing to classify.
-                Err(_) => return self.acknowledge(&meta).await,
-            };
+            let mut decision =
+                match lifecycle::note(&appeal, EventType::Classified, None, data, &ctx) {
+                    Ok(d) => d,
+                    // Voided, merged or closed before the router saw it: nothing to classify.
+                    Err(_) => return self.acknowledge(&meta).await,
+                };
             if let (true, Some(unit)) = (sure, classification.unit.clone()) {
-                let dispatch = lifecycle::decide(&decision.appeal, Command::Dispatch { unit }, &ctx)
-                    .map_err(|e| HandlerError::Permanent(e.to_string()))?;
+                let dispatch =
+                    lifecycle::decide(&decision.appeal, Command::Dispatch { unit }, &ctx)
+                        .map_err(|e| HandlerError::Permanent(e.to_string()))?;
                 decision = decision.then(dispatch);
             }
             match self.store.commit(&decision, &meta).await {
@@ -103,14 +105,19 @@ impl Handler for RouterHandler {
                 Err(e) => return Err(transient(e)),
             }
         }
-        Err(transient("the appeal kept changing while it was classified"))
+        Err(transient(
+            "the appeal kept changing while it was classified",
+        ))
     }
 }
 
 impl RouterHandler {
     async fn acknowledge(&self, meta: &CommitMeta) -> Result<(), HandlerError> {
         if let Some(consumed) = &meta.consumed {
-            self.store.mark_consumed(consumed).await.map_err(transient)?;
+            self.store
+                .mark_consumed(consumed)
+                .await
+                .map_err(transient)?;
         }
         Ok(())
     }

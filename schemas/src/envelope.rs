@@ -47,7 +47,11 @@ impl Envelope {
 /// A valid W3C `traceparent` (version 00), or `None`.
 pub fn valid_traceparent(value: &str) -> Option<String> {
     let parts: Vec<&str> = value.trim().split('-').collect();
-    let hex = |s: &str, len: usize| s.len() == len && s.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase());
+    let hex = |s: &str, len: usize| {
+        s.len() == len
+            && s.bytes()
+                .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+    };
     match parts.as_slice() {
         [version, trace, parent, flags]
             if *version == "00"
@@ -95,7 +99,10 @@ mod tests {
     fn topic_matching() {
         assert!(topic_matches("appeal.received", "appeal.received"));
         assert!(!topic_matches("appeal.received", "appeal.accepted"));
-        assert!(topic_matches("appeal.dispatched.*", "appeal.dispatched.FGJ"));
+        assert!(topic_matches(
+            "appeal.dispatched.*",
+            "appeal.dispatched.FGJ"
+        ));
         assert!(!topic_matches("appeal.dispatched.*", "appeal.dispatched"));
         assert!(topic_matches("appeal.#", "appeal.dispatched.FGJ"));
         assert!(topic_matches("appeal.#", "appeal"));
@@ -109,9 +116,15 @@ mod tests {
     fn traceparents() {
         let t = new_traceparent();
         assert_eq!(valid_traceparent(&t), Some(t.clone()));
-        assert!(valid_traceparent("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01").is_some());
-        assert!(valid_traceparent("00-00000000000000000000000000000000-00f067aa0ba902b7-01").is_none());
-        assert!(valid_traceparent("01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01").is_none());
+        assert!(
+            valid_traceparent("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01").is_some()
+        );
+        assert!(
+            valid_traceparent("00-00000000000000000000000000000000-00f067aa0ba902b7-01").is_none()
+        );
+        assert!(
+            valid_traceparent("01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01").is_none()
+        );
         assert!(valid_traceparent("garbage").is_none());
     }
 }

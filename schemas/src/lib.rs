@@ -15,8 +15,8 @@ pub mod unit;
 pub mod uscc;
 
 pub use appeal::*;
-pub use error::{DomainError, ErrorCode};
 pub use envelope::Envelope;
+pub use error::{DomainError, ErrorCode};
 pub use event::{Event, EventType};
 pub use ids::{AppealId, EventId};
 pub use role::{Actor, Role};

@@ -6,11 +6,11 @@ use serde_json::json;
 use strum::{EnumIter, IntoStaticStr};
 
 use crate::appeal::{Appeal, Kind, PendingExtension, Priority, Rating, Status, require_text};
+use crate::calendar::BusinessCalendar;
 use crate::error::{DomainError, ErrorCode};
 use crate::event::{Event, EventType};
 use crate::ids::{AppealId, EventId};
 use crate::role::{Actor, Role};
-use crate::calendar::BusinessCalendar;
 use crate::sla::{Limit, SlaClock, SlaPolicies};
 use chrono_tz::Tz;
 

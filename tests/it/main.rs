@@ -5,5 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod api;
+mod distributed;
 mod process;
+mod procs;
 mod support;

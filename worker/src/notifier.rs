@@ -71,7 +71,11 @@ impl NotifierHandler {
             .get("response_due")
             .and_then(|v| v.as_str())
             .and_then(|s| s.parse::<DateTime<Utc>>().ok())
-            .map(|t| t.with_timezone(&self.tz).format("%Y-%m-%d %H:%M").to_string())
+            .map(|t| {
+                t.with_timezone(&self.tz)
+                    .format("%Y-%m-%d %H:%M")
+                    .to_string()
+            })
             .unwrap_or_default();
         let args = BTreeMap::from([
             ("ticket", ticket_no.to_owned()),
@@ -92,7 +96,10 @@ fn transient(e: impl std::fmt::Display) -> HandlerError {
 #[async_trait]
 impl Handler for NotifierHandler {
     async fn handle(&self, envelope: &Envelope) -> Result<(), HandlerError> {
-        if !matches!(envelope.event_type, EventType::Dispatched | EventType::Reassigned) {
+        if !matches!(
+            envelope.event_type,
+            EventType::Dispatched | EventType::Reassigned
+        ) {
             return Ok(());
         }
         let consumed = Consumed {
@@ -116,7 +123,10 @@ impl Handler for NotifierHandler {
         };
         // Sent, then recorded: a crash in between sends it once more, never not at all.
         self.notifier.send(&notification).await.map_err(transient)?;
-        self.store.mark_consumed(&consumed).await.map_err(transient)?;
+        self.store
+            .mark_consumed(&consumed)
+            .await
+            .map_err(transient)?;
         Ok(())
     }
 }

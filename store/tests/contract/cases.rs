@@ -4,18 +4,21 @@ use std::collections::{BTreeSet, HashSet};
 use std::sync::Arc;
 
 use chrono::{Duration, TimeDelta};
+use hotline_schemas::envelope::SCHEMA_VERSION;
 use hotline_schemas::lifecycle::Command;
 use hotline_schemas::unit::{Unit, demo_units};
-use hotline_schemas::{Appeal, AppealId, Channel, EventType, Rating, Status};
-use hotline_store::{AppealFilter, Store, StoreError};
+use hotline_schemas::{
+    Appeal, AppealId, Channel, Envelope, Event, EventId, EventType, Rating, Status,
+};
+use hotline_store::{AppealFilter, CommitMeta, Consumed, Store, StoreError};
 use tokio::sync::Barrier;
 use tokio::task::JoinSet;
 
 use crate::fixtures::{
-    appellant, apply, date, decision, dispatch_to, dispatcher, keyed, local, monday, submission,
-    submit, unit_staff,
+    appellant, apply, classify, date, decision, dispatch_to, dispatcher, keyed, local, monday,
+    submission, submit, unit_staff,
 };
-use crate::harness::TestDb;
+use crate::harness::{Location, TestDb};
 
 const FGJ: &str = "DEMO-FGJ";
 const RSJ: &str = "DEMO-RSJ";
@@ -70,8 +73,15 @@ pub async fn migrate_is_idempotent_and_ping_works(db: TestDb) {
     store.ping().await.expect("ping after migrating again");
     assert_eq!(
         db.sql.count("SELECT COUNT(*) FROM _sqlx_migrations").await,
-        1,
+        2,
         "each migration is recorded once"
+    );
+    assert_eq!(
+        db.sql
+            .count("SELECT COUNT(*) FROM _sqlx_migrations WHERE success AND version IN (1, 2)")
+            .await,
+        2,
+        "init and bus, both applied"
     );
     // Another store on the same database migrates as a no-op too.
     let other = db.location.open().await;
@@ -108,6 +118,7 @@ pub async fn seed_units_once_sorted_by_code(db: TestDb) {
         code: "AAA".to_owned(),
         name: "别的单位".to_owned(),
         demo: false,
+        keywords: vec!["路灯".to_owned()],
     }];
     assert!(
         !store.seed_units_if_empty(&other).await.expect("seed again"),
@@ -482,7 +493,10 @@ pub async fn commit_stores_decisions(db: TestDb) {
 
     let now = at + Duration::minutes(10);
     let dispatch = dispatch_to(&appeal, FGJ, now);
-    store.commit(&dispatch).await.expect("commit dispatch");
+    store
+        .commit(&dispatch, &CommitMeta::default())
+        .await
+        .expect("commit dispatch");
 
     let stored = store
         .appeal(appeal.id)
@@ -517,7 +531,10 @@ pub async fn commit_stores_decisions(db: TestDb) {
     // The next step builds on the stored state.
     let later = now + Duration::minutes(5);
     let accept = decision(&stored, Command::Accept, &unit_staff(FGJ), later);
-    store.commit(&accept).await.expect("commit accept");
+    store
+        .commit(&accept, &CommitMeta::default())
+        .await
+        .expect("commit accept");
     let stored = store
         .appeal(appeal.id)
         .await
@@ -546,9 +563,12 @@ pub async fn conflicting_commits_first_wins(db: TestDb) {
     // Two dispatchers decide on version 1 at once.
     let to_fgj = dispatch_to(&appeal, FGJ, now);
     let to_rsj = dispatch_to(&appeal, RSJ, now);
-    store.commit(&to_fgj).await.expect("first commit wins");
+    store
+        .commit(&to_fgj, &CommitMeta::default())
+        .await
+        .expect("first commit wins");
     let err = store
-        .commit(&to_rsj)
+        .commit(&to_rsj, &CommitMeta::default())
         .await
         .expect_err("second commit loses");
     assert!(matches!(err, StoreError::Conflict), "{err:?}");
@@ -567,8 +587,14 @@ pub async fn conflicting_commits_first_wins(db: TestDb) {
     let staff = unit_staff(FGJ);
     let accept1 = decision(&stored, Command::Accept, &staff, later);
     let accept2 = decision(&stored, Command::Accept, &staff, later);
-    store.commit(&accept1).await.expect("first accept");
-    let err = store.commit(&accept2).await.expect_err("second accept");
+    store
+        .commit(&accept1, &CommitMeta::default())
+        .await
+        .expect("first accept");
+    let err = store
+        .commit(&accept2, &CommitMeta::default())
+        .await
+        .expect_err("second accept");
     assert!(matches!(err, StoreError::Conflict), "{err:?}");
 
     // A return decided on the dispatched version after it was accepted.
@@ -580,7 +606,10 @@ pub async fn conflicting_commits_first_wins(db: TestDb) {
         &staff,
         later + Duration::minutes(1),
     );
-    let err = store.commit(&stale).await.expect_err("stale decision");
+    let err = store
+        .commit(&stale, &CommitMeta::default())
+        .await
+        .expect_err("stale decision");
     assert!(matches!(err, StoreError::Conflict), "{err:?}");
 
     let stored = store
@@ -622,7 +651,7 @@ pub async fn concurrent_commits_exactly_one_wins(db: TestDb) {
             let (store, barrier) = (stores[i % 2].clone(), barrier.clone());
             tasks.spawn(async move {
                 barrier.wait().await;
-                let result = store.commit(&d).await;
+                let result = store.commit(&d, &CommitMeta::default()).await;
                 (d, result)
             });
         }
@@ -659,7 +688,10 @@ pub async fn failed_commit_rolls_back_projection(db: TestDb) {
     let good = dispatch_to(&appeal, FGJ, at + Duration::minutes(1));
     let mut bad = good.clone();
     bad.events[0].id = received[0].id; // an event id already in the log
-    let err = store.commit(&bad).await.expect_err("duplicate event id");
+    let err = store
+        .commit(&bad, &CommitMeta::default())
+        .await
+        .expect_err("duplicate event id");
     assert!(matches!(err, StoreError::Database(_)), "{err:?}");
 
     assert_eq!(
@@ -670,7 +702,7 @@ pub async fn failed_commit_rolls_back_projection(db: TestDb) {
     assert_eq!(db.sql.count("SELECT COUNT(*) FROM outbox").await, 1);
 
     store
-        .commit(&good)
+        .commit(&good, &CommitMeta::default())
         .await
         .expect("the intact decision still commits");
     assert_eq!(
@@ -816,11 +848,21 @@ pub async fn every_event_has_an_outbox_row(db: TestDb) {
         assert_eq!(rows.len(), events.len());
         for (row, event) in rows.iter().zip(&events) {
             assert_eq!(row.event_id, event.id.0);
-            assert_eq!(
-                &row.payload, event,
-                "the outbox carries the event as stored"
-            );
             assert_eq!(row.routing_key, event.routing_key());
+            let envelope = &row.payload;
+            assert_eq!(
+                &envelope.payload, event,
+                "the envelope carries the event as stored"
+            );
+            assert_eq!(envelope.event_id, event.id);
+            assert_eq!(envelope.event_type, event.event_type);
+            assert_eq!(envelope.schema_version, 1);
+            assert_eq!(envelope.schema_version, SCHEMA_VERSION);
+            assert_eq!(envelope.appeal_id, appeal);
+            assert_eq!(envelope.occurred_at, event.at);
+            assert_eq!(envelope.routing_key, row.routing_key);
+            assert_eq!(envelope.traceparent, None, "no traceparent was given");
+            assert_eq!(envelope, &Envelope::new(event, None));
         }
     }
 }

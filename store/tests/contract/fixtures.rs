@@ -5,13 +5,14 @@ use std::sync::{Arc, LazyLock};
 use chrono::{DateTime, NaiveDate, TimeZone as _, Utc};
 use chrono_tz::Tz;
 use hotline_schemas::calendar::BusinessCalendar;
-use hotline_schemas::lifecycle::{Command, Context, Decision, decide};
+use hotline_schemas::lifecycle::{Command, Context, Decision, decide, note};
 use hotline_schemas::sla::{SlaClock, SlaPolicies};
 use hotline_schemas::ticket::ticket_day;
 use hotline_schemas::{
-    Actor, Appeal, AppealId, Appellant, Channel, Kind, Location, NewAppeal, Priority, Role,
+    Actor, Appeal, AppealId, Appellant, Channel, EventType, Kind, Location, NewAppeal, Priority,
+    Role,
 };
-use hotline_store::{IdempotencyKey, Store, Submission};
+use hotline_store::{CommitMeta, IdempotencyKey, Store, Submission};
 
 pub const TZ: Tz = chrono_tz::Asia::Shanghai;
 
@@ -73,6 +74,7 @@ pub fn submission(channel: Channel, at: DateTime<Utc>) -> Submission {
         day: ticket_day(at, TZ),
         actor: "agent-01".to_owned(),
         idempotency: None,
+        traceparent: None,
     }
 }
 
@@ -129,6 +131,24 @@ pub fn decision(appeal: &Appeal, command: Command, actor: &Actor, now: DateTime<
     decide(appeal, command, &ctx).expect("allowed command")
 }
 
+/// The `classified` note the router takes on `appeal` at `now`, suggesting `unit`.
+pub fn classify(appeal: &Appeal, unit: &str, now: DateTime<Utc>) -> Decision {
+    let router = Actor {
+        name: "router".to_owned(),
+        role: Role::Dispatcher,
+        unit: None,
+        appeal: None,
+    };
+    let ctx = Context {
+        now,
+        actor: &router,
+        policies: &POLICIES,
+        clock: SlaClock::new(&CALENDAR, TZ),
+    };
+    let data = serde_json::json!({ "unit": unit, "sure": false });
+    note(appeal, EventType::Classified, None, data, &ctx).expect("an open appeal takes a note")
+}
+
 pub fn dispatch_to(appeal: &Appeal, unit: &str, now: DateTime<Utc>) -> Decision {
     decision(
         appeal,
@@ -156,6 +176,9 @@ pub async fn apply(
     now: DateTime<Utc>,
 ) -> Appeal {
     let d = decision(appeal, command, actor, now);
-    store.commit(&d).await.expect("commit");
+    store
+        .commit(&d, &CommitMeta::default())
+        .await
+        .expect("commit");
     d.appeal
 }

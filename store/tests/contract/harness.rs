@@ -15,7 +15,7 @@ use sqlx::{AssertSqlSafe, Connection as _};
 use tokio::sync::Semaphore;
 use uuid::Uuid;
 
-use hotline_schemas::Event;
+use hotline_schemas::Envelope;
 
 /// The environment variable naming the PostgreSQL server to test against.
 pub const PG_URL_VAR: &str = "HOTLINE_TEST_PG_URL";
@@ -67,7 +67,7 @@ pub struct OutboxRow {
     pub event_id: Uuid,
     pub appeal_id: Uuid,
     pub routing_key: String,
-    pub payload: Event,
+    pub payload: Envelope,
 }
 
 impl Sql {
@@ -97,14 +97,14 @@ impl Sql {
             for<'a> &'a str: sqlx::ColumnIndex<R>,
             Uuid: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
             String: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-            Json<Event>: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+            Json<Envelope>: for<'r> sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
         {
             OutboxRow {
                 event_id: row.try_get("event_id").expect("outbox.event_id"),
                 appeal_id: row.try_get("appeal_id").expect("outbox.appeal_id"),
                 routing_key: row.try_get("routing_key").expect("outbox.routing_key"),
                 payload: row
-                    .try_get::<Json<Event>, _>("payload")
+                    .try_get::<Json<Envelope>, _>("payload")
                     .expect("outbox.payload")
                     .0,
             }

@@ -1,0 +1,256 @@
+//! Distributed mode end to end: `hotline gateway`, `hotline router` and `hotline worker` as
+//! separate processes on PostgreSQL and RabbitMQ (`HOTLINE_TEST_PG_URL` and
+//! `HOTLINE_TEST_AMQP_URL`; skipped, loudly, without them).
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::procs::{Env, free_port};
+use crate::support::{PgDatabase, enterprise_appeal, event_types};
+
+/// A fresh database, its own queue names, one shared secret.
+pub struct Platform {
+    pub env: Env,
+    pub pg: PgDatabase,
+    pub prefix: String,
+    _dir: tempfile::TempDir,
+}
+
+impl Platform {
+    pub async fn create() -> Option<Platform> {
+        let Ok(amqp) = std::env::var("HOTLINE_TEST_AMQP_URL") else {
+            eprintln!("SKIPPED: HOTLINE_TEST_AMQP_URL not set, distributed test not run");
+            return None;
+        };
+        let pg = PgDatabase::create().await?;
+        let dir = tempfile::tempdir().unwrap();
+        let prefix = format!(
+            "it_{}_{}",
+            std::process::id(),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_micros()
+        );
+        let env = Env::default()
+            .with("HOTLINE_DATABASE_URL", pg.url.clone())
+            .with("HOTLINE_AMQP_URL", amqp)
+            .with("HOTLINE_BUS_PREFIX", prefix.clone())
+            .with("HOTLINE_SECRET", "distributed-test-secret-0123456789")
+            .with("HOTLINE_DATA_DIR", dir.path().display().to_string());
+        let migrated = env.command(&["migrate"]).output().unwrap();
+        assert!(
+            migrated.status.success(),
+            "{}",
+            String::from_utf8_lossy(&migrated.stderr)
+        );
+        Some(Platform {
+            env,
+            pg,
+            prefix,
+            _dir: dir,
+        })
+    }
+}
+
+impl Drop for Platform {
+    /// Removes this test's queues and exchange from the broker (best effort).
+    fn drop(&mut self) {
+        let Ok(out) = Command::new("rabbitmqctl")
+            .args(["list_queues", "name", "-q"])
+            .output()
+        else {
+            return;
+        };
+        for name in String::from_utf8_lossy(&out.stdout).lines() {
+            let name = name.trim();
+            if name.starts_with(&format!("{}.", self.prefix)) {
+                let _ = Command::new("rabbitmqctl")
+                    .args(["delete_queue", name])
+                    .output();
+            }
+        }
+        let _ = Command::new("rabbitmqctl")
+            .args(["eval", &format!("rabbit_exchange:delete(rabbit_misc:r(<<\"/\">>, exchange, <<\"{}.events\">>), false, <<\"test\">>).", self.prefix)])
+            .output();
+    }
+}
+
+/// Reads the appeal until `done` holds of it (bounded).
+pub async fn until(base: &str, id: &str, token: &str, done: impl Fn(&Value) -> bool) -> Value {
+    let client = reqwest::Client::new();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let resp = client
+            .get(format!("{base}/api/v1/appeals/{id}"))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::OK);
+        let appeal: Value = resp.json().await.unwrap();
+        if done(&appeal) {
+            return appeal;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "appeal {id} never got there: {appeal}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gateway_router_and_worker_processes_drive_an_appeal_through_its_lifecycle() {
+    let Some(platform) = Platform::create().await else {
+        return;
+    };
+    let env = &platform.env;
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let _gateway = env.spawn_http("gateway", port).await;
+    // Any number of each: two routers and two workers share the work.
+    let _routers = [env.spawn("router"), env.spawn("router")];
+    let _workers = [env.spawn("worker"), env.spawn("worker")];
+
+    let client = reqwest::Client::new();
+    let admin = env.token(&["--role", "admin"]);
+    let unit = env.token(&[
+        "--role",
+        "unit",
+        "--unit",
+        "DEMO-GHZRZYJ",
+        "--name",
+        "规自局王五",
+    ]);
+    let dispatcher = env.token(&["--role", "dispatcher", "--name", "派单员老陈"]);
+
+    // The router places this one by itself: 厂房, 用地 are the planning bureau's words.
+    let created: Value = client
+        .post(format!("{base}/api/v1/appeals"))
+        .header(
+            "traceparent",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+        )
+        .json(&enterprise_appeal())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = created["id"].as_str().unwrap().to_owned();
+    let appellant = created["appellant_token"].as_str().unwrap().to_owned();
+    let dispatched = until(&base, &id, &admin, |a| a["status"] == "dispatched").await;
+    assert_eq!(dispatched["unit"], "DEMO-GHZRZYJ");
+    assert_eq!(
+        event_types(&dispatched),
+        ["received", "classified", "dispatched"]
+    );
+    assert_eq!(dispatched["events"][2]["actor"], "router");
+    assert!(dispatched["deadlines"]["resolve_due"].is_string());
+
+    let act = |action: &str, token: &str, body: Value| {
+        client
+            .post(format!("{base}/api/v1/appeals/{id}/{action}"))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+    };
+    assert_eq!(
+        act("accept", &unit, json!({})).await.unwrap().status(),
+        StatusCode::OK
+    );
+    let replied = act("reply", &unit, json!({"result": "用地审批已完成"}))
+        .await
+        .unwrap();
+    assert_eq!(replied.status(), StatusCode::OK);
+    let rated: Value = act("rate", &appellant, json!({"rating": "very_satisfied"}))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(rated["status"], "closed");
+    assert_eq!(
+        event_types(&rated),
+        [
+            "received",
+            "classified",
+            "dispatched",
+            "accepted",
+            "replied",
+            "rated",
+            "closed"
+        ]
+    );
+
+    // This one names no unit: it waits for the dispatcher, classified once.
+    let mut vague = enterprise_appeal();
+    vague["title"] = json!("路灯不亮");
+    vague["body"] = json!("园区门口路灯坏了一个月");
+    let created: Value = client
+        .post(format!("{base}/api/v1/appeals"))
+        .json(&vague)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let vague_id = created["id"].as_str().unwrap().to_owned();
+    let classified = until(&base, &vague_id, &admin, |a| event_types(a).len() == 2).await;
+    assert_eq!(classified["status"], "received");
+    assert_eq!(classified["events"][1]["data"]["dispatched"], false);
+    let resp = client
+        .post(format!("{base}/api/v1/appeals/{vague_id}/dispatch"))
+        .bearer_auth(&dispatcher)
+        .json(&json!({"unit": "DEMO-FGJ"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+
+    // Every event reached the bus with its trace, and the workers told both units.
+    let pool = sqlx::PgPool::connect(&platform.pg.url).await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let backlog: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE published_at IS NULL")
+                .fetch_one(&pool)
+                .await
+                .unwrap();
+        let notified: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM inbox WHERE consumer = 'notifier'")
+                .fetch_one(&pool)
+                .await
+                .unwrap();
+        if backlog == 0 && notified == 2 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "backlog {backlog}, notified {notified}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let trace: Option<String> = sqlx::query_scalar(
+        "SELECT payload->>'traceparent' FROM outbox WHERE payload->>'type' = 'received' AND appeal_id = $1",
+    )
+    .bind(uuid_of(&id))
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        trace.as_deref(),
+        Some("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
+    );
+    pool.close().await;
+}
+
+fn uuid_of(id: &str) -> sqlx::types::Uuid {
+    id.parse().unwrap()
+}

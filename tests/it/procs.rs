@@ -1,0 +1,136 @@
+//! Running the real `hotline` binary in tests: roles as child processes that are killed when
+//! the test ends, however it ends.
+
+use std::net::TcpListener as StdListener;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+use reqwest::StatusCode;
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_hotline");
+
+pub fn free_port() -> u16 {
+    StdListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// The environment of one platform: the variables every process of it gets.
+#[derive(Debug, Clone, Default)]
+pub struct Env(pub Vec<(String, String)>);
+
+impl Env {
+    pub fn with(mut self, key: &str, value: impl Into<String>) -> Self {
+        self.0.retain(|(k, _)| k != key);
+        self.0.push((key.to_owned(), value.into()));
+        self
+    }
+
+    /// `hotline ARGS` with only this environment (and PATH).
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(BIN);
+        cmd.env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("HOTLINE_LOG", "warn")
+            .args(args);
+        for (k, v) in &self.0 {
+            cmd.env(k, v);
+        }
+        cmd
+    }
+
+    /// `hotline token issue ARGS`: the token is the last line of the output.
+    pub fn token(&self, args: &[&str]) -> String {
+        let out = self
+            .command(&["token", "issue"])
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let stdout = String::from_utf8(out.stdout).unwrap();
+        stdout.lines().last().unwrap().trim().to_owned()
+    }
+
+    /// Starts `hotline ROLE` in the background.
+    pub fn spawn(&self, role: &str) -> Proc {
+        let child = self
+            .command(&[role])
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap();
+        Proc { child: Some(child) }
+    }
+
+    /// Starts `hotline ROLE` (serve or gateway) and waits until it answers on `port`.
+    pub async fn spawn_http(&self, role: &str, port: u16) -> Proc {
+        let mut proc = self
+            .clone()
+            .with("HOTLINE_HTTP_ADDR", format!("127.0.0.1:{port}"))
+            .spawn(role);
+        let client = reqwest::Client::new();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Ok(r) = client
+                .get(format!("http://127.0.0.1:{port}/readyz"))
+                .send()
+                .await
+                && r.status() == StatusCode::OK
+            {
+                return proc;
+            }
+            if Instant::now() > deadline {
+                proc.kill();
+                panic!("hotline {role} did not become ready");
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+/// A running role; killed (SIGKILL) when dropped.
+pub struct Proc {
+    child: Option<Child>,
+}
+
+impl Proc {
+    /// SIGKILL: no chance to finish anything.
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// SIGTERM, then waits for the exit (bounded: SIGKILL after `grace`).
+    pub fn terminate(&mut self, grace: Duration) -> Option<ExitStatus> {
+        let mut child = self.child.take()?;
+        let _ = Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status();
+        let deadline = Instant::now() + grace;
+        loop {
+            if let Ok(Some(status)) = child.try_wait() {
+                return Some(status);
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
