@@ -10,7 +10,7 @@ use hotline_schemas::unit::{Unit, demo_units};
 use hotline_schemas::{
     Appeal, AppealId, Channel, Envelope, Event, EventId, EventType, Rating, Status,
 };
-use hotline_store::{AppealFilter, CommitMeta, Consumed, Store, StoreError};
+use hotline_store::{AppealFilter, CommitMeta, Consumed, Store, StoreError, Submission};
 use tokio::sync::Barrier;
 use tokio::task::JoinSet;
 
@@ -1331,4 +1331,606 @@ pub async fn data_survives_reopen(db: TestDb) {
     )
     .await;
     assert_eq!(store.events(appeal.id).await.expect("events").len(), 3);
+}
+
+// ---- Event bus: inbox, outbox relay, lease, parked deliveries, unit keywords -------------------
+
+const TRACE_SUBMIT: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+const TRACE_COMMIT: &str = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+
+fn consumed(consumer: &str, event_id: EventId) -> Consumed {
+    Consumed {
+        consumer: consumer.to_owned(),
+        event_id,
+    }
+}
+
+fn consuming(consumed: &Consumed) -> CommitMeta {
+    CommitMeta {
+        traceparent: Some(TRACE_COMMIT.to_owned()),
+        consumed: Some(consumed.clone()),
+    }
+}
+
+/// A commit carrying the delivery it is the effect of takes effect once per consumer group: a
+/// redelivery, even with a decision freshly taken on the reloaded appeal, stores nothing.
+pub async fn commit_with_consumed_takes_effect_once(db: TestDb) {
+    let store = &db.store;
+    let at = monday();
+    let appeal = submit(store, submission(Channel::Web, at)).await;
+    let received = store.events(appeal.id).await.expect("events").remove(0);
+    let router = consumed("router", received.id);
+    assert!(!store.is_consumed(&router).await.expect("is_consumed"));
+
+    let first = classify(&appeal, FGJ, at + Duration::minutes(1));
+    store
+        .commit(&first, &consuming(&router))
+        .await
+        .expect("first delivery takes effect");
+    assert!(store.is_consumed(&router).await.expect("is_consumed"));
+    assert_eq!(db.sql.count("SELECT COUNT(*) FROM inbox").await, 1);
+    let after_first = store.events(appeal.id).await.expect("events");
+    assert_eq!(after_first, [received.clone(), first.events[0].clone()]);
+
+    // A redelivery decides afresh on the reloaded appeal: it would not conflict, yet the inbox
+    // refuses it.
+    let reloaded = store
+        .appeal(appeal.id)
+        .await
+        .expect("appeal")
+        .expect("stored");
+    assert_eq!(reloaded, first.appeal);
+    let again = classify(&reloaded, RSJ, at + Duration::minutes(2));
+    let err = store
+        .commit(&again, &consuming(&router))
+        .await
+        .expect_err("redelivery");
+    assert!(matches!(err, StoreError::AlreadyConsumed), "{err:?}");
+    // The very same decision again is recognised as a redelivery before any version check.
+    let err = store
+        .commit(&first, &consuming(&router))
+        .await
+        .expect_err("same decision redelivered");
+    assert!(matches!(err, StoreError::AlreadyConsumed), "{err:?}");
+
+    assert_eq!(
+        store.appeal(appeal.id).await.expect("appeal"),
+        Some(first.appeal.clone()),
+        "nothing changed"
+    );
+    assert_eq!(store.events(appeal.id).await.expect("events"), after_first);
+    assert_eq!(db.sql.count("SELECT COUNT(*) FROM events").await, 2);
+    assert_eq!(db.sql.count("SELECT COUNT(*) FROM outbox").await, 2);
+    assert_eq!(db.sql.count("SELECT COUNT(*) FROM inbox").await, 1);
+
+    // Another consumer group taking in the same event is independent.
+    let auditor = consumed("auditor", received.id);
+    assert!(!store.is_consumed(&auditor).await.expect("is_consumed"));
+    store
+        .commit(&again, &consuming(&auditor))
+        .await
+        .expect("another consumer's effect");
+    assert!(store.is_consumed(&auditor).await.expect("is_consumed"));
+    assert!(store.is_consumed(&router).await.expect("is_consumed"));
+    let events = store.events(appeal.id).await.expect("events");
+    assert_eq!(
+        event_types(&events),
+        [
+            EventType::Received,
+            EventType::Classified,
+            EventType::Classified
+        ]
+    );
+    assert_eq!(events[2], again.events[0]);
+    assert_eq!(db.sql.count("SELECT COUNT(*) FROM outbox").await, 3);
+    assert_eq!(db.sql.count("SELECT COUNT(*) FROM inbox").await, 2);
+
+    // A commit that loses on the version records no inbox row: the delivery can be retried.
+    let classified = consumed("router", first.events[0].id);
+    let stale = classify(&reloaded, SCJGJ, at + Duration::minutes(3));
+    let err = store
+        .commit(&stale, &consuming(&classified))
+        .await
+        .expect_err("stale decision");
+    assert!(matches!(err, StoreError::Conflict), "{err:?}");
+    assert!(!store.is_consumed(&classified).await.expect("is_consumed"));
+    assert_eq!(db.sql.count("SELECT COUNT(*) FROM inbox").await, 2);
+    assert_eq!(db.sql.count("SELECT COUNT(*) FROM events").await, 3);
+
+    // Effects kept elsewhere: marked on their own, once.
+    let notifier = consumed("notifier", received.id);
+    assert!(!store.is_consumed(&notifier).await.expect("is_consumed"));
+    assert!(
+        store.mark_consumed(&notifier).await.expect("mark"),
+        "first mark"
+    );
+    assert!(
+        !store.mark_consumed(&notifier).await.expect("mark again"),
+        "second mark"
+    );
+    assert!(store.is_consumed(&notifier).await.expect("is_consumed"));
+    assert!(
+        !store.mark_consumed(&router).await.expect("mark"),
+        "already taken in by its commit"
+    );
+    assert!(
+        !store
+            .is_consumed(&consumed("notifier", EventId::new()))
+            .await
+            .expect("is_consumed"),
+        "another event is not consumed"
+    );
+    assert_eq!(db.sql.count("SELECT COUNT(*) FROM inbox").await, 3);
+    assert_eq!(db.sql.count("SELECT COUNT(*) FROM events").await, 3);
+}
+
+/// The same delivery handled by several consumers at once (e.g. redelivered to another
+/// replica): exactly one classification is stored; a loser on the version that retries on the
+/// reloaded appeal is told the delivery was taken in.
+pub async fn concurrent_consumers_take_effect_once(db: TestDb) {
+    const N: usize = 4;
+    const ROUNDS: i64 = 6;
+    let store = &db.store;
+    // Half the consumers use a second store on the same database, as another process's.
+    let stores = [db.store.clone(), db.location.open().await];
+    for round in 0..ROUNDS {
+        let at = monday() + Duration::minutes(round);
+        let appeal = submit(store, submission(Channel::Web, at)).await;
+        let received = store.events(appeal.id).await.expect("events").remove(0);
+        let delivery = consumed("router", received.id);
+        let units = [FGJ, RSJ, SCJGJ, GHZRZYJ];
+
+        let barrier = Arc::new(Barrier::new(N));
+        let mut tasks = JoinSet::new();
+        for (i, unit) in units.into_iter().enumerate() {
+            let (store, barrier) = (stores[i % 2].clone(), barrier.clone());
+            let (appeal, meta) = (appeal.clone(), consuming(&delivery));
+            tasks.spawn(async move {
+                let d = classify(&appeal, unit, at + Duration::seconds(1));
+                barrier.wait().await;
+                let first = store.commit(&d, &meta).await;
+                // As the router does on a conflict: reload, decide again, commit again.
+                let retry = match &first {
+                    Err(StoreError::Conflict) => {
+                        let reloaded = store
+                            .appeal(appeal.id)
+                            .await
+                            .expect("appeal")
+                            .expect("stored");
+                        let d = classify(&reloaded, unit, at + Duration::seconds(2));
+                        Some(store.commit(&d, &meta).await)
+                    }
+                    _ => None,
+                };
+                (d, first, retry)
+            });
+        }
+        let outcomes = tasks.join_all().await;
+        let winners: Vec<_> = outcomes.iter().filter(|(_, r, _)| r.is_ok()).collect();
+        assert_eq!(winners.len(), 1, "round {round}: exactly one takes effect");
+        for (_, first, retry) in &outcomes {
+            match first {
+                Ok(()) => assert!(retry.is_none()),
+                Err(StoreError::AlreadyConsumed) => {}
+                Err(StoreError::Conflict) => {
+                    let retry = retry.as_ref().expect("retried");
+                    assert!(
+                        matches!(retry, Err(StoreError::AlreadyConsumed)),
+                        "round {round}: retry after a conflict: {retry:?}"
+                    );
+                }
+                Err(e) => panic!("round {round}: {e:?}"),
+            }
+        }
+        let winner = &winners[0].0;
+        assert_eq!(
+            store.appeal(appeal.id).await.expect("appeal").as_ref(),
+            Some(&winner.appeal),
+            "round {round}"
+        );
+        let events = store.events(appeal.id).await.expect("events");
+        assert_eq!(
+            event_types(&events),
+            [EventType::Received, EventType::Classified],
+            "round {round}"
+        );
+        assert_eq!(events[1], winner.events[0], "round {round}");
+        assert!(store.is_consumed(&delivery).await.expect("is_consumed"));
+    }
+    let rounds = ROUNDS;
+    assert_eq!(
+        db.sql
+            .count("SELECT COUNT(*) FROM events WHERE type = 'classified'")
+            .await,
+        rounds
+    );
+    assert_eq!(
+        db.sql.count("SELECT COUNT(*) FROM events").await,
+        2 * rounds
+    );
+    assert_eq!(
+        db.sql.count("SELECT COUNT(*) FROM outbox").await,
+        2 * rounds
+    );
+    assert_eq!(db.sql.count("SELECT COUNT(*) FROM inbox").await, rounds);
+}
+
+/// The relay's view of the outbox: unpublished entries oldest first, each an envelope with its
+/// routing key and trace; publishing takes them off the backlog.
+pub async fn outbox_relays_in_commit_order(db: TestDb) {
+    let store = &db.store;
+    let at = monday();
+    assert!(store.unpublished(10).await.expect("unpublished").is_empty());
+    assert_eq!(store.outbox_backlog().await.expect("backlog"), 0);
+
+    let traced = |channel| Submission {
+        traceparent: Some(TRACE_SUBMIT.to_owned()),
+        ..submission(channel, at)
+    };
+    let a = submit(store, traced(Channel::Hotline)).await;
+    let b = submit(store, submission(Channel::Web, at)).await;
+    let a_dispatch = dispatch_to(&a, FGJ, at + Duration::minutes(1));
+    let traced_commit = CommitMeta {
+        traceparent: Some(TRACE_COMMIT.to_owned()),
+        consumed: None,
+    };
+    store
+        .commit(&a_dispatch, &traced_commit)
+        .await
+        .expect("dispatch a");
+    let b_dispatch = dispatch_to(&b, RSJ, at + Duration::minutes(2));
+    store
+        .commit(&b_dispatch, &CommitMeta::default())
+        .await
+        .expect("dispatch b");
+    let a_accept = decision(
+        &a_dispatch.appeal,
+        Command::Accept,
+        &unit_staff(FGJ),
+        at + Duration::minutes(3),
+    );
+    store
+        .commit(&a_accept, &traced_commit)
+        .await
+        .expect("accept a");
+
+    let a_events = store.events(a.id).await.expect("events");
+    let b_events = store.events(b.id).await.expect("events");
+    // Commit order, with the trace each was written under.
+    let expected: Vec<(&Event, Option<&str>, &str)> = vec![
+        (&a_events[0], Some(TRACE_SUBMIT), "appeal.received"),
+        (&b_events[0], None, "appeal.received"),
+        (
+            &a_events[1],
+            Some(TRACE_COMMIT),
+            "appeal.dispatched.DEMO-FGJ",
+        ),
+        (&b_events[1], None, "appeal.dispatched.DEMO-RSJ"),
+        (&a_events[2], Some(TRACE_COMMIT), "appeal.accepted"),
+    ];
+
+    let entries = store.unpublished(100).await.expect("unpublished");
+    assert_eq!(entries.len(), expected.len());
+    assert!(
+        entries.windows(2).all(|w| w[0].id < w[1].id),
+        "ascending ids: {:?}",
+        entries.iter().map(|e| e.id).collect::<Vec<_>>()
+    );
+    let rows = db.sql.outbox().await;
+    for ((entry, (event, trace, key)), row) in entries.iter().zip(&expected).zip(&rows) {
+        let envelope = &entry.envelope;
+        assert_eq!(envelope.routing_key, *key);
+        assert_eq!(envelope.event_id, event.id);
+        assert_eq!(&envelope.payload, *event);
+        assert_eq!(envelope.schema_version, SCHEMA_VERSION);
+        assert_eq!(envelope.traceparent.as_deref(), *trace, "{key}");
+        assert_eq!(
+            envelope,
+            &Envelope::new(event, trace.map(str::to_owned)),
+            "{key}"
+        );
+        assert_eq!(&row.payload, envelope, "the relay reads what was stored");
+    }
+    assert_eq!(store.outbox_backlog().await.expect("backlog"), 5);
+
+    // The limit takes the oldest.
+    let two = store.unpublished(2).await.expect("unpublished");
+    assert_eq!(
+        two.iter().map(|e| e.id).collect::<Vec<_>>(),
+        [entries[0].id, entries[1].id]
+    );
+    assert!(store.unpublished(0).await.expect("unpublished").is_empty());
+
+    // Publishing nothing is fine.
+    store
+        .mark_published(&[], at + Duration::minutes(4))
+        .await
+        .expect("mark nothing");
+    assert_eq!(store.outbox_backlog().await.expect("backlog"), 5);
+
+    let ids = |entries: &[hotline_store::OutboxEntry]| entries.iter().map(|e| e.id).collect();
+    let first_two: Vec<i64> = ids(&two);
+    store
+        .mark_published(&first_two, at + Duration::minutes(4))
+        .await
+        .expect("mark published");
+    assert_eq!(store.outbox_backlog().await.expect("backlog"), 3);
+    let rest = store.unpublished(100).await.expect("unpublished");
+    assert_eq!(ids(&rest), ids(&entries[2..]) as Vec<i64>);
+    assert_eq!(
+        rest.iter().map(|e| &e.envelope).collect::<Vec<_>>(),
+        entries[2..].iter().map(|e| &e.envelope).collect::<Vec<_>>()
+    );
+    assert_eq!(
+        db.sql
+            .count("SELECT COUNT(*) FROM outbox WHERE published_at IS NOT NULL")
+            .await,
+        2
+    );
+    // Publishing again (a relay retrying after a crash) changes nothing.
+    store
+        .mark_published(&first_two, at + Duration::minutes(5))
+        .await
+        .expect("mark published again");
+    assert_eq!(store.outbox_backlog().await.expect("backlog"), 3);
+
+    // A new event queues behind the rest.
+    let b_accept = decision(
+        &b_dispatch.appeal,
+        Command::Accept,
+        &unit_staff(RSJ),
+        at + Duration::minutes(6),
+    );
+    store
+        .commit(&b_accept, &CommitMeta::default())
+        .await
+        .expect("accept b");
+    let rest = store.unpublished(100).await.expect("unpublished");
+    assert_eq!(rest.len(), 4);
+    let last = rest.last().expect("newest");
+    assert!(last.id > entries[4].id);
+    assert_eq!(last.envelope.event_id, b_accept.events[0].id);
+    assert_eq!(last.envelope.routing_key, "appeal.accepted");
+    assert_eq!(store.outbox_backlog().await.expect("backlog"), 4);
+
+    let all_ids: Vec<i64> = ids(&rest);
+    store
+        .mark_published(&all_ids, at + Duration::minutes(7))
+        .await
+        .expect("mark the rest");
+    assert!(
+        store
+            .unpublished(100)
+            .await
+            .expect("unpublished")
+            .is_empty()
+    );
+    assert_eq!(store.outbox_backlog().await.expect("backlog"), 0);
+    assert_eq!(db.sql.count("SELECT COUNT(*) FROM outbox").await, 6);
+}
+
+/// Waits (a few seconds at most) until `store` gets the relay lease.
+async fn lease_soon(store: &Arc<dyn Store>) -> hotline_store::RelayLease {
+    for _ in 0..100 {
+        if let Some(lease) = store.relay_lease().await.expect("relay_lease") {
+            return lease;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("the relay lease was never released");
+}
+
+/// One relay at a time: on PostgreSQL the lease is exclusive across processes and released when
+/// dropped or when its connection dies; an SQLite file has one process, which always holds it.
+pub async fn relay_lease_is_exclusive(db: TestDb) {
+    let store = &db.store;
+    let other = db.location.open().await;
+    let mut first = store
+        .relay_lease()
+        .await
+        .expect("relay_lease")
+        .expect("the first lease");
+    assert!(first.alive().await);
+
+    match &db.location {
+        Location::Sqlite(_) => {
+            let mut second = other
+                .relay_lease()
+                .await
+                .expect("relay_lease")
+                .expect("SQLite always grants the lease");
+            assert!(second.alive().await);
+            drop(first);
+            assert!(store.relay_lease().await.expect("relay_lease").is_some());
+            assert!(second.alive().await);
+        }
+        Location::Postgres(_) => {
+            assert!(
+                other.relay_lease().await.expect("relay_lease").is_none(),
+                "another process"
+            );
+            assert!(
+                store.relay_lease().await.expect("relay_lease").is_none(),
+                "another connection of the same process"
+            );
+            assert!(first.alive().await, "still held");
+
+            // Dropping the lease releases it.
+            drop(first);
+            let mut second = lease_soon(&other).await;
+            assert!(second.alive().await);
+            assert!(store.relay_lease().await.expect("relay_lease").is_none());
+            assert!(other.relay_lease().await.expect("relay_lease").is_none());
+
+            // And back: the lock did not stay behind on a pooled connection of `other`.
+            drop(second);
+            let mut third = lease_soon(store).await;
+            assert!(third.alive().await);
+            for _ in 0..5 {
+                assert!(
+                    other.relay_lease().await.expect("relay_lease").is_none(),
+                    "released for good only by its holder"
+                );
+            }
+
+            // The holder's connection dies (a crashed process): the lease is lost, and free.
+            let killed = db
+                .sql
+                .count(
+                    "SELECT COUNT(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_locks \
+                     WHERE locktype = 'advisory' AND granted AND database = \
+                     (SELECT oid FROM pg_database WHERE datname = current_database())) AS t",
+                )
+                .await;
+            assert_eq!(killed, 1, "one session holds the advisory lock");
+            let mut lost = false;
+            for _ in 0..100 {
+                if !third.alive().await {
+                    lost = true;
+                    break;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
+            assert!(lost, "a lease whose connection died is not alive");
+            let mut fourth = lease_soon(&other).await;
+            assert!(fourth.alive().await);
+        }
+    }
+}
+
+/// A delivery a consumer gave up on is kept with its consumer, envelope and error.
+pub async fn parked_deliveries_round_trip(db: TestDb) {
+    let store = &db.store;
+    let at = monday();
+    assert!(store.parked().await.expect("parked").is_empty());
+
+    let traced = Submission {
+        traceparent: Some(TRACE_SUBMIT.to_owned()),
+        ..submission(Channel::Wechat, at)
+    };
+    let appeal = submit(store, traced).await;
+    let dispatch = dispatch_to(&appeal, FGJ, at + Duration::minutes(1));
+    store
+        .commit(&dispatch, &CommitMeta::default())
+        .await
+        .expect("dispatch");
+    let entries = store.unpublished(10).await.expect("unpublished");
+    assert_eq!(entries.len(), 2);
+    let (received, dispatched) = (&entries[0].envelope, &entries[1].envelope);
+
+    let error = "permanent: unit 'DEMO-FGJ' has no \"inbox\"\n第二行";
+    store
+        .park("router", received, "transient: timed out after 5 retries")
+        .await
+        .expect("park");
+    store
+        .park("notifier", dispatched, error)
+        .await
+        .expect("park");
+    store
+        .park("router", dispatched, "again")
+        .await
+        .expect("the same event may be parked twice");
+
+    let parked = store.parked().await.expect("parked");
+    let got: Vec<(&str, &Envelope, &str)> = parked
+        .iter()
+        .map(|p| (p.consumer.as_str(), &p.envelope, p.error.as_str()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("router", received, "transient: timed out after 5 retries"),
+            ("notifier", dispatched, error),
+            ("router", dispatched, "again"),
+        ],
+        "in the order parked"
+    );
+    assert_eq!(
+        parked[0].envelope.traceparent.as_deref(),
+        Some(TRACE_SUBMIT)
+    );
+    assert_eq!(parked[1].envelope.payload, dispatch.events[0]);
+    assert_eq!(db.sql.count("SELECT COUNT(*) FROM parked").await, 3);
+    // Parking publishes or consumes nothing.
+    assert_eq!(store.outbox_backlog().await.expect("backlog"), 2);
+    assert_eq!(db.sql.count("SELECT COUNT(*) FROM inbox").await, 0);
+}
+
+/// Unit keywords are stored with the unit and come back as given, whatever they contain.
+pub async fn unit_keywords_round_trip(db: TestDb) {
+    let store = &db.store;
+    let units = vec![
+        Unit {
+            code: "ZZZ".to_owned(),
+            name: "城管局".to_owned(),
+            demo: false,
+            keywords: vec![
+                "占道经营".to_owned(),
+                "噪音, \"夜间\"".to_owned(),
+                "back\\slash".to_owned(),
+                "[]".to_owned(),
+            ],
+        },
+        Unit {
+            code: "AAA".to_owned(),
+            name: "无关键词单位".to_owned(),
+            demo: true,
+            keywords: Vec::new(),
+        },
+        Unit {
+            code: "MMM".to_owned(),
+            name: "水务局".to_owned(),
+            demo: false,
+            keywords: vec!["停水".to_owned(), "停水".to_owned(), String::new()],
+        },
+    ];
+    assert!(store.seed_units_if_empty(&units).await.expect("seed"));
+    let mut expected = units.clone();
+    expected.sort_by(|a, b| a.code.cmp(&b.code));
+    assert_eq!(store.units().await.expect("units"), expected);
+    assert_eq!(
+        db.sql
+            .count("SELECT COUNT(*) FROM units WHERE keywords = '[]'")
+            .await,
+        1,
+        "no keywords is an empty JSON array"
+    );
+    // Reopened, from another store.
+    let other = db.location.open().await;
+    assert_eq!(other.units().await.expect("units"), expected);
+
+    // The demo units bring their keywords along.
+    db.sql
+        .execute("DELETE FROM units")
+        .await
+        .expect("empty units");
+    assert!(
+        store
+            .seed_units_if_empty(&demo_units())
+            .await
+            .expect("seed demo")
+    );
+    let stored = store.units().await.expect("units");
+    let mut demo = demo_units();
+    demo.sort_by(|a, b| a.code.cmp(&b.code));
+    assert_eq!(stored, demo);
+    assert!(stored.iter().all(|u| !u.keywords.is_empty()));
+    let scjgj = stored.iter().find(|u| u.code == SCJGJ).expect("SCJGJ");
+    assert!(scjgj.keywords.iter().any(|k| k == "营业执照"));
+
+    // A unit written without keywords (as before the bus migration) reads as having none.
+    db.sql
+        .execute("INSERT INTO units (code, name) VALUES ('OLD', '迁移前的单位')")
+        .await
+        .expect("insert without keywords");
+    let old = store
+        .units()
+        .await
+        .expect("units")
+        .into_iter()
+        .find(|u| u.code == "OLD")
+        .expect("OLD");
+    assert_eq!(old.keywords, Vec::<String>::new());
+    assert!(!old.demo);
 }

@@ -61,4 +61,10 @@ contract_suite!(
     list_pages_newest_first,
     timestamps_keep_microseconds,
     data_survives_reopen,
+    commit_with_consumed_takes_effect_once,
+    concurrent_consumers_take_effect_once,
+    outbox_relays_in_commit_order,
+    relay_lease_is_exclusive,
+    parked_deliveries_round_trip,
+    unit_keywords_round_trip,
 );
