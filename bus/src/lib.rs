@@ -3,6 +3,7 @@
 //! a delivery only after its consumer's effect is committed, and both retry with backoff and
 //! then park what keeps failing. Consumers make redeliveries harmless with their inbox.
 
+pub mod definitions;
 mod memory;
 mod rabbit;
 pub mod topology;
