@@ -110,14 +110,21 @@ mod tests {
     /// `HOTLINE_WRITE_DEFINITIONS=1 cargo test -p hotline-bus definitions`.
     #[test]
     fn deploy_definitions_match_the_code() {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../deploy/rabbitmq/definitions.json");
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../deploy/rabbitmq/definitions.json"
+        );
         let generated = definitions(&RabbitOptions::new("amqp://localhost"));
         if std::env::var_os("HOTLINE_WRITE_DEFINITIONS").is_some() {
             let text = serde_json::to_string_pretty(&generated).unwrap() + "\n";
             std::fs::write(path, text).unwrap();
         }
-        let committed: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-        assert_eq!(committed, generated, "deploy/rabbitmq/definitions.json is stale");
+        let committed: Value =
+            serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        assert_eq!(
+            committed, generated,
+            "deploy/rabbitmq/definitions.json is stale"
+        );
     }
 
     #[test]
@@ -126,11 +133,24 @@ mod tests {
         let plan = queue_plan(&options);
         for s in TOPOLOGY {
             let main = options.queue(s.group);
-            assert!(plan.iter().any(|q| q.name == main && q.bindings == s.bindings));
-            let delays: Vec<_> = plan.iter().filter(|q| q.dead_letter_to.as_ref() == Some(&main)).collect();
+            assert!(
+                plan.iter()
+                    .any(|q| q.name == main && q.bindings == s.bindings)
+            );
+            let delays: Vec<_> = plan
+                .iter()
+                .filter(|q| q.dead_letter_to.as_ref() == Some(&main))
+                .collect();
             assert_eq!(delays.len() as u32, options.retry.attempts - 1);
-            assert!(delays.windows(2).all(|w| w[0].message_ttl < w[1].message_ttl));
-            assert!(plan.iter().any(|q| q.name == options.parking_queue(s.group)));
+            assert!(
+                delays
+                    .windows(2)
+                    .all(|w| w[0].message_ttl < w[1].message_ttl)
+            );
+            assert!(
+                plan.iter()
+                    .any(|q| q.name == options.parking_queue(s.group))
+            );
         }
     }
 }

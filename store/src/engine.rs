@@ -173,7 +173,10 @@ impl PostgresStore {
         if !locked {
             return Ok(None);
         }
-        // The lock lives as long as this session: keep the connection out of the pool.
+        // The lock lives as long as this session: keep the connection out of the pool. When
+        // the lease is dropped the connection is closed, not returned to the pool, so the
+        // session ends and the lock is released.
+        conn.close_on_drop();
         Ok(Some(RelayLease {
             connection: Some(conn),
         }))
@@ -493,13 +496,15 @@ macro_rules! sql_store {
             }
 
             async fn is_consumed(&self, consumed: &Consumed) -> Result<bool> {
-                let found: Option<i64> =
-                    sqlx::query_scalar("SELECT 1 FROM inbox WHERE consumer = $1 AND event_id = $2")
-                        .bind(&consumed.consumer)
-                        .bind(consumed.event_id.0)
-                        .fetch_optional(&self.pool)
-                        .await?;
-                Ok(found.is_some())
+                // COUNT(*) is a BIGINT on both engines (a bare `1` is an INT4 on PostgreSQL).
+                let found: i64 = sqlx::query_scalar(
+                    "SELECT COUNT(*) FROM inbox WHERE consumer = $1 AND event_id = $2",
+                )
+                .bind(&consumed.consumer)
+                .bind(consumed.event_id.0)
+                .fetch_one(&self.pool)
+                .await?;
+                Ok(found > 0)
             }
 
             async fn unpublished(&self, limit: i64) -> Result<Vec<OutboxEntry>> {

@@ -86,8 +86,13 @@ async fn every_accepted_appeal_is_processed_exactly_once_through_router_and_brok
     let client = reqwest::Client::new();
     let mut clients = Vec::new();
     for _ in 0..CLIENTS {
-        let (next, done, accepted, client, base) =
-            (next.clone(), done.clone(), accepted.clone(), client.clone(), base.clone());
+        let (next, done, accepted, client, base) = (
+            next.clone(),
+            done.clone(),
+            accepted.clone(),
+            client.clone(),
+            base.clone(),
+        );
         clients.push(tokio::spawn(async move {
             loop {
                 let i = next.fetch_add(1, Ordering::SeqCst);
@@ -126,53 +131,79 @@ async fn every_accepted_appeal_is_processed_exactly_once_through_router_and_brok
     }
 
     // Chaos while the submissions run.
-    wait_for("submissions to reach the router kill", Duration::from_secs(120), async || {
-        done.load(Ordering::SeqCst) >= KILL_ROUTER_AT
-    })
+    wait_for(
+        "submissions to reach the router kill",
+        Duration::from_secs(120),
+        async || done.load(Ordering::SeqCst) >= KILL_ROUTER_AT,
+    )
     .await;
     router.kill();
-    eprintln!("router killed (SIGKILL) after {} submissions", done.load(Ordering::SeqCst));
+    eprintln!(
+        "router killed (SIGKILL) after {} submissions",
+        done.load(Ordering::SeqCst)
+    );
     tokio::time::sleep(Duration::from_millis(500)).await;
     router = env.spawn("router");
 
-    wait_for("submissions to reach the broker stop", Duration::from_secs(120), async || {
-        done.load(Ordering::SeqCst) >= STOP_BROKER_AT
-    })
+    wait_for(
+        "submissions to reach the broker stop",
+        Duration::from_secs(120),
+        async || done.load(Ordering::SeqCst) >= STOP_BROKER_AT,
+    )
     .await;
     assert!(rabbitmqctl(&["stop_app"]), "rabbitmqctl stop_app failed");
-    eprintln!("RabbitMQ stopped after {} submissions", done.load(Ordering::SeqCst));
+    eprintln!(
+        "RabbitMQ stopped after {} submissions",
+        done.load(Ordering::SeqCst)
+    );
     tokio::time::sleep(Duration::from_secs(3)).await;
     assert!(rabbitmqctl(&["start_app"]), "rabbitmqctl start_app failed");
     assert!(rabbitmqctl(&["await_startup"]));
-    eprintln!("RabbitMQ started again after {} submissions", done.load(Ordering::SeqCst));
+    eprintln!(
+        "RabbitMQ started again after {} submissions",
+        done.load(Ordering::SeqCst)
+    );
 
     for c in clients {
         c.await.unwrap();
     }
     let accepted = accepted.lock().await.clone();
     assert_eq!(accepted.len(), APPEALS);
-    eprintln!("{APPEALS} appeals accepted in {:.1} s", started.elapsed().as_secs_f64());
+    eprintln!(
+        "{APPEALS} appeals accepted in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
 
     let pool = sqlx::PgPool::connect(&pg.url).await.unwrap();
-    wait_for("every appeal to be classified", Duration::from_secs(180), async || {
-        let classified: i64 =
-            sqlx::query_scalar("SELECT COUNT(*) FROM events WHERE type = 'classified'")
-                .fetch_one(&pool)
-                .await
-                .unwrap();
-        classified >= APPEALS as i64
-    })
+    wait_for(
+        "every appeal to be classified",
+        Duration::from_secs(180),
+        async || {
+            let classified: i64 =
+                sqlx::query_scalar("SELECT COUNT(*) FROM events WHERE type = 'classified'")
+                    .fetch_one(&pool)
+                    .await
+                    .unwrap();
+            classified >= APPEALS as i64
+        },
+    )
     .await;
     // Give duplicates, if any were to happen, the chance to show.
     tokio::time::sleep(Duration::from_secs(2)).await;
-    eprintln!("all classified {:.1} s after the start", started.elapsed().as_secs_f64());
+    eprintln!(
+        "all classified {:.1} s after the start",
+        started.elapsed().as_secs_f64()
+    );
 
     let stored: Vec<sqlx::types::Uuid> = sqlx::query_scalar("SELECT id FROM appeals")
         .fetch_all(&pool)
         .await
         .unwrap();
     let stored: HashSet<String> = stored.iter().map(ToString::to_string).collect();
-    assert_eq!(stored, accepted, "the stored appeals are exactly the accepted ones");
+    assert_eq!(
+        stored, accepted,
+        "the stored appeals are exactly the accepted ones"
+    );
     let not_once: i64 = sqlx::query_scalar(
         "SELECT COUNT(*) FROM (SELECT a.id FROM appeals a \
          LEFT JOIN events e ON e.appeal_id = a.id AND e.type = 'classified' \
@@ -182,11 +213,16 @@ async fn every_accepted_appeal_is_processed_exactly_once_through_router_and_brok
     .await
     .unwrap();
     assert_eq!(not_once, 0, "appeals not classified exactly once");
-    let dispatched: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM events WHERE type = 'dispatched'")
-        .fetch_one(&pool)
-        .await
-        .unwrap();
-    assert_eq!(dispatched, (APPEALS / 2) as i64, "each appeal naming a unit dispatched once");
+    let dispatched: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM events WHERE type = 'dispatched'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        dispatched,
+        (APPEALS / 2) as i64,
+        "each appeal naming a unit dispatched once"
+    );
     let inbox: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM inbox WHERE consumer = 'router'")
         .fetch_one(&pool)
         .await
@@ -200,10 +236,15 @@ async fn every_accepted_appeal_is_processed_exactly_once_through_router_and_brok
             .args(["delete_queue", &format!("{prefix}.{queue}")])
             .output();
     }
-    let out = Command::new("rabbitmqctl").args(["list_queues", "name", "-q"]).output().unwrap();
+    let out = Command::new("rabbitmqctl")
+        .args(["list_queues", "name", "-q"])
+        .output()
+        .unwrap();
     for name in String::from_utf8_lossy(&out.stdout).lines() {
         if name.trim().starts_with(&format!("{prefix}.")) {
-            let _ = Command::new("rabbitmqctl").args(["delete_queue", name.trim()]).output();
+            let _ = Command::new("rabbitmqctl")
+                .args(["delete_queue", name.trim()])
+                .output();
         }
     }
 }

@@ -1,0 +1,301 @@
+//! Test doubles and event builders: a recording handler that can be told to fail, a recording
+//! parking lot for the in-process bus, and envelopes for one appeal.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use chrono::Utc;
+use hotline_bus::{Handler, HandlerError, ParkingLot};
+use hotline_schemas::envelope::new_traceparent;
+use hotline_schemas::{AppealId, Envelope, Event, EventId, EventType};
+use tokio::sync::watch;
+
+/// Builds the events of one appeal, numbered in order.
+pub struct Appeal {
+    id: AppealId,
+    seq: AtomicI64,
+}
+
+impl Appeal {
+    pub fn new() -> Self {
+        Self {
+            id: AppealId::new(),
+            seq: AtomicI64::new(0),
+        }
+    }
+
+    /// The envelope of the appeal's next event of type `event_type`, for `unit` if it names one.
+    pub fn event(&self, event_type: EventType, unit: Option<&str>) -> Envelope {
+        let seq = self.seq.fetch_add(1, Ordering::SeqCst) + 1;
+        let data = match unit {
+            Some(unit) => serde_json::json!({ "unit": unit, "seq": seq }),
+            None => serde_json::json!({ "seq": seq }),
+        };
+        let event = Event {
+            id: EventId::new(),
+            appeal_id: self.id,
+            seq,
+            event_type,
+            at: Utc::now(),
+            actor: "contract-test".to_owned(),
+            reason: Some(format!("event #{seq}")),
+            data,
+        };
+        Envelope::new(&event, Some(new_traceparent()))
+    }
+
+    /// `appeal.received`: bound by the router group.
+    pub fn received(&self) -> Envelope {
+        self.event(EventType::Received, None)
+    }
+
+    /// `appeal.dispatched.{unit}`: bound by the notifier group.
+    pub fn dispatched(&self, unit: &str) -> Envelope {
+        self.event(EventType::Dispatched, Some(unit))
+    }
+
+    /// `appeal.reassigned.{unit}`: bound by the notifier group.
+    pub fn reassigned(&self, unit: &str) -> Envelope {
+        self.event(EventType::Reassigned, Some(unit))
+    }
+
+    /// `appeal.accepted`: bound by no group.
+    pub fn accepted(&self) -> Envelope {
+        self.event(EventType::Accepted, None)
+    }
+
+    /// `sla.breached`: bound by no group.
+    pub fn sla_breached(&self) -> Envelope {
+        self.event(EventType::SlaBreached, None)
+    }
+}
+
+/// The ids of `envelopes`, in order.
+pub fn ids(envelopes: &[Envelope]) -> Vec<EventId> {
+    envelopes.iter().map(|e| e.event_id).collect()
+}
+
+/// How the recorder answers one event.
+#[derive(Debug, Clone, Copy)]
+enum Failure {
+    /// Fails transiently this many more times, then succeeds.
+    Transient(u32),
+    /// Always fails permanently.
+    Permanent,
+}
+
+#[derive(Default)]
+struct State {
+    /// Every call: the event and when the handler was entered.
+    calls: Vec<(EventId, Instant)>,
+    /// Events handled successfully, in order.
+    handled: Vec<Envelope>,
+    failures: HashMap<EventId, Failure>,
+}
+
+/// A handler that records what it is given and fails on demand.
+pub struct Recorder {
+    state: Mutex<State>,
+    /// Calls for this event wait until the gate opens.
+    gate: Option<EventId>,
+    gate_entered: AtomicBool,
+    gate_open: watch::Sender<bool>,
+}
+
+impl Recorder {
+    pub fn new() -> Self {
+        Self {
+            state: Mutex::new(State::default()),
+            gate: None,
+            gate_entered: AtomicBool::new(false),
+            gate_open: watch::Sender::new(false),
+        }
+    }
+
+    /// Fails `event` transiently `times` times, then takes it in.
+    pub fn failing_transiently(self, event: EventId, times: u32) -> Self {
+        self.state
+            .lock()
+            .unwrap()
+            .failures
+            .insert(event, Failure::Transient(times));
+        self
+    }
+
+    /// Fails `event` permanently, every time.
+    pub fn failing_permanently(self, event: EventId) -> Self {
+        self.state
+            .lock()
+            .unwrap()
+            .failures
+            .insert(event, Failure::Permanent);
+        self
+    }
+
+    /// Holds every call for `event` until [`Recorder::open_gate`].
+    pub fn gated_at(mut self, event: EventId) -> Self {
+        self.gate = Some(event);
+        self
+    }
+
+    /// Whether a call is (or was) held at the gate.
+    pub fn gate_entered(&self) -> bool {
+        self.gate_entered.load(Ordering::SeqCst)
+    }
+
+    pub fn open_gate(&self) {
+        self.gate_open.send_replace(true);
+    }
+
+    /// Calls for `event`, successful or not.
+    pub fn calls(&self, event: EventId) -> usize {
+        self.state
+            .lock()
+            .unwrap()
+            .calls
+            .iter()
+            .filter(|(id, _)| *id == event)
+            .count()
+    }
+
+    /// All calls, for any event.
+    pub fn total_calls(&self) -> usize {
+        self.state.lock().unwrap().calls.len()
+    }
+
+    /// When the handler was entered for `event`, in order.
+    pub fn call_times(&self, event: EventId) -> Vec<Instant> {
+        self.state
+            .lock()
+            .unwrap()
+            .calls
+            .iter()
+            .filter(|(id, _)| *id == event)
+            .map(|(_, at)| *at)
+            .collect()
+    }
+
+    /// Events handled successfully, in order (redeliveries included).
+    pub fn handled(&self) -> Vec<Envelope> {
+        self.state.lock().unwrap().handled.clone()
+    }
+
+    pub fn handled_ids(&self) -> Vec<EventId> {
+        ids(&self.state.lock().unwrap().handled)
+    }
+
+    pub fn handled_set(&self) -> HashSet<EventId> {
+        self.handled_ids().into_iter().collect()
+    }
+}
+
+#[async_trait]
+impl Handler for Recorder {
+    async fn handle(&self, envelope: &Envelope) -> Result<(), HandlerError> {
+        let id = envelope.event_id;
+        let call = {
+            let mut state = self.state.lock().unwrap();
+            state.calls.push((id, Instant::now()));
+            state.calls.iter().filter(|(e, _)| *e == id).count()
+        };
+        if self.gate == Some(id) {
+            self.gate_entered.store(true, Ordering::SeqCst);
+            let mut open = self.gate_open.subscribe();
+            // The sender lives as long as `self`.
+            let _ = open.wait_for(|open| *open).await;
+        }
+        let mut state = self.state.lock().unwrap();
+        match state.failures.get_mut(&id) {
+            Some(Failure::Permanent) => {
+                Err(HandlerError::Permanent(format!("permanent failure of {id}")))
+            }
+            Some(Failure::Transient(left)) if *left > 0 => {
+                *left -= 1;
+                Err(HandlerError::Transient(format!(
+                    "transient failure {call} of {id}"
+                )))
+            }
+            _ => {
+                state.handled.push(envelope.clone());
+                Ok(())
+            }
+        }
+    }
+}
+
+/// One delivery a consumer gave up on.
+#[derive(Debug, Clone)]
+pub struct Parked {
+    /// The envelope, if the parked message was one.
+    pub envelope: Option<Envelope>,
+    pub error: String,
+    /// The attempt it was parked after, where the backend records it (RabbitMQ).
+    pub attempt: Option<u32>,
+}
+
+impl Parked {
+    pub fn event_id(&self) -> Option<EventId> {
+        self.envelope.as_ref().map(|e| e.event_id)
+    }
+}
+
+/// The in-process bus's parking lot, in memory; can be told to fail.
+#[derive(Default)]
+pub struct RecordingParking {
+    parked: Mutex<Vec<(String, Parked)>>,
+    failing: AtomicBool,
+}
+
+impl RecordingParking {
+    pub fn set_failing(&self, failing: bool) {
+        self.failing.store(failing, Ordering::SeqCst);
+    }
+
+    pub fn parked(&self, group: &str) -> Vec<Parked> {
+        self.parked
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(g, _)| g == group)
+            .map(|(_, p)| p.clone())
+            .collect()
+    }
+}
+
+#[async_trait]
+impl ParkingLot for RecordingParking {
+    async fn park(&self, group: &str, envelope: &Envelope, error: &str) -> Result<(), String> {
+        if self.failing.load(Ordering::SeqCst) {
+            return Err("the parking lot is full".to_owned());
+        }
+        self.parked.lock().unwrap().push((
+            group.to_owned(),
+            Parked {
+                envelope: Some(envelope.clone()),
+                error: error.to_owned(),
+                attempt: None,
+            },
+        ));
+        Ok(())
+    }
+}
+
+/// Polls `condition` every few milliseconds until it holds; panics after `limit`.
+pub async fn eventually(what: &str, limit: Duration, mut condition: impl AsyncFnMut() -> bool) {
+    let waited = tokio::time::timeout(limit, async {
+        while !condition().await {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    })
+    .await;
+    assert!(waited.is_ok(), "timed out after {limit:?} waiting for {what}");
+}
+
+/// How long to keep watching for deliveries that should not come (duplicates, strays).
+pub const GRACE: Duration = Duration::from_millis(250);
+
+/// The bound on waiting for anything that should happen.
+pub const PATIENCE: Duration = Duration::from_secs(10);
