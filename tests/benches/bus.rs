@@ -106,8 +106,13 @@ async fn relay_throughput(config: &Config, events: usize) -> anyhow::Result<f64>
     Ok(events as f64 / elapsed.as_secs_f64())
 }
 
+/// Clients submitting in the latency run, together at `RATE` appeals per second (a busy
+/// city's peak hour is far below this; an unpaced burst measures queueing instead).
+const CLIENTS: usize = 4;
+const RATE: f64 = 100.0;
+
 /// The whole platform over HTTP: from 201 (`received`) to `classified`, for appeals submitted
-/// by 4 clients.
+/// at `RATE` per second.
 async fn intake_to_router(config: &Config, appeals: usize) -> anyhow::Result<Histogram<u64>> {
     let platform = Platform::open(config, hotline_gateway::system_clock()).await?;
     let store = platform.store.clone();
@@ -122,11 +127,13 @@ async fn intake_to_router(config: &Config, appeals: usize) -> anyhow::Result<His
     let next = Arc::new(AtomicUsize::new(0));
     let mut ids = Vec::new();
     let mut tasks = Vec::new();
-    for _ in 0..4 {
+    for _ in 0..CLIENTS {
         let (client, url, next) = (client.clone(), url.clone(), next.clone());
         tasks.push(tokio::spawn(async move {
             let mut ids = Vec::new();
+            let mut pace = tokio::time::interval(Duration::from_secs_f64(CLIENTS as f64 / RATE));
             loop {
+                pace.tick().await;
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 if i >= appeals {
                     return anyhow::Ok(ids);
@@ -188,7 +195,7 @@ async fn fresh_pg_database(admin_url: &str) -> anyhow::Result<String> {
 fn report(backend: &str, events_per_s: f64, latency: &Histogram<u64>) {
     let ms = |q: f64| latency.value_at_quantile(q) as f64 / 1000.0;
     println!(
-        "{backend}: relay+bus {events_per_s:.0} events/s; intake→router p50 {:.1} ms, p99 {:.1} ms ({} appeals)",
+        "{backend}: relay+bus {events_per_s:.0} events/s; intake→router p50 {:.1} ms, p99 {:.1} ms ({} appeals at {RATE:.0}/s)",
         ms(0.5),
         ms(0.99),
         latency.len()

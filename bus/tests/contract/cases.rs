@@ -4,12 +4,12 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
+use hotline_bus::RetryPolicy;
 use hotline_bus::topology::{NOTIFIER, ROUTER};
-use hotline_bus::{Bus, RetryPolicy};
 use hotline_schemas::Envelope;
 use tokio_util::sync::CancellationToken;
 
-use crate::fixtures::{Appeal, GRACE, PATIENCE, Recorder, eventually, ids};
+use crate::fixtures::{Appeal, GRACE, PATIENCE, Recorder, ids};
 use crate::harness::{SHUTDOWN_LIMIT, TestBus};
 
 /// A policy whose first backoff outlasts any case, to catch a consumer between attempts.
@@ -61,10 +61,9 @@ pub async fn delivers_to_bound_groups_once_in_order(t: TestBus) {
         assert_eq!(ids(&router.handled()), ids(&for_router));
         assert_eq!(ids(&notifier.handled()), ids(&for_notifier));
     }
-    eventually("every bound event delivered", PATIENCE, async || {
+    eventually!("every bound event delivered", PATIENCE, {
         router.handled().len() >= for_router.len() && notifier.handled().len() >= for_notifier.len()
-    })
-    .await;
+    });
     tokio::time::sleep(GRACE).await;
 
     // Whole envelopes, in order, once each: nothing unbound, nothing twice.
@@ -90,10 +89,9 @@ pub async fn unbound_events_are_accepted_and_dropped(t: TestBus) {
     // Markers behind them in each group's queue: once they are in, anything ahead would be too.
     let markers = vec![appeal.received(), appeal.dispatched("DEMO-FGJ")];
     t.publish_ok(&markers, PATIENCE).await;
-    eventually("the markers delivered", PATIENCE, async || {
+    eventually!("the markers delivered", PATIENCE, {
         !router.handled().is_empty() && !notifier.handled().is_empty()
-    })
-    .await;
+    });
     tokio::time::sleep(GRACE).await;
     assert_eq!(router.handled_ids(), vec![markers[0].event_id]);
     assert_eq!(notifier.handled_ids(), vec![markers[1].event_id]);
@@ -117,7 +115,7 @@ pub async fn transient_failures_are_retried_then_succeed(t: TestBus) {
     if t.is_in_process() {
         assert_eq!(router.handled_set(), ids(&events).into_iter().collect());
     }
-    eventually("all three taken in", PATIENCE, async || router.handled().len() >= 3).await;
+    eventually!("all three taken in", PATIENCE, router.handled().len() >= 3);
     tokio::time::sleep(GRACE).await;
 
     assert_eq!(router.calls(twice), 3, "failed twice, then succeeded");
@@ -126,7 +124,10 @@ pub async fn transient_failures_are_retried_then_succeed(t: TestBus) {
     let handled = router.handled();
     assert_eq!(handled.len(), 3, "each taken in once: {:?}", ids(&handled));
     assert_eq!(router.handled_set(), ids(&events).into_iter().collect());
-    assert!(handled.contains(&events[0]), "the retried envelope arrives unchanged");
+    assert!(
+        handled.contains(&events[0]),
+        "the retried envelope arrives unchanged"
+    );
 
     // Each retry waits at least the backoff of the attempt that failed.
     let times = router.call_times(twice);
@@ -158,18 +159,29 @@ pub async fn failures_are_parked_and_the_rest_flows(t: TestBus) {
 
     t.publish_ok(&events, PATIENCE).await;
     if t.is_in_process() {
-        assert_eq!(t.parked(ROUTER.group).await.len(), 2, "parked before publish returned");
+        assert_eq!(
+            t.parked(ROUTER.group).await.len(),
+            2,
+            "parked before publish returned"
+        );
     }
-    eventually("two parked, three taken in", PATIENCE, async || {
+    eventually!("two parked, three taken in", PATIENCE, {
         router.handled().len() >= 3 && t.parked(ROUTER.group).await.len() >= 2
-    })
-    .await;
+    });
     tokio::time::sleep(GRACE).await;
 
     let attempts = t.retry.attempts;
     assert_eq!(router.calls(flaky), attempts as usize, "every attempt made");
-    assert_eq!(router.calls(broken), 1, "a permanent failure is not retried");
-    assert_eq!(router.handled(), events[2..].to_vec(), "the rest flows, in order");
+    assert_eq!(
+        router.calls(broken),
+        1,
+        "a permanent failure is not retried"
+    );
+    assert_eq!(
+        router.handled(),
+        events[2..].to_vec(),
+        "the rest flows, in order"
+    );
 
     let mut parked = t.parked(ROUTER.group).await;
     assert_eq!(parked.len(), 2, "{parked:?}");
@@ -191,10 +203,9 @@ pub async fn failures_are_parked_and_the_rest_flows(t: TestBus) {
     // The group still works afterwards.
     let later = appeal.received();
     t.publish_ok(std::slice::from_ref(&later), PATIENCE).await;
-    eventually("a later event taken in", PATIENCE, async || {
+    eventually!("a later event taken in", PATIENCE, {
         router.handled_set().contains(&later.event_id)
-    })
-    .await;
+    });
 }
 
 /// Events published while no consumer runs are not lost: RabbitMQ keeps them in the group's
@@ -219,9 +230,12 @@ pub async fn published_without_consumer_is_held_until_one_runs(t: TestBus) {
         let _router = t.consume(&ROUTER, router.clone());
         let _notifier = t.consume(&NOTIFIER, notifier.clone());
     } else {
-        assert!(!publish.is_finished(), "publish returned with no consumer running");
+        assert!(
+            !publish.is_finished(),
+            "publish returned with no consumer running"
+        );
         let _router = t.consume(&ROUTER, router.clone());
-        eventually("the router's events", PATIENCE, async || router.handled().len() >= 5).await;
+        eventually!("the router's events", PATIENCE, router.handled().len() >= 5);
         tokio::time::sleep(Duration::from_millis(100)).await;
         assert!(
             !publish.is_finished(),
@@ -229,13 +243,19 @@ pub async fn published_without_consumer_is_held_until_one_runs(t: TestBus) {
         );
         let _notifier = t.consume(&NOTIFIER, notifier.clone());
         let published = tokio::time::timeout(PATIENCE, publish).await;
-        assert!(matches!(published, Ok(Ok(Ok(())))), "publish: {published:?}");
-        assert_eq!(notifier.handled().len(), 3, "publish returned before delivery");
+        assert!(
+            matches!(published, Ok(Ok(Ok(())))),
+            "publish: {published:?}"
+        );
+        assert_eq!(
+            notifier.handled().len(),
+            3,
+            "publish returned before delivery"
+        );
     }
-    eventually("everything delivered", PATIENCE, async || {
+    eventually!("everything delivered", PATIENCE, {
         router.handled().len() >= 5 && notifier.handled().len() >= 3
-    })
-    .await;
+    });
     tokio::time::sleep(GRACE).await;
     assert_eq!(router.handled(), events[..5].to_vec());
     assert_eq!(notifier.handled(), events[5..].to_vec());
@@ -274,37 +294,56 @@ pub async fn restarted_consumer_loses_nothing(t: TestBus) {
         })
     };
 
-    eventually("the first consumer held at event 6", PATIENCE, async || first.gate_entered()).await;
+    eventually!(
+        "the first consumer held at event 6",
+        PATIENCE,
+        first.gate_entered()
+    );
     if let Some(rabbit) = t.rabbit() {
         // Every event is out with the consumer: 5 acknowledged, the rest unacknowledged.
         let queue = rabbit.options.queue(ROUTER.group);
-        eventually("no event left ready", PATIENCE, async || rabbit.ready(&queue).await == 0).await;
+        eventually!(
+            "no event left ready",
+            PATIENCE,
+            rabbit.ready(&queue).await == 0
+        );
     } else {
-        assert!(!relay.is_finished(), "publish returned while events were unhandled");
+        assert!(
+            !relay.is_finished(),
+            "publish returned while events were unhandled"
+        );
     }
     consumer.cancel();
     first.open_gate();
     consumer.stop().await;
     let handled_first = first.handled_set();
-    assert!(handled_first.len() >= 6, "events 1 to 6 taken in before shutdown");
+    assert!(
+        handled_first.len() >= 6,
+        "events 1 to 6 taken in before shutdown"
+    );
 
     let _consumer = t.consume(&ROUTER, second.clone());
-    eventually("every event delivered", PATIENCE, async || {
+    eventually!("every event delivered", PATIENCE, {
         let mut seen = first.handled_set();
         seen.extend(second.handled_set());
         seen.is_superset(&all)
-    })
-    .await;
+    });
     let attempts = tokio::time::timeout(PATIENCE, relay)
         .await
         .expect("the relay finished")
         .expect("the relay task");
     let (last, _) = attempts.last().expect("at least one publish");
-    assert!(last.is_ok(), "the relay got the batch through: {attempts:?}");
+    assert!(
+        last.is_ok(),
+        "the relay got the batch through: {attempts:?}"
+    );
     if t.is_in_process() {
         for (result, seen) in &attempts {
             if result.is_ok() {
-                assert!(seen.is_superset(&all), "publish returned Ok before every event was handled");
+                assert!(
+                    seen.is_superset(&all),
+                    "publish returned Ok before every event was handled"
+                );
             }
         }
     } else {
@@ -323,7 +362,11 @@ pub async fn shutdown_returns_promptly(t: TestBus) {
     let consumer = t.consume(&ROUTER, first.clone());
     let probe = appeal.received();
     t.publish_ok(std::slice::from_ref(&probe), PATIENCE).await;
-    eventually("the consumer running", PATIENCE, async || !first.handled().is_empty()).await;
+    eventually!(
+        "the consumer running",
+        PATIENCE,
+        !first.handled().is_empty()
+    );
     let took = consumer.stop().await;
     assert!(took < SHUTDOWN_LIMIT, "shutdown took {took:?}");
 
@@ -343,29 +386,34 @@ pub async fn shutdown_returns_promptly(t: TestBus) {
     let _consumer = t.consume(&ROUTER, second.clone());
     let later = appeal.received();
     t.publish_ok(std::slice::from_ref(&later), PATIENCE).await;
-    eventually("the restarted consumer taking events", PATIENCE, async || {
+    eventually!("the restarted consumer taking events", PATIENCE, {
         second.handled_ids() == vec![later.event_id]
-    })
-    .await;
+    });
     assert_eq!(first.handled_ids(), vec![probe.event_id]);
 }
 
 /// Shutdown does not wait out a retry's backoff, and an event it interrupts is not taken as
 /// done: RabbitMQ keeps it in the delay queue, the in-process `publish` fails.
 pub async fn shutdown_interrupts_retry_backoff(t: TestBus) {
-    assert!(t.retry.first_backoff >= Duration::from_secs(10), "run with slow_retry()");
+    assert!(
+        t.retry.first_backoff >= Duration::from_secs(10),
+        "run with slow_retry()"
+    );
     let appeal = Appeal::new();
     let event = appeal.received();
     let router = Arc::new(Recorder::new().failing_transiently(event.event_id, u32::MAX));
     let consumer = t.consume(&ROUTER, router.clone());
     let publish = t.publish_in_background(vec![event.clone()]);
-    eventually("the first attempt", PATIENCE, async || router.calls(event.event_id) == 1).await;
+    eventually!(
+        "the first attempt",
+        PATIENCE,
+        router.calls(event.event_id) == 1
+    );
     if let Some(rabbit) = t.rabbit() {
         let delay = rabbit.options.retry_queue(ROUTER.group, 1);
-        eventually("the event waiting in the delay queue", PATIENCE, async || {
+        eventually!("the event waiting in the delay queue", PATIENCE, {
             rabbit.ready(&delay).await == 1
-        })
-        .await;
+        });
     }
 
     let took = consumer.stop().await;

@@ -209,9 +209,9 @@ impl Handler for Recorder {
         }
         let mut state = self.state.lock().unwrap();
         match state.failures.get_mut(&id) {
-            Some(Failure::Permanent) => {
-                Err(HandlerError::Permanent(format!("permanent failure of {id}")))
-            }
+            Some(Failure::Permanent) => Err(HandlerError::Permanent(format!(
+                "permanent failure of {id}"
+            ))),
             Some(Failure::Transient(left)) if *left > 0 => {
                 *left -= 1;
                 Err(HandlerError::Transient(format!(
@@ -281,17 +281,6 @@ impl ParkingLot for RecordingParking {
         ));
         Ok(())
     }
-}
-
-/// Polls `condition` every few milliseconds until it holds; panics after `limit`.
-pub async fn eventually(what: &str, limit: Duration, mut condition: impl AsyncFnMut() -> bool) {
-    let waited = tokio::time::timeout(limit, async {
-        while !condition().await {
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
-    })
-    .await;
-    assert!(waited.is_ok(), "timed out after {limit:?} waiting for {what}");
 }
 
 /// How long to keep watching for deliveries that should not come (duplicates, strays).

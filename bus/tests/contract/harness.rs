@@ -13,7 +13,9 @@ use hotline_bus::{
     TOPOLOGY,
 };
 use hotline_schemas::Envelope;
-use lapin::options::{BasicGetOptions, ExchangeDeleteOptions, QueueDeclareOptions, QueueDeleteOptions};
+use lapin::options::{
+    BasicGetOptions, ExchangeDeleteOptions, QueueDeclareOptions, QueueDeleteOptions,
+};
 use lapin::types::{AMQPValue, FieldTable};
 use lapin::{Channel, Connection, ConnectionProperties};
 use tokio::sync::mpsc;
@@ -123,10 +125,7 @@ impl Rabbit {
                 error,
                 attempt,
             };
-            self.parked
-                .lock()
-                .unwrap()
-                .push((group.to_owned(), parked));
+            self.parked.lock().unwrap().push((group.to_owned(), parked));
         }
         let _ = channel.close(200, "done".into()).await;
     }
@@ -180,14 +179,12 @@ impl Running {
         self.shutdown.cancel();
         let returned = tokio::time::timeout(SHUTDOWN_LIMIT, self.task)
             .await
-            .unwrap_or_else(|_| panic!("consume did not return within {SHUTDOWN_LIMIT:?} of shutdown"));
+            .unwrap_or_else(|_| {
+                panic!("consume did not return within {SHUTDOWN_LIMIT:?} of shutdown")
+            });
         let result = returned.expect("the consumer task panicked");
         assert!(result.is_ok(), "consume returned {result:?} on shutdown");
         started.elapsed()
-    }
-
-    pub fn is_finished(&self) -> bool {
-        self.task.is_finished()
     }
 }
 
@@ -208,7 +205,10 @@ impl TestBus {
 
     /// Publishes `envelopes` in a task of its own (the in-process bus's `publish` waits for the
     /// consumers).
-    pub fn publish_in_background(&self, envelopes: Vec<Envelope>) -> JoinHandle<Result<(), BusError>> {
+    pub fn publish_in_background(
+        &self,
+        envelopes: Vec<Envelope>,
+    ) -> JoinHandle<Result<(), BusError>> {
         let bus = self.bus.clone();
         tokio::spawn(async move { bus.publish(&envelopes).await })
     }

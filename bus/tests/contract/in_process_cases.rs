@@ -7,7 +7,7 @@ use hotline_bus::BusError;
 use hotline_bus::topology::ROUTER;
 use tokio_util::sync::CancellationToken;
 
-use crate::fixtures::{Appeal, PATIENCE, Recorder, eventually};
+use crate::fixtures::{Appeal, PATIENCE, Recorder};
 use crate::harness::{Backend, SHUTDOWN_LIMIT, TestBus};
 
 /// If the parking lot fails, `publish` fails (the relay sends the event again) and the consumer
@@ -25,7 +25,10 @@ pub async fn failed_parking_is_not_acknowledged(t: TestBus) {
     let published = tokio::time::timeout(PATIENCE, t.bus.publish(std::slice::from_ref(&broken)))
         .await
         .expect("publish returned");
-    assert!(published.is_err(), "Ok although the event was neither taken in nor parked");
+    assert!(
+        published.is_err(),
+        "Ok although the event was neither taken in nor parked"
+    );
     assert_eq!(router.calls(broken.event_id), 1);
 
     t.publish_ok(std::slice::from_ref(&fine), PATIENCE).await;
@@ -42,9 +45,15 @@ pub async fn failed_parking_is_not_acknowledged(t: TestBus) {
 /// A group has one consumer per process: a second `consume` is refused while the first runs,
 /// and allowed once it stopped.
 pub async fn group_is_consumed_once_per_process(t: TestBus) {
-    let first = t.consume(&ROUTER, Arc::new(Recorder::new()));
+    let running = Arc::new(Recorder::new());
+    let first = t.consume(&ROUTER, running.clone());
     let probe = Appeal::new().received();
     t.publish_ok(std::slice::from_ref(&probe), PATIENCE).await;
+    eventually!(
+        "the first consumer running",
+        PATIENCE,
+        !running.handled().is_empty()
+    );
 
     let second = tokio::time::timeout(
         SHUTDOWN_LIMIT,
@@ -62,8 +71,7 @@ pub async fn group_is_consumed_once_per_process(t: TestBus) {
     let router = Arc::new(Recorder::new());
     let _again = t.consume(&ROUTER, router.clone());
     t.publish_ok(&[Appeal::new().received()], PATIENCE).await;
-    eventually("the new consumer taking events", PATIENCE, async || {
+    eventually!("the new consumer taking events", PATIENCE, {
         router.handled().len() == 1
-    })
-    .await;
+    });
 }

@@ -14,7 +14,7 @@ use lapin::types::{AMQPValue, FieldTable};
 use lapin::{BasicProperties, ExchangeKind};
 use tokio_util::sync::CancellationToken;
 
-use crate::fixtures::{Appeal, GRACE, PATIENCE, Recorder, eventually, ids};
+use crate::fixtures::{Appeal, GRACE, PATIENCE, Recorder, ids};
 use crate::harness::{Rabbit, SHUTDOWN_LIMIT, TestBus};
 
 /// Retries slow enough to watch a delivery wait in each delay queue.
@@ -36,7 +36,10 @@ fn delay_arguments(options: &RabbitOptions, group: &str, ttl_ms: u128) -> FieldT
         "x-message-ttl".into(),
         AMQPValue::LongLongInt(i64::try_from(ttl_ms).expect("ttl")),
     );
-    arguments.insert("x-dead-letter-exchange".into(), AMQPValue::LongString("".into()));
+    arguments.insert(
+        "x-dead-letter-exchange".into(),
+        AMQPValue::LongString("".into()),
+    );
     arguments.insert(
         "x-dead-letter-routing-key".into(),
         AMQPValue::LongString(options.queue(group).as_str().into()),
@@ -74,12 +77,19 @@ pub async fn topology_exists_after_declare(t: TestBus) {
     let rabbit = rabbit(&t);
     let options = &rabbit.options;
     assert!(
-        rabbit.passive_queue(&options.queue(ROUTER.group)).await.is_err(),
+        rabbit
+            .passive_queue(&options.queue(ROUTER.group))
+            .await
+            .is_err(),
         "nothing declared before the case"
     );
 
     let channel = rabbit.channel().await;
-    rabbit.bus.declare_topology(&channel).await.expect("declare the topology");
+    rabbit
+        .bus
+        .declare_topology(&channel)
+        .await
+        .expect("declare the topology");
     rabbit
         .bus
         .declare_topology(&channel)
@@ -137,8 +147,13 @@ pub async fn topology_exists_after_declare(t: TestBus) {
             declare_queue(rabbit, &queue, true, delay_arguments(options, group, ttl))
                 .await
                 .unwrap_or_else(|e| panic!("{queue} lacks its TTL or dead-lettering: {e}"));
-            let other = declare_queue(rabbit, &queue, true, delay_arguments(options, group, ttl + 1))
-                .await;
+            let other = declare_queue(
+                rabbit,
+                &queue,
+                true,
+                delay_arguments(options, group, ttl + 1),
+            )
+            .await;
             assert!(other.is_err(), "{queue}: a wrong TTL must be refused");
         }
     }
@@ -162,13 +177,24 @@ pub async fn durable_queues_keep_messages_until_consumed(t: TestBus) {
     // A look at the head of the queue, put back.
     let channel = rabbit.channel().await;
     let head = channel
-        .basic_get(router_queue.as_str().into(), BasicGetOptions { no_ack: false })
+        .basic_get(
+            router_queue.as_str().into(),
+            BasicGetOptions { no_ack: false },
+        )
         .await
         .expect("basic.get")
         .expect("a message waiting");
-    assert_eq!(*head.delivery.properties.delivery_mode(), Some(2), "persistent");
     assert_eq!(
-        head.delivery.properties.message_id().as_ref().map(|m| m.as_str().to_owned()),
+        *head.delivery.properties.delivery_mode(),
+        Some(2),
+        "persistent"
+    );
+    assert_eq!(
+        head.delivery
+            .properties
+            .message_id()
+            .as_ref()
+            .map(|m| m.as_str().to_owned()),
         Some(events[0].event_id.to_string())
     );
     let envelope: hotline_schemas::Envelope =
@@ -184,13 +210,15 @@ pub async fn durable_queues_keep_messages_until_consumed(t: TestBus) {
     let notifier = Arc::new(Recorder::new());
     let _router = t.consume(&ROUTER, router.clone());
     let _notifier = t.consume(&NOTIFIER, notifier.clone());
-    eventually("the stored events delivered", PATIENCE, async || {
+    eventually!("the stored events delivered", PATIENCE, {
         router.handled().len() >= 10 && notifier.handled().len() >= 2
-    })
-    .await;
+    });
     tokio::time::sleep(GRACE).await;
     assert_eq!(router.handled().len(), 10, "each once");
-    assert_eq!(router.handled_set(), ids(&events[..10]).into_iter().collect());
+    assert_eq!(
+        router.handled_set(),
+        ids(&events[..10]).into_iter().collect()
+    );
     assert_eq!(notifier.handled(), events[10..].to_vec());
     assert_eq!(rabbit.ready(&router_queue).await, 0);
 }
@@ -207,20 +235,36 @@ pub async fn retries_wait_in_delay_queues(t: TestBus) {
     t.publish_ok(std::slice::from_ref(&event), PATIENCE).await;
 
     for n in 1..=2u32 {
-        eventually(&format!("attempt {n}"), PATIENCE, async || router.calls(id) == n as usize).await;
+        eventually!(
+            &format!("attempt {n}"),
+            PATIENCE,
+            router.calls(id) == n as usize
+        );
         let delay = rabbit.options.retry_queue(ROUTER.group, n);
-        eventually(&format!("the event in {delay}"), PATIENCE, async || {
+        eventually!(&format!("the event in {delay}"), PATIENCE, {
             router.calls(id) > n as usize || rabbit.ready(&delay).await == 1
-        })
-        .await;
-        assert_eq!(router.calls(id), n as usize, "retried before waiting in {delay}");
+        });
+        assert_eq!(
+            router.calls(id),
+            n as usize,
+            "retried before waiting in {delay}"
+        );
     }
-    eventually("taken in on attempt 3", PATIENCE, async || !router.handled().is_empty()).await;
+    eventually!(
+        "taken in on attempt 3",
+        PATIENCE,
+        !router.handled().is_empty()
+    );
     let times = router.call_times(id);
     assert!(times[1] - times[0] >= t.retry.backoff(1));
     assert!(times[2] - times[1] >= t.retry.backoff(2));
     for n in 1..=2 {
-        assert_eq!(rabbit.ready(&rabbit.options.retry_queue(ROUTER.group, n)).await, 0);
+        assert_eq!(
+            rabbit
+                .ready(&rabbit.options.retry_queue(ROUTER.group, n))
+                .await,
+            0
+        );
     }
     tokio::time::sleep(GRACE).await;
     assert_eq!(router.handled(), vec![event]);
@@ -232,7 +276,11 @@ pub async fn retries_wait_in_delay_queues(t: TestBus) {
 pub async fn malformed_messages_are_parked(t: TestBus) {
     let rabbit = rabbit(&t);
     let channel = rabbit.channel().await;
-    rabbit.bus.declare_topology(&channel).await.expect("declare the topology");
+    rabbit
+        .bus
+        .declare_topology(&channel)
+        .await
+        .expect("declare the topology");
     let exchange = rabbit.options.exchange();
     channel
         .basic_publish(
@@ -250,11 +298,14 @@ pub async fn malformed_messages_are_parked(t: TestBus) {
 
     let router = Arc::new(Recorder::new());
     let _consumer = t.consume(&ROUTER, router.clone());
-    eventually("the good event taken in", PATIENCE, async || !router.handled().is_empty()).await;
-    eventually("the garbage parked", PATIENCE, async || {
+    eventually!(
+        "the good event taken in",
+        PATIENCE,
+        !router.handled().is_empty()
+    );
+    eventually!("the garbage parked", PATIENCE, {
         !t.parked(ROUTER.group).await.is_empty()
-    })
-    .await;
+    });
     tokio::time::sleep(GRACE).await;
     assert_eq!(router.total_calls(), 1, "the handler never saw the garbage");
     assert_eq!(router.handled(), vec![good]);
@@ -284,7 +335,10 @@ pub async fn shutdown_while_broker_unreachable() {
         })
     };
     tokio::time::sleep(Duration::from_millis(300)).await;
-    assert!(!consumer.is_finished(), "consume gave up instead of reconnecting");
+    assert!(
+        !consumer.is_finished(),
+        "consume gave up instead of reconnecting"
+    );
     shutdown.cancel();
     let returned = tokio::time::timeout(SHUTDOWN_LIMIT, consumer).await;
     assert!(
