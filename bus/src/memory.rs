@@ -140,6 +140,7 @@ impl Bus for InProcessBus {
             .ok_or_else(|| BusError::AlreadyConsumed(group.group.to_owned()))?;
         loop {
             let delivery = tokio::select! {
+                biased;
                 () = shutdown.cancelled() => break,
                 d = receiver.recv() => match d {
                     Some(d) => d,

@@ -208,6 +208,7 @@ impl RabbitBus {
         tracing::info!(group = group.group, "consuming from RabbitMQ");
         loop {
             let next = tokio::select! {
+                biased;
                 () = shutdown.cancelled() => {
                     // Unacknowledged deliveries go back to the queue when the channel closes.
                     let _ = channel.close(200, "shutdown".into()).await;

@@ -81,6 +81,7 @@ pub async fn unbound_events_are_accepted_and_dropped(t: TestBus) {
     let appeal = Appeal::new();
     let unbound = vec![appeal.accepted(), appeal.sla_breached(), appeal.accepted()];
     t.publish_ok(&unbound, Duration::from_secs(2)).await;
+    t.publish_ok(&[], Duration::from_secs(2)).await;
 
     let router = Arc::new(Recorder::new());
     let notifier = Arc::new(Recorder::new());
