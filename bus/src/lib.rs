@@ -26,6 +26,8 @@ pub enum BusError {
     Broker(#[from] lapin::Error),
     #[error("the broker refused or could not route event {0}")]
     NotConfirmed(String),
+    #[error("the broker closed the consumer")]
+    ConsumerClosed,
     #[error("the bus is shutting down")]
     ShuttingDown,
     #[error("unknown consumer group {0}")]

@@ -223,7 +223,7 @@ impl RabbitBus {
                         .await?
                 }
                 Some(Err(e)) => return Err(e.into()),
-                None => return Err(BusError::NotConfirmed("consumer stream ended".to_owned())),
+                None => return Err(BusError::ConsumerClosed),
             }
         }
     }
