@@ -74,6 +74,8 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
         | C::InvalidOrganizationCode
         | C::InvalidCoordinates
         | C::UnknownUnit
+        | C::UnknownMatter
+        | C::MatterUnitMismatch
         | C::SameUnit
         | C::ExtensionTooLate
         | C::ExtensionUnitMismatch

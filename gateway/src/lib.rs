@@ -18,6 +18,7 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use hotline_locales::Localizer;
 use hotline_schemas::lifecycle::Rules;
+use hotline_schemas::taxonomy::Taxonomy;
 use hotline_store::Store;
 use tokio::net::TcpListener;
 use tower_http::timeout::TimeoutLayer;
@@ -41,6 +42,8 @@ pub struct AppState {
     pub localizer: Arc<Localizer>,
     /// Time limits, calendar and the city's time zone.
     pub rules: Arc<Rules>,
+    /// Units, service categories and matters.
+    pub taxonomy: Arc<Taxonomy>,
     pub clock: Clock,
 }
 
@@ -67,6 +70,8 @@ pub fn system_clock() -> Clock {
 pub fn app(state: Arc<AppState>) -> Router {
     let api = Router::new()
         .route("/units", get(routes::units))
+        .route("/taxonomy", get(routes::taxonomy))
+        .route("/dispatch-queue", get(routes::dispatch_queue))
         .route("/appeals", post(routes::submit).get(routes::list_appeals))
         .route("/appeals/{id}", get(routes::get_appeal))
         .route(

@@ -13,7 +13,7 @@ use hotline_schemas::ticket::ticket_day;
 use hotline_schemas::{
     Actor, AppealId, Channel, DomainError, ErrorCode, NewAppeal, Rating, Role, Status,
 };
-use hotline_store::{AppealFilter, CommitMeta, IdempotencyKey, Submission};
+use hotline_store::{AppealFilter, CommitMeta, IdempotencyKey, Submission, TrainingExample};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -48,6 +48,85 @@ pub async fn units(
     }
     let units = state.store.units().await?;
     Ok(Json(json!({ "units": units })))
+}
+
+/// The taxonomy: categories with their matters, and the units.
+pub async fn taxonomy(
+    State(state): Shared,
+    Caller(actor): Caller,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    if actor.role == Role::Appellant {
+        return Err(forbidden(&actor, "taxonomy"));
+    }
+    Ok(Json(state.taxonomy.to_api()))
+}
+
+/// An appeal waiting for a dispatcher, with how long it has waited.
+#[derive(Serialize)]
+pub struct QueuedAppeal {
+    #[serde(flatten)]
+    appeal: AppealView,
+    waiting_seconds: i64,
+    dispatch_due: chrono::DateTime<chrono::FixedOffset>,
+    dispatch_overdue: bool,
+}
+
+#[derive(Serialize)]
+pub struct DispatchQueue {
+    appeals: Vec<QueuedAppeal>,
+    page: u32,
+    per_page: u32,
+    total: i64,
+}
+
+/// The dispatcher's queue: appeals the router could not place (or a unit returned), oldest
+/// first, with the router's suggestions and how long each has waited.
+pub async fn dispatch_queue(
+    State(state): Shared,
+    Caller(actor): Caller,
+    Query(params): Query<Vec<(String, String)>>,
+) -> Result<Json<DispatchQueue>, ApiError> {
+    if !matches!(
+        actor.role,
+        Role::Dispatcher | Role::Admin | Role::Supervisor
+    ) {
+        return Err(forbidden(&actor, "dispatch_queue"));
+    }
+    let now = state.now();
+    let filter = parse_filter(&params, now)?;
+    let page = state
+        .store
+        .dispatch_queue(filter.page, filter.per_page)
+        .await?;
+    let wait = state.rules.policies.dispatch_wait();
+    let clock = state.rules.clock();
+    let tz = state.tz();
+    let appeals = page
+        .appeals
+        .into_iter()
+        .map(|a| {
+            // Time in the queue counts from arrival, or from the return for a returned one.
+            let since = a.updated_at.min(now);
+            let since = if a.status == Status::Returned {
+                since
+            } else {
+                a.created_at
+            };
+            let due = clock.add(since, wait);
+            QueuedAppeal {
+                waiting_seconds: (now - since).num_seconds().max(0),
+                dispatch_due: due.with_timezone(&tz).fixed_offset(),
+                dispatch_overdue: now > due,
+                appeal: AppealView::new(a, None, tz, now),
+            }
+        })
+        .collect();
+    Ok(Json(DispatchQueue {
+        appeals,
+        page: filter.page,
+        per_page: filter.per_page,
+        total: page.total,
+    }))
 }
 
 #[derive(Serialize)]
@@ -288,6 +367,9 @@ fn action_of(path: &str) -> Option<Action> {
 #[serde(deny_unknown_fields)]
 struct UnitBody {
     unit: String,
+    /// The service matter, when the dispatcher names it (kept to retrain the router).
+    #[serde(default)]
+    matter: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -335,6 +417,14 @@ struct RateBody {
 #[serde(deny_unknown_fields)]
 struct MergeBody {
     into: AppealId,
+}
+
+/// The service matter named in a dispatch or reassignment body.
+fn matter_of(action: Action, body: &[u8]) -> Option<String> {
+    match action {
+        Action::Dispatch | Action::Reassign => parse_json::<UnitBody>(body).ok()?.matter,
+        _ => None,
+    }
 }
 
 fn parse_command(action: Action, body: &[u8]) -> Result<Command, ApiError> {
@@ -437,14 +527,42 @@ async fn perform(
             ));
         }
     }
+    let matter = matter_of(action, body);
+    if let (Some(code), Command::Dispatch { unit } | Command::Reassign { unit }) =
+        (&matter, &command)
+    {
+        let known = state.taxonomy.matter(code).ok_or_else(|| {
+            ApiError(
+                DomainError::new(ErrorCode::UnknownMatter)
+                    .with_field("matter")
+                    .with_arg("matter", code.clone()),
+            )
+        })?;
+        if &known.unit != unit {
+            return Err(ApiError(
+                DomainError::new(ErrorCode::MatterUnitMismatch)
+                    .with_field("matter")
+                    .with_arg("matter", code.clone())
+                    .with_arg("expected", known.unit.clone())
+                    .with_arg("unit", unit.clone()),
+            ));
+        }
+    }
     let now = state.now();
     let ctx = state.rules.context(now, actor);
-    let decision = lifecycle::decide(&appeal, command, &ctx)?;
+    let mut decision = lifecycle::decide(&appeal, command.clone(), &ctx)?;
+    if let Some(code) = &matter {
+        decision.appeal.matter = Some(code.clone());
+        if let Some(event) = decision.events.last_mut() {
+            event.data["matter"] = serde_json::json!(code);
+        }
+    }
     let meta = CommitMeta {
         traceparent: Some(traceparent(headers)),
         consumed: None,
     };
     state.store.commit(&decision, &meta).await?;
+    keep_correction(state, &appeal, &command, matter, now).await;
     let event_types: Vec<&str> = decision
         .events
         .iter()
@@ -458,6 +576,50 @@ async fn perform(
         state.tz(),
         now,
     )))
+}
+
+/// A dispatcher's choice that differs from the router's, or a unit's return, is kept as a
+/// training example for the next `hotline train`.
+async fn keep_correction(
+    state: &AppState,
+    appeal: &hotline_schemas::Appeal,
+    command: &Command,
+    matter: Option<String>,
+    now: chrono::DateTime<chrono::Utc>,
+) {
+    let suggested = appeal.suggestions.first();
+    let (unit, source) = match command {
+        Command::Dispatch { unit } | Command::Reassign { unit } => {
+            let differs = suggested.is_some_and(|s| &s.unit != unit);
+            let was_routed = appeal.unit.is_some();
+            if !(differs || matter.is_some() || was_routed) {
+                return;
+            }
+            let source = if matches!(command, Command::Reassign { .. }) {
+                "reassign"
+            } else {
+                "dispatch"
+            };
+            (unit.clone(), source)
+        }
+        Command::Return { .. } => match &appeal.unit {
+            Some(unit) => (unit.clone(), "return"),
+            None => return,
+        },
+        _ => return,
+    };
+    let example = TrainingExample {
+        appeal_id: appeal.id,
+        text: format!("{}\n{}", appeal.title, appeal.body),
+        matter,
+        unit,
+        suggested_matter: suggested.map(|s| s.matter.clone()),
+        source: source.to_owned(),
+        created_at: now,
+    };
+    if let Err(e) = state.store.record_training_example(&example).await {
+        tracing::warn!(appeal = %appeal.id, error = %e, "could not keep the correction");
+    }
 }
 
 fn forbidden(actor: &Actor, action: &str) -> ApiError {

@@ -5,7 +5,7 @@ use chrono::{DateTime, FixedOffset, Utc};
 use chrono_tz::Tz;
 use hotline_schemas::{
     Appeal, Appellant, Attachment, Channel, Event, EventType, Kind, Location, PendingExtension,
-    Priority, Rating, Status,
+    Priority, Rating, Status, Suggestion,
 };
 use serde::Serialize;
 
@@ -63,6 +63,8 @@ pub struct AppealView {
     pub pending_extension: Option<PendingExtension>,
     pub rating: Option<Rating>,
     pub rework_count: u32,
+    pub suggestions: Vec<Suggestion>,
+    pub duplicate_of: Option<String>,
     pub created_at: DateTime<FixedOffset>,
     pub updated_at: DateTime<FixedOffset>,
     pub version: i64,
@@ -98,6 +100,8 @@ impl AppealView {
             pending_extension: a.pending_extension,
             rating: a.rating,
             rework_count: a.rework_count,
+            suggestions: a.suggestions,
+            duplicate_of: a.duplicate_of.map(|id| id.to_string()),
             created_at: local(a.created_at, tz),
             updated_at: local(a.updated_at, tz),
             version: a.version,

@@ -33,6 +33,8 @@ pub struct Config {
     /// More calendar files (e.g. next year's State Council notice) in the format of
     /// `schemas/calendar/cn-official-days.csv`, added to the shipped calendar.
     pub calendar_files: Vec<PathBuf>,
+    /// The city's taxonomy (units, categories, matters) replacing `schemas/taxonomy/taxonomy.toml`.
+    pub taxonomy: Option<PathBuf>,
     /// Time-limit policies replacing `schemas/sla/policies.toml`.
     pub sla_policies: Option<PathBuf>,
     /// Load the demo units into an empty database.
@@ -50,7 +52,7 @@ pub enum LogFormat {
 
 /// The keys `HOTLINE_*` variables may set; other `HOTLINE_*` variables (tests', logging) are
 /// not configuration.
-const KEYS: [&str; 13] = [
+const KEYS: [&str; 14] = [
     "data_dir",
     "http_addr",
     "database_url",
@@ -61,6 +63,7 @@ const KEYS: [&str; 13] = [
     "secret",
     "timezone",
     "calendar_files",
+    "taxonomy",
     "sla_policies",
     "demo_data",
     "log_format",
@@ -79,6 +82,7 @@ impl Default for Config {
             secret: None,
             timezone: "Asia/Shanghai".to_owned(),
             calendar_files: Vec::new(),
+            taxonomy: None,
             sla_policies: None,
             demo_data: true,
             log_format: LogFormat::Text,

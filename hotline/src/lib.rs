@@ -16,6 +16,7 @@ use hotline_router::RouterHandler;
 use hotline_schemas::calendar::BusinessCalendar;
 use hotline_schemas::lifecycle::Rules;
 use hotline_schemas::sla::SlaPolicies;
+use hotline_schemas::taxonomy::Taxonomy;
 use hotline_schemas::unit::demo_units;
 use hotline_schemas::{Actor, Envelope, Role};
 use hotline_store::{PostgresStore, SqliteStore, Store};
@@ -132,6 +133,18 @@ pub fn policies(config: &Config) -> anyhow::Result<SlaPolicies> {
     }
 }
 
+/// The shipped taxonomy, or the configured file.
+pub fn taxonomy(config: &Config) -> anyhow::Result<Taxonomy> {
+    match &config.taxonomy {
+        None => Ok(Taxonomy::shipped()?),
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("reading taxonomy {}", path.display()))?;
+            Taxonomy::from_toml(&text).with_context(|| format!("taxonomy {}", path.display()))
+        }
+    }
+}
+
 /// Time limits, calendar and time zone from the configuration.
 pub fn rules(config: &Config) -> anyhow::Result<Rules> {
     Ok(Rules {
@@ -191,6 +204,7 @@ pub struct Platform {
     pub store: Arc<dyn Store>,
     pub bus: Arc<dyn Bus>,
     pub rules: Arc<Rules>,
+    pub taxonomy: Arc<Taxonomy>,
     pub localizer: Arc<Localizer>,
     pub signer: TokenSigner,
     pub clock: Clock,
@@ -208,6 +222,12 @@ impl Platform {
                 "loaded the demo units into an empty database (demo data: replace with the city's units)"
             );
         }
+        let taxonomy = taxonomy(config)?;
+        let units: Vec<_> = taxonomy.units.iter().map(|u| u.to_unit()).collect();
+        store
+            .sync_units(&units)
+            .await
+            .context("loading the taxonomy's units")?;
         let (bus, in_process_bus): (Arc<dyn Bus>, bool) = match &config.amqp_url {
             Some(url) => {
                 let mut options = RabbitOptions::new(url.clone());
@@ -227,6 +247,7 @@ impl Platform {
             store,
             bus,
             rules: Arc::new(rules(config)?),
+            taxonomy: Arc::new(taxonomy),
             localizer: Arc::new(Localizer::new()?),
             signer: TokenSigner::new(&secret(config)?),
             clock,
@@ -241,6 +262,7 @@ impl Platform {
             signer: self.signer.clone(),
             localizer: self.localizer.clone(),
             rules: self.rules.clone(),
+            taxonomy: self.taxonomy.clone(),
             clock: self.clock.clone(),
         })
     }

@@ -336,6 +336,15 @@ pub struct PendingExtension {
     pub requested_by: String,
 }
 
+/// A service matter the router thinks an appeal is about, with its unit and how sure it is.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Suggestion {
+    pub matter: String,
+    pub unit: String,
+    /// Calibrated probability, 0–1.
+    pub probability: f64,
+}
+
 /// The current state of an appeal: the projection of its events.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Appeal {
@@ -359,6 +368,12 @@ pub struct Appeal {
     pub rating: Option<Rating>,
     /// How many times a bad rating sent it back for rework (整改).
     pub rework_count: u32,
+    /// The router's best guesses, best first (shown to the dispatcher).
+    #[serde(default)]
+    pub suggestions: Vec<Suggestion>,
+    /// An earlier appeal this one probably repeats (same appellant or near-identical text).
+    #[serde(default)]
+    pub duplicate_of: Option<AppealId>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     /// Number of events applied; the store updates only when it still holds this version.
@@ -386,6 +401,8 @@ impl Appeal {
             pending_extension: None,
             rating: None,
             rework_count: 0,
+            suggestions: Vec::new(),
+            duplicate_of: None,
             created_at: at,
             updated_at: at,
             version: 1,

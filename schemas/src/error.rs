@@ -38,6 +38,8 @@ pub enum ErrorCode {
     NotFound,
     AppealNotFound,
     UnknownUnit,
+    UnknownMatter,
+    MatterUnitMismatch,
     UnknownAction,
     // Lifecycle
     ActionNotAllowed,

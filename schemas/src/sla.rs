@@ -150,6 +150,7 @@ pub struct SlaPolicies {
     rework: Limit,
     extension_lead: Limit,
     urgent_extension_lead: Option<Limit>,
+    dispatch_wait: Limit,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -202,6 +203,11 @@ impl SlaPolicies {
         self.rework
     }
 
+    /// How long an appeal may wait in the dispatcher's queue (派单时限).
+    pub fn dispatch_wait(&self) -> Limit {
+        self.dispatch_wait
+    }
+
     /// How long before the resolution deadline an extension must be requested at the latest;
     /// `None`: any time before the deadline.
     pub fn extension_lead(&self, priority: Priority) -> Option<Limit> {
@@ -222,6 +228,8 @@ struct PoliciesFile {
     resolution: ResolutionFile,
     rework: ReworkFile,
     extension: ExtensionFile,
+    #[serde(default)]
+    dispatch: DispatchFile,
     #[serde(default, rename = "rule")]
     rules: Vec<RuleFile>,
 }
@@ -245,6 +253,20 @@ struct ExtensionFile {
     lead: Limit,
     #[serde(default)]
     urgent_lead: Option<Limit>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DispatchFile {
+    wait: Limit,
+}
+
+impl Default for DispatchFile {
+    fn default() -> Self {
+        Self {
+            wait: Limit::Minutes(15),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -338,6 +360,7 @@ impl TryFrom<PoliciesFile> for SlaPolicies {
             rework: file.rework.limit,
             extension_lead: file.extension.lead,
             urgent_extension_lead: file.extension.urgent_lead,
+            dispatch_wait: file.dispatch.wait,
         })
     }
 }

@@ -25,7 +25,7 @@ use uuid::Uuid;
 
 use crate::{
     AppealFilter, CommitMeta, Consumed, OutboxEntry, Page, Parked, Result, Store, StoreError,
-    Submission, Submitted, migrations,
+    Submission, Submitted, TrainingExample, migrations,
 };
 
 /// A write transaction; on SQLite it also holds this process's turn to write.
@@ -341,6 +341,25 @@ macro_rules! sql_store {
                     .collect()
             }
 
+            async fn sync_units(&self, units: &[Unit]) -> Result<()> {
+                let mut tx = self.begin_write().await?;
+                for unit in units {
+                    sqlx::query(
+                        "INSERT INTO units (code, name, demo, keywords) VALUES ($1, $2, $3, $4) \
+                         ON CONFLICT (code) DO UPDATE SET name = excluded.name, demo = excluded.demo, \
+                         keywords = excluded.keywords",
+                    )
+                    .bind(&unit.code)
+                    .bind(&unit.name)
+                    .bind(unit.demo)
+                    .bind(serde_json::to_string(&unit.keywords).map_err(corrupt)?)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
             async fn seed_units_if_empty(&self, units: &[Unit]) -> Result<bool> {
                 let mut tx = self.begin_write().await?;
                 let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM units")
@@ -486,6 +505,85 @@ macro_rules! sql_store {
                 Self::insert_events(&mut tx, &decision.events, meta.traceparent.as_deref()).await?;
                 tx.commit().await?;
                 Ok(())
+            }
+
+            async fn dispatch_queue(&self, page: u32, per_page: u32) -> Result<Page> {
+                let waiting = "status IN ('received', 'returned')";
+                let total: i64 = sqlx::query_scalar(
+                    "SELECT COUNT(*) FROM appeals WHERE status IN ('received', 'returned')",
+                )
+                .fetch_one(&self.pool)
+                .await?;
+                let per_page = per_page.max(1);
+                let offset = i64::from(page.max(1) - 1) * i64::from(per_page);
+                let mut q = QueryBuilder::<$db>::new("SELECT doc FROM appeals WHERE ");
+                q.push(waiting)
+                    .push(" ORDER BY created_at, ticket_no LIMIT ")
+                    .push_bind(i64::from(per_page))
+                    .push(" OFFSET ")
+                    .push_bind(offset);
+                let rows = q.build().fetch_all(&self.pool).await?;
+                let appeals = rows
+                    .iter()
+                    .map(|r| r.try_get::<Json<Appeal>, _>("doc").map(|j| j.0))
+                    .collect::<Result<Vec<_>, _>>()?;
+                Ok(Page { appeals, total })
+            }
+
+            async fn recent_appeals(&self, since: DateTime<Utc>, limit: i64) -> Result<Vec<Appeal>> {
+                let rows = sqlx::query(
+                    "SELECT doc FROM appeals WHERE created_at >= $1 ORDER BY created_at DESC LIMIT $2",
+                )
+                .bind(since)
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?;
+                rows.iter()
+                    .map(|r| r.try_get::<Json<Appeal>, _>("doc").map(|j| j.0))
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(StoreError::from)
+            }
+
+            async fn record_training_example(&self, example: &TrainingExample) -> Result<()> {
+                let mut tx = self.begin_write().await?;
+                sqlx::query(
+                    "INSERT INTO training_examples \
+                     (appeal_id, text, matter, unit, suggested_matter, source, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                )
+                .bind(example.appeal_id.0)
+                .bind(&example.text)
+                .bind(&example.matter)
+                .bind(&example.unit)
+                .bind(&example.suggested_matter)
+                .bind(&example.source)
+                .bind(example.created_at)
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn training_examples(&self) -> Result<Vec<TrainingExample>> {
+                let rows = sqlx::query(
+                    "SELECT appeal_id, text, matter, unit, suggested_matter, source, created_at \
+                     FROM training_examples ORDER BY id",
+                )
+                .fetch_all(&self.pool)
+                .await?;
+                rows.iter()
+                    .map(|r| {
+                        Ok(TrainingExample {
+                            appeal_id: AppealId(r.try_get("appeal_id")?),
+                            text: r.try_get("text")?,
+                            matter: r.try_get("matter")?,
+                            unit: r.try_get("unit")?,
+                            suggested_matter: r.try_get("suggested_matter")?,
+                            source: r.try_get("source")?,
+                            created_at: r.try_get("created_at")?,
+                        })
+                    })
+                    .collect()
             }
 
             async fn mark_consumed(&self, consumed: &Consumed) -> Result<bool> {

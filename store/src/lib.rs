@@ -56,6 +56,21 @@ pub struct OutboxEntry {
     pub envelope: Envelope,
 }
 
+/// A dispatcher's correction of the router, kept to retrain the model.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrainingExample {
+    pub appeal_id: AppealId,
+    pub text: String,
+    /// The service matter the dispatcher chose, when they named one.
+    pub matter: Option<String>,
+    pub unit: String,
+    /// What the router had suggested.
+    pub suggested_matter: Option<String>,
+    /// `reassign`, `dispatch` or `return`.
+    pub source: String,
+    pub created_at: DateTime<Utc>,
+}
+
 /// A delivery a consumer gave up on.
 #[derive(Debug, Clone)]
 pub struct Parked {
@@ -109,6 +124,8 @@ pub trait Store: Send + Sync + 'static {
     async fn ping(&self) -> Result<()>;
 
     async fn units(&self) -> Result<Vec<Unit>>;
+    /// Adds `units` or updates them by code (the taxonomy's units, loaded at start).
+    async fn sync_units(&self, units: &[Unit]) -> Result<()>;
     /// Loads `units` when there are none yet; returns whether it did.
     async fn seed_units_if_empty(&self, units: &[Unit]) -> Result<bool>;
 
@@ -127,6 +144,14 @@ pub trait Store: Send + Sync + 'static {
     async fn commit(&self, decision: &Decision, meta: &CommitMeta) -> Result<()>;
 
     async fn list(&self, filter: &AppealFilter) -> Result<Page>;
+    /// Appeals waiting for a dispatcher (`received` or `returned`), oldest first.
+    async fn dispatch_queue(&self, page: u32, per_page: u32) -> Result<Page>;
+    /// Appeals received since `since`, newest first, at most `limit`.
+    async fn recent_appeals(&self, since: DateTime<Utc>, limit: i64) -> Result<Vec<Appeal>>;
+
+    async fn record_training_example(&self, example: &TrainingExample) -> Result<()>;
+    /// Every kept correction, oldest first.
+    async fn training_examples(&self) -> Result<Vec<TrainingExample>>;
 
     /// Records that a consumer took in an event whose effect lies elsewhere; `false` when it
     /// had already.

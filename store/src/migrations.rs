@@ -10,6 +10,11 @@ const SQLITE: &[(i64, &str, &str)] = &[
         include_str!("../migrations/sqlite/0001_init.sql"),
     ),
     (2, "bus", include_str!("../migrations/sqlite/0002_bus.sql")),
+    (
+        3,
+        "routing",
+        include_str!("../migrations/sqlite/0003_routing.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
     (
@@ -21,6 +26,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         2,
         "bus",
         include_str!("../migrations/postgres/0002_bus.sql"),
+    ),
+    (
+        3,
+        "routing",
+        include_str!("../migrations/postgres/0003_routing.sql"),
     ),
 ];
 

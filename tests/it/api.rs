@@ -916,3 +916,147 @@ async fn oversized_bodies_are_refused(s: &TestServer) {
         (Some("too_long"), Some("title"))
     );
 }
+
+mod routing_api {
+    use super::*;
+
+    on_both_engines!(
+        taxonomy_is_served,
+        dispatch_queue_shows_waiting_appeals,
+        dispatcher_names_the_matter_and_corrections_are_kept,
+    );
+
+    async fn taxonomy_is_served(s: &TestServer) {
+        let t = staff(s);
+        let (status, body) = s.get("/api/v1/taxonomy", &t.agent).await;
+        assert_eq!(status, StatusCode::OK);
+        let categories = body["categories"].as_array().unwrap();
+        assert_eq!(categories.len(), 10);
+        let matters: usize = categories
+            .iter()
+            .map(|c| c["matters"].as_array().unwrap().len())
+            .sum();
+        assert_eq!(matters, 137);
+        let first = &categories[0];
+        for key in ["code", "name", "name_en"] {
+            assert!(first[key].is_string(), "{key}");
+        }
+        let matter = &first["matters"][0];
+        for key in ["code", "name", "name_en", "unit"] {
+            assert!(matter[key].is_string(), "{key}");
+        }
+        assert!(
+            body["units"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|u| u["code"] == "JWJW")
+        );
+        // The taxonomy's units can be dispatched to.
+        let (_, units) = s.get("/api/v1/units", &t.agent).await;
+        assert!(
+            units["units"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|u| u["code"] == "GHZRZYJ")
+        );
+    }
+
+    async fn dispatch_queue_shows_waiting_appeals(s: &TestServer) {
+        let t = staff(s);
+        let first = id_of(&s.submit(None, enterprise_appeal()).await);
+        s.set_now(s.now() + chrono::Duration::minutes(20));
+        let second = id_of(&s.submit(Some(&t.agent), person_appeal("停水")).await);
+        let third = id_of(&s.submit(Some(&t.agent), person_appeal("停电")).await);
+        s.act(
+            &third,
+            "dispatch",
+            &t.dispatcher,
+            json!({"unit": "DEMO-FGJ"}),
+        )
+        .await;
+
+        let (status, queue) = s.get("/api/v1/dispatch-queue", &t.dispatcher).await;
+        assert_eq!(status, StatusCode::OK, "{queue}");
+        assert_eq!(queue["total"], 2);
+        let appeals = queue["appeals"].as_array().unwrap();
+        assert_eq!(appeals[0]["id"], first.as_str(), "oldest first");
+        assert_eq!(appeals[1]["id"], second.as_str());
+        assert_eq!(appeals[0]["waiting_seconds"], 20 * 60);
+        assert_eq!(
+            appeals[0]["dispatch_overdue"], true,
+            "waited past 15 minutes"
+        );
+        assert_eq!(appeals[1]["dispatch_overdue"], false);
+        assert!(appeals[0]["suggestions"].is_array());
+
+        let (status, _) = s.get("/api/v1/dispatch-queue", &t.unit).await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+    }
+
+    async fn dispatcher_names_the_matter_and_corrections_are_kept(s: &TestServer) {
+        let t = staff(s);
+        let id = id_of(&s.submit(None, enterprise_appeal()).await);
+        let (status, err) = s
+            .act(
+                &id,
+                "dispatch",
+                &t.dispatcher,
+                json!({"unit": "GHZRZYJ", "matter": "NOPE-99"}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(
+            (err["code"].as_str(), err["field"].as_str()),
+            (Some("unknown_matter"), Some("matter"))
+        );
+        let (_, taxonomy) = s.get("/api/v1/taxonomy", &t.admin).await;
+        let matter = taxonomy["categories"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|c| c["matters"].as_array().unwrap().clone())
+            .find(|m| m["unit"] == "GHZRZYJ")
+            .unwrap();
+        let code = matter["code"].as_str().unwrap();
+        let (status, err) = s
+            .act(
+                &id,
+                "dispatch",
+                &t.dispatcher,
+                json!({"unit": "RSJ", "matter": code}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(err["code"], "matter_unit_mismatch");
+        let (status, dispatched) = s
+            .act(
+                &id,
+                "dispatch",
+                &t.dispatcher,
+                json!({"unit": "GHZRZYJ", "matter": code}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{dispatched}");
+        assert_eq!(dispatched["matter"], code);
+        assert_eq!(dispatched["events"][1]["data"]["matter"], code);
+        let unit = s.token(Role::Unit, Some("GHZRZYJ"), "规自局");
+        let (status, _) = s
+            .act(&id, "return", &unit, json!({"reason": "应由住建局办理"}))
+            .await;
+        assert_eq!(status, StatusCode::OK);
+
+        let store = hotline::open_store(&s.config).await.unwrap();
+        let kept = store.training_examples().await.unwrap();
+        assert_eq!(kept.len(), 2, "{kept:?}");
+        assert_eq!(kept[0].matter.as_deref(), Some(code));
+        assert_eq!(kept[0].unit, "GHZRZYJ");
+        assert_eq!(kept[0].source, "dispatch");
+        assert!(kept[0].text.contains("厂房用地审批缓慢"));
+        assert_eq!(
+            (kept[1].source.as_str(), kept[1].unit.as_str()),
+            ("return", "GHZRZYJ")
+        );
+    }
+}

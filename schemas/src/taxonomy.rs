@@ -1,0 +1,370 @@
+//! The taxonomy (服务事项目录): responsible units, service categories and service matters, as
+//! data loaded at start and validated with errors that name the entry and field at fault.
+
+use std::collections::HashSet;
+
+use serde::{Deserialize, Serialize};
+
+use crate::unit::Unit;
+
+/// A responsible unit (责任单位).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TaxonomyUnit {
+    pub code: String,
+    pub name: String,
+    pub name_en: String,
+    /// Who owns cases escalated to the leader level (包案).
+    #[serde(default)]
+    pub leader: Option<String>,
+    #[serde(default)]
+    pub keywords: Vec<String>,
+}
+
+impl TaxonomyUnit {
+    /// The unit as the store keeps it.
+    pub fn to_unit(&self) -> Unit {
+        Unit {
+            code: self.code.clone(),
+            name: self.name.clone(),
+            demo: false,
+            keywords: self.keywords.clone(),
+        }
+    }
+}
+
+/// A service category (服务类别).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Category {
+    pub code: String,
+    pub name: String,
+    pub name_en: String,
+}
+
+/// A service matter (服务事项), owned by one unit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Matter {
+    pub code: String,
+    pub name: String,
+    pub name_en: String,
+    pub category: String,
+    pub unit: String,
+    pub keywords: Vec<String>,
+    /// Realistic appeals about this matter: what the router learns from.
+    pub examples: Vec<String>,
+    /// Words that make an appeal urgent (12-hour limit): gas leaks, building cracks, …
+    #[serde(default)]
+    pub urgent_keywords: Vec<String>,
+    /// Complaints about officials' conduct (书记信箱): seen only by the discipline office and
+    /// leaders.
+    #[serde(default)]
+    pub confidential: bool,
+}
+
+/// The whole taxonomy.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Taxonomy {
+    #[serde(rename = "unit")]
+    pub units: Vec<TaxonomyUnit>,
+    #[serde(rename = "category")]
+    pub categories: Vec<Category>,
+    #[serde(rename = "matter")]
+    pub matters: Vec<Matter>,
+}
+
+/// Why a taxonomy file was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum TaxonomyError {
+    #[error("taxonomy: {0}")]
+    Toml(#[from] toml::de::Error),
+    #[error("taxonomy: {entry}: {problem}")]
+    Invalid { entry: String, problem: String },
+}
+
+fn invalid(entry: impl Into<String>, problem: impl Into<String>) -> TaxonomyError {
+    TaxonomyError::Invalid {
+        entry: entry.into(),
+        problem: problem.into(),
+    }
+}
+
+const SHIPPED: &str = include_str!("../taxonomy/taxonomy.toml");
+
+impl Taxonomy {
+    /// The sample taxonomy shipped with the platform.
+    pub fn shipped() -> Result<Self, TaxonomyError> {
+        Self::from_toml(SHIPPED)
+    }
+
+    /// Parses and validates a taxonomy file.
+    pub fn from_toml(text: &str) -> Result<Self, TaxonomyError> {
+        let taxonomy: Taxonomy = toml::from_str(text)?;
+        taxonomy.validate()?;
+        Ok(taxonomy)
+    }
+
+    fn validate(&self) -> Result<(), TaxonomyError> {
+        let mut unit_codes = HashSet::new();
+        for (i, u) in self.units.iter().enumerate() {
+            let entry = format!("unit[{i}] {:?}", u.code);
+            if u.code.is_empty()
+                || !u
+                    .code
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+            {
+                return Err(invalid(
+                    entry,
+                    "code must be ASCII letters, digits, '-' or '_'",
+                ));
+            }
+            if u.name.trim().is_empty() || u.name_en.trim().is_empty() {
+                return Err(invalid(entry, "name and name_en must not be empty"));
+            }
+            if !unit_codes.insert(u.code.as_str()) {
+                return Err(invalid(entry, "duplicate unit code"));
+            }
+        }
+        let mut category_codes = HashSet::new();
+        for (i, c) in self.categories.iter().enumerate() {
+            let entry = format!("category[{i}] {:?}", c.code);
+            if c.code.trim().is_empty() || c.name.trim().is_empty() || c.name_en.trim().is_empty() {
+                return Err(invalid(entry, "code, name and name_en must not be empty"));
+            }
+            if !category_codes.insert(c.code.as_str()) {
+                return Err(invalid(entry, "duplicate category code"));
+            }
+        }
+        let mut matter_codes = HashSet::new();
+        let mut examples = HashSet::new();
+        for (i, m) in self.matters.iter().enumerate() {
+            let entry = format!("matter[{i}] {:?}", m.code);
+            if m.code.trim().is_empty() || m.name.trim().is_empty() || m.name_en.trim().is_empty() {
+                return Err(invalid(entry, "code, name and name_en must not be empty"));
+            }
+            if !matter_codes.insert(m.code.as_str()) {
+                return Err(invalid(entry, "duplicate matter code"));
+            }
+            if !category_codes.contains(m.category.as_str()) {
+                return Err(invalid(entry, format!("unknown category {:?}", m.category)));
+            }
+            if !unit_codes.contains(m.unit.as_str()) {
+                return Err(invalid(entry, format!("unknown unit {:?}", m.unit)));
+            }
+            if m.keywords.iter().all(|k| k.trim().is_empty()) {
+                return Err(invalid(entry, "needs at least one keyword"));
+            }
+            if m.examples.iter().all(|e| e.trim().is_empty()) {
+                return Err(invalid(entry, "needs at least one example appeal"));
+            }
+            for e in &m.examples {
+                if !examples.insert(e.trim()) {
+                    return Err(invalid(entry, format!("example repeated: {e:?}")));
+                }
+            }
+        }
+        for c in &self.categories {
+            if !self.matters.iter().any(|m| m.category == c.code) {
+                return Err(invalid(format!("category {:?}", c.code), "has no matters"));
+            }
+        }
+        Ok(())
+    }
+
+    pub fn matter(&self, code: &str) -> Option<&Matter> {
+        self.matters.iter().find(|m| m.code == code)
+    }
+
+    pub fn unit(&self, code: &str) -> Option<&TaxonomyUnit> {
+        self.units.iter().find(|u| u.code == code)
+    }
+
+    pub fn category(&self, code: &str) -> Option<&Category> {
+        self.categories.iter().find(|c| c.code == code)
+    }
+
+    pub fn matters_of<'a>(&'a self, category: &'a str) -> impl Iterator<Item = &'a Matter> + 'a {
+        self.matters.iter().filter(move |m| m.category == category)
+    }
+
+    /// Every example appeal with its matter code: the training data of the shipped model.
+    pub fn examples(&self) -> impl Iterator<Item = (&str, &str)> + '_ {
+        self.matters.iter().flat_map(|m| {
+            m.examples
+                .iter()
+                .map(move |e| (e.as_str(), m.code.as_str()))
+        })
+    }
+
+    /// The taxonomy as the API serves it: categories with their matters, and the units.
+    pub fn to_api(&self) -> serde_json::Value {
+        let categories: Vec<serde_json::Value> = self
+            .categories
+            .iter()
+            .map(|c| {
+                let matters: Vec<serde_json::Value> = self
+                    .matters_of(&c.code)
+                    .map(|m| {
+                        serde_json::json!({
+                            "code": m.code,
+                            "name": m.name,
+                            "name_en": m.name_en,
+                            "unit": m.unit,
+                            "keywords": m.keywords,
+                            "urgent_keywords": m.urgent_keywords,
+                            "confidential": m.confidential,
+                        })
+                    })
+                    .collect();
+                serde_json::json!({
+                    "code": c.code,
+                    "name": c.name,
+                    "name_en": c.name_en,
+                    "matters": matters,
+                })
+            })
+            .collect();
+        let units: Vec<serde_json::Value> = self
+            .units
+            .iter()
+            .map(|u| {
+                serde_json::json!({
+                    "code": u.code,
+                    "name": u.name,
+                    "name_en": u.name_en,
+                    "leader": u.leader,
+                })
+            })
+            .collect();
+        serde_json::json!({ "categories": categories, "units": units })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shipped_taxonomy_is_complete() {
+        let t = Taxonomy::shipped().unwrap();
+        assert_eq!(t.categories.len(), 10);
+        assert_eq!(t.matters.len(), 137);
+        for name in [
+            "金融服务",
+            "人才服务",
+            "市场推广",
+            "行政服务",
+            "公共服务",
+            "法律服务",
+            "党群服务",
+            "产业空间",
+        ] {
+            assert!(
+                t.categories.iter().any(|c| c.name == name),
+                "{name} missing"
+            );
+        }
+        for m in &t.matters {
+            assert!(
+                m.examples.len() >= 4,
+                "{} has {} examples",
+                m.code,
+                m.examples.len()
+            );
+            assert!(
+                m.keywords.len() >= 3,
+                "{} has {} keywords",
+                m.code,
+                m.keywords.len()
+            );
+        }
+        let confidential: Vec<_> = t.matters.iter().filter(|m| m.confidential).collect();
+        assert!(!confidential.is_empty());
+        assert!(confidential.iter().all(|m| m.unit == "JWJW"));
+        assert!(t.unit("JWJW").is_some());
+        assert!(t.matters.iter().any(|m| !m.urgent_keywords.is_empty()));
+        let api = t.to_api();
+        assert_eq!(api["categories"].as_array().unwrap().len(), 10);
+        let listed: usize = api["categories"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["matters"].as_array().unwrap().len())
+            .sum();
+        assert_eq!(listed, 137);
+        assert_eq!(
+            t.examples().count(),
+            t.matters.iter().map(|m| m.examples.len()).sum::<usize>()
+        );
+    }
+
+    const SMALL: &str = r#"
+[[unit]]
+code = "A"
+name = "甲局"
+name_en = "A bureau"
+
+[[category]]
+code = "C1"
+name = "类一"
+name_en = "One"
+
+[[matter]]
+code = "M1"
+name = "事项一"
+name_en = "Matter one"
+category = "C1"
+unit = "A"
+keywords = ["停水"]
+examples = ["小区停水两天"]
+"#;
+
+    fn problem(text: &str) -> String {
+        match Taxonomy::from_toml(text).unwrap_err() {
+            TaxonomyError::Invalid { entry, problem } => format!("{entry}: {problem}"),
+            TaxonomyError::Toml(e) => format!("toml: {e}"),
+        }
+    }
+
+    #[test]
+    fn small_taxonomy_loads() {
+        let t = Taxonomy::from_toml(SMALL).unwrap();
+        assert_eq!(t.matter("M1").unwrap().unit, "A");
+        assert_eq!(t.unit("A").unwrap().to_unit().code, "A");
+        assert_eq!(t.matters_of("C1").count(), 1);
+        assert_eq!(t.examples().next(), Some(("小区停水两天", "M1")));
+    }
+
+    #[test]
+    fn errors_name_the_entry_and_field() {
+        let dup =
+            format!("{SMALL}\n[[unit]]\ncode = \"A\"\nname = \"又一\"\nname_en = \"again\"\n");
+        assert!(
+            problem(&dup).contains("duplicate unit code"),
+            "{}",
+            problem(&dup)
+        );
+        let bad_unit = SMALL.replace("unit = \"A\"", "unit = \"Z\"");
+        assert!(problem(&bad_unit).contains("unknown unit \"Z\""));
+        let bad_category = SMALL.replace("category = \"C1\"", "category = \"C9\"");
+        assert!(problem(&bad_category).contains("unknown category \"C9\""));
+        let empty_category =
+            format!("{SMALL}\n[[category]]\ncode = \"C2\"\nname = \"类二\"\nname_en = \"Two\"\n");
+        assert!(problem(&empty_category).contains("category \"C2\": has no matters"));
+        let no_examples = SMALL.replace("examples = [\"小区停水两天\"]", "examples = []");
+        assert!(problem(&no_examples).contains("needs at least one example"));
+        let bad_code = SMALL
+            .replace("code = \"A\"", "code = \"甲\"")
+            .replace("unit = \"A\"", "unit = \"甲\"");
+        assert!(problem(&bad_code).contains("code must be ASCII"));
+        assert!(problem("[[unit]]\ncode = ").starts_with("toml:"));
+        let unknown = SMALL.replace(
+            "keywords = [\"停水\"]",
+            "keywords = [\"停水\"]\ncolour = \"red\"",
+        );
+        assert!(problem(&unknown).contains("colour"));
+    }
+}
