@@ -3,6 +3,7 @@
 //! the taxonomy lands, a keyword rule over the units decides.
 
 mod keywords;
+pub mod routing;
 
 use std::sync::Arc;
 
