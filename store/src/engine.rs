@@ -265,6 +265,32 @@ macro_rules! sql_store {
                 Ok(())
             }
 
+            /// Inserts `unit`; an existing one with its code is updated when `update`, else left
+            /// alone. Whether a row was written.
+            async fn insert_unit(
+                conn: &mut <$db as sqlx::Database>::Connection,
+                unit: &Unit,
+                update: bool,
+            ) -> Result<bool> {
+                let sql = if update {
+                    "INSERT INTO units (code, name, demo, keywords) VALUES ($1, $2, $3, $4) \
+                     ON CONFLICT (code) DO UPDATE SET name = excluded.name, demo = excluded.demo, \
+                     keywords = excluded.keywords"
+                } else {
+                    "INSERT INTO units (code, name, demo, keywords) VALUES ($1, $2, $3, $4) \
+                     ON CONFLICT (code) DO NOTHING"
+                };
+                let written = sqlx::query(sql)
+                    .bind(&unit.code)
+                    .bind(&unit.name)
+                    .bind(unit.demo)
+                    .bind(serde_json::to_string(&unit.keywords).map_err(corrupt)?)
+                    .execute(&mut *conn)
+                    .await?
+                    .rows_affected();
+                Ok(written > 0)
+            }
+
             /// Records `consumed` in the inbox; `false` when it was there already.
             async fn insert_inbox(
                 conn: &mut <$db as sqlx::Database>::Connection,
@@ -344,17 +370,7 @@ macro_rules! sql_store {
             async fn sync_units(&self, units: &[Unit]) -> Result<()> {
                 let mut tx = self.begin_write().await?;
                 for unit in units {
-                    sqlx::query(
-                        "INSERT INTO units (code, name, demo, keywords) VALUES ($1, $2, $3, $4) \
-                         ON CONFLICT (code) DO UPDATE SET name = excluded.name, demo = excluded.demo, \
-                         keywords = excluded.keywords",
-                    )
-                    .bind(&unit.code)
-                    .bind(&unit.name)
-                    .bind(unit.demo)
-                    .bind(serde_json::to_string(&unit.keywords).map_err(corrupt)?)
-                    .execute(&mut *tx)
-                    .await?;
+                    Self::insert_unit(&mut tx, unit, true).await?;
                 }
                 tx.commit().await?;
                 Ok(())
@@ -372,18 +388,7 @@ macro_rules! sql_store {
                 // above does not lock): the later ones wait for the first and insert nothing.
                 let mut loaded = false;
                 for unit in units {
-                    let inserted = sqlx::query(
-                        "INSERT INTO units (code, name, demo, keywords) VALUES ($1, $2, $3, $4) \
-                         ON CONFLICT (code) DO NOTHING",
-                    )
-                    .bind(&unit.code)
-                    .bind(&unit.name)
-                    .bind(unit.demo)
-                    .bind(serde_json::to_string(&unit.keywords).map_err(corrupt)?)
-                    .execute(&mut *tx)
-                    .await?
-                    .rows_affected();
-                    loaded |= inserted > 0;
+                    loaded |= Self::insert_unit(&mut tx, unit, false).await?;
                 }
                 tx.commit().await?;
                 Ok(loaded)

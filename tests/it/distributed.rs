@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::procs::{Env, free_port};
+use crate::procs::{Env, free_port, until};
 use crate::support::{PgDatabase, enterprise_appeal, event_types};
 
 /// A fresh database, its own queue names, one shared secret.
@@ -76,30 +76,6 @@ impl Drop for Platform {
         let _ = Command::new("rabbitmqctl")
             .args(["eval", &format!("rabbit_exchange:delete(rabbit_misc:r(<<\"/\">>, exchange, <<\"{}.events\">>), false, <<\"test\">>).", self.prefix)])
             .output();
-    }
-}
-
-/// Reads the appeal until `done` holds of it (bounded).
-pub async fn until(base: &str, id: &str, token: &str, done: impl Fn(&Value) -> bool) -> Value {
-    let client = reqwest::Client::new();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let resp = client
-            .get(format!("{base}/api/v1/appeals/{id}"))
-            .bearer_auth(token)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(resp.status(), StatusCode::OK);
-        let appeal: Value = resp.json().await.unwrap();
-        if done(&appeal) {
-            return appeal;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "appeal {id} never got there: {appeal}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
 

@@ -1,12 +1,12 @@
 //! The real `hotline` binary in embedded mode: durability across `kill -9`, graceful SIGTERM,
 //! `token issue`.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::procs::{Env, free_port};
+use crate::procs::{Env, free_port, until};
 use crate::support::{enterprise_appeal, event_types};
 
 fn embedded(dir: &tempfile::TempDir) -> Env {
@@ -14,30 +14,6 @@ fn embedded(dir: &tempfile::TempDir) -> Env {
         "HOTLINE_DATA_DIR",
         dir.path().join("data").display().to_string(),
     )
-}
-
-/// Reads the appeal until `done` holds of it (bounded).
-async fn until(base: &str, id: &str, token: &str, done: impl Fn(&Value) -> bool) -> Value {
-    let client = reqwest::Client::new();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let resp = client
-            .get(format!("{base}/api/v1/appeals/{id}"))
-            .bearer_auth(token)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(resp.status(), StatusCode::OK, "appeal {id} lost");
-        let appeal: Value = resp.json().await.unwrap();
-        if done(&appeal) {
-            return appeal;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "appeal {id} never got there: {appeal}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
 }
 
 fn count(appeal: &Value, event: &str) -> usize {

@@ -6,6 +6,7 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
+use serde_json::Value;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_hotline");
 
@@ -132,5 +133,29 @@ impl Proc {
 impl Drop for Proc {
     fn drop(&mut self) {
         self.kill();
+    }
+}
+
+/// Reads the appeal through the API until `done` holds of it (bounded: 60 s).
+pub async fn until(base: &str, id: &str, token: &str, done: impl Fn(&Value) -> bool) -> Value {
+    let client = reqwest::Client::new();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let resp = client
+            .get(format!("{base}/api/v1/appeals/{id}"))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::OK, "appeal {id} lost");
+        let appeal: Value = resp.json().await.unwrap();
+        if done(&appeal) {
+            return appeal;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "appeal {id} never got there: {appeal}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
