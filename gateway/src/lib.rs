@@ -71,6 +71,7 @@ pub fn app(state: Arc<AppState>) -> Router {
     let api = Router::new()
         .route("/units", get(routes::units))
         .route("/taxonomy", get(routes::taxonomy))
+        .route("/stats", get(routes::stats))
         .route("/dispatch-queue", get(routes::dispatch_queue))
         .route("/appeals", post(routes::submit).get(routes::list_appeals))
         .route("/appeals/{id}", get(routes::get_appeal))

@@ -7,11 +7,13 @@ use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
+use chrono::Datelike;
 use hotline_schemas::envelope::{new_traceparent, valid_traceparent};
 use hotline_schemas::lifecycle::{self, Action, Command};
 use hotline_schemas::ticket::ticket_day;
 use hotline_schemas::{
-    Actor, AppealId, Channel, DomainError, ErrorCode, NewAppeal, Rating, Role, Status,
+    Actor, AppealId, Channel, DomainError, ErrorCode, Kind, NewAppeal, Priority, Rating, Role,
+    Status,
 };
 use hotline_store::{AppealFilter, CommitMeta, IdempotencyKey, Submission, TrainingExample};
 use serde::{Deserialize, Serialize};
@@ -59,6 +61,96 @@ pub async fn taxonomy(
         return Err(forbidden(&actor, "taxonomy"));
     }
     Ok(Json(state.taxonomy.to_api()))
+}
+
+/// Statistics of a period (default: this month in the city's time zone): response rate within
+/// the response limit, on-time resolution rate, satisfaction rate, overdue count, average
+/// handling time, for the city and per unit. A unit sees its own figures only.
+pub async fn stats(
+    State(state): Shared,
+    Caller(actor): Caller,
+    Query(params): Query<Vec<(String, String)>>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    if !matches!(
+        actor.role,
+        Role::Supervisor | Role::Leader | Role::Admin | Role::Dispatcher | Role::Unit
+    ) {
+        return Err(forbidden(&actor, "stats"));
+    }
+    let tz = state.tz();
+    let now = state.now();
+    let today = now.with_timezone(&tz).date_naive();
+    let month_start = today.with_day(1).unwrap_or(today);
+    let mut from_day = month_start;
+    let mut to_day = (month_start + chrono::Months::new(1))
+        .pred_opt()
+        .unwrap_or(month_start);
+    let mut unit = None;
+    for (name, value) in &params {
+        let day = || {
+            chrono::NaiveDate::parse_from_str(value, "%Y-%m-%d").map_err(|_| {
+                ApiError(
+                    DomainError::new(ErrorCode::InvalidQuery)
+                        .with_field(name.clone())
+                        .with_arg("detail", format!(": {value} (YYYY-MM-DD)")),
+                )
+            })
+        };
+        match name.as_str() {
+            "from" => from_day = day()?,
+            "to" => to_day = day()?,
+            "unit" => unit = Some(value.clone()),
+            _ => {
+                return Err(ApiError(
+                    DomainError::new(ErrorCode::InvalidQuery).with_field(name.clone()),
+                ));
+            }
+        }
+    }
+    if actor.role == Role::Unit {
+        unit = actor.unit.clone();
+    }
+    let start_of = |d: chrono::NaiveDate| {
+        d.and_hms_opt(0, 0, 0)
+            .and_then(|t| t.and_local_timezone(tz).earliest())
+            .map(|t| t.with_timezone(&chrono::Utc))
+    };
+    let (Some(from), Some(to)) = (start_of(from_day), to_day.succ_opt().and_then(start_of)) else {
+        return Err(ApiError(
+            DomainError::new(ErrorCode::InvalidQuery).with_field("to"),
+        ));
+    };
+    let response = state
+        .rules
+        .policies
+        .policy_for(Kind::Complaint, Channel::Web, Priority::Normal)
+        .response
+        .clock_duration()
+        .unwrap_or(chrono::Duration::minutes(30));
+    let activity = state.store.activity_since(from).await?;
+    let stats = hotline_schemas::stats::compute(&activity, from, to, now, response);
+    let mut body = serde_json::to_value(&stats).map_err(|e| internal(&e))?;
+    body["from"] = json!(from_day);
+    body["to"] = json!(to_day);
+    if let Some(code) = unit {
+        let figures = stats.units.get(&code).cloned().unwrap_or_default();
+        body = serde_json::to_value(&figures).map_err(|e| internal(&e))?;
+        body["from"] = json!(from_day);
+        body["to"] = json!(to_day);
+        body["unit"] = json!(code);
+    } else {
+        let units: Vec<serde_json::Value> = stats
+            .units
+            .iter()
+            .map(|(code, f)| {
+                let mut v = serde_json::to_value(f).unwrap_or_default();
+                v["unit"] = json!(code);
+                v
+            })
+            .collect();
+        body["units"] = json!(units);
+    }
+    Ok(Json(body))
 }
 
 /// An appeal waiting for a dispatcher, with how long it has waited.

@@ -10,6 +10,7 @@ pub mod ids;
 pub mod lifecycle;
 pub mod role;
 pub mod sla;
+pub mod stats;
 pub mod taxonomy;
 pub mod ticket;
 pub mod unit;

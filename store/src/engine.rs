@@ -291,6 +291,21 @@ macro_rules! sql_store {
                 Ok(written > 0)
             }
 
+            /// An event from a row of `events` (all columns).
+            fn event_of(r: &<$db as sqlx::Database>::Row) -> Result<Event> {
+                let kind: String = r.try_get("type")?;
+                Ok(Event {
+                    id: EventId(r.try_get("id")?),
+                    appeal_id: AppealId(r.try_get("appeal_id")?),
+                    seq: r.try_get("seq")?,
+                    event_type: EventType::from_str(&kind).map_err(corrupt)?,
+                    at: r.try_get::<DateTime<Utc>, _>("at")?,
+                    actor: r.try_get("actor")?,
+                    reason: r.try_get("reason")?,
+                    data: r.try_get::<Json<serde_json::Value>, _>("data")?.0,
+                })
+            }
+
             /// Records `consumed` in the inbox; `false` when it was there already.
             async fn insert_inbox(
                 conn: &mut <$db as sqlx::Database>::Connection,
@@ -453,27 +468,13 @@ macro_rules! sql_store {
 
             async fn events(&self, id: AppealId) -> Result<Vec<Event>> {
                 let rows = sqlx::query(
-                    "SELECT id, seq, type, at, actor, reason, data FROM events \
+                    "SELECT id, appeal_id, seq, type, at, actor, reason, data FROM events \
                      WHERE appeal_id = $1 ORDER BY seq",
                 )
                 .bind(id.0)
                 .fetch_all(&self.pool)
                 .await?;
-                rows.iter()
-                    .map(|r| {
-                        let kind: String = r.try_get("type")?;
-                        Ok(Event {
-                            id: EventId(r.try_get("id")?),
-                            appeal_id: id,
-                            seq: r.try_get("seq")?,
-                            event_type: EventType::from_str(&kind).map_err(corrupt)?,
-                            at: r.try_get::<DateTime<Utc>, _>("at")?,
-                            actor: r.try_get("actor")?,
-                            reason: r.try_get("reason")?,
-                            data: r.try_get::<Json<serde_json::Value>, _>("data")?.0,
-                        })
-                    })
-                    .collect()
+                rows.iter().map(Self::event_of).collect()
             }
 
             async fn commit(&self, decision: &Decision, meta: &CommitMeta) -> Result<()> {
@@ -547,6 +548,40 @@ macro_rules! sql_store {
                     .map(|r| r.try_get::<Json<Appeal>, _>("doc").map(|j| j.0))
                     .collect::<Result<Vec<_>, _>>()
                     .map_err(StoreError::from)
+            }
+
+            async fn activity_since(&self, since: DateTime<Utc>) -> Result<Vec<(Appeal, Vec<Event>)>> {
+                let rows = sqlx::query(
+                    "SELECT doc FROM appeals WHERE updated_at >= $1 \
+                     OR status IN ('received','dispatched','accepted','returned','reopened') \
+                     ORDER BY created_at",
+                )
+                .bind(since)
+                .fetch_all(&self.pool)
+                .await?;
+                let mut appeals: Vec<(Appeal, Vec<Event>)> = rows
+                    .iter()
+                    .map(|r| r.try_get::<Json<Appeal>, _>("doc").map(|j| (j.0, Vec::new())))
+                    .collect::<Result<Vec<_>, _>>()?;
+                let index: std::collections::HashMap<Uuid, usize> =
+                    appeals.iter().enumerate().map(|(i, (a, _))| (a.id.0, i)).collect();
+                let rows = sqlx::query(
+                    "SELECT e.id, e.appeal_id, e.seq, e.type, e.at, e.actor, e.reason, e.data \
+                     FROM events e JOIN appeals a ON a.id = e.appeal_id \
+                     WHERE a.updated_at >= $1 \
+                     OR a.status IN ('received','dispatched','accepted','returned','reopened') \
+                     ORDER BY e.appeal_id, e.seq",
+                )
+                .bind(since)
+                .fetch_all(&self.pool)
+                .await?;
+                for r in &rows {
+                    let event = Self::event_of(r)?;
+                    if let Some(&i) = index.get(&event.appeal_id.0) {
+                        appeals[i].1.push(event);
+                    }
+                }
+                Ok(appeals)
             }
 
             async fn record_training_example(&self, example: &TrainingExample) -> Result<()> {

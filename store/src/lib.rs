@@ -149,6 +149,10 @@ pub trait Store: Send + Sync + 'static {
     /// Appeals received since `since`, newest first, at most `limit`.
     async fn recent_appeals(&self, since: DateTime<Utc>, limit: i64) -> Result<Vec<Appeal>>;
 
+    /// Appeals changed since `since` or still open, each with its history: what statistics
+    /// of a period starting at `since` read.
+    async fn activity_since(&self, since: DateTime<Utc>) -> Result<Vec<(Appeal, Vec<Event>)>>;
+
     async fn record_training_example(&self, example: &TrainingExample) -> Result<()>;
     /// Every kept correction, oldest first.
     async fn training_examples(&self) -> Result<Vec<TrainingExample>>;

@@ -1060,3 +1060,66 @@ mod routing_api {
         );
     }
 }
+
+mod stats_api {
+    use super::*;
+
+    on_both_engines!(statistics_of_the_month);
+
+    async fn statistics_of_the_month(s: &TestServer) {
+        let t = staff(s);
+        let created = s.submit(None, enterprise_appeal()).await;
+        let id = id_of(&created);
+        let appellant = created["appellant_token"].as_str().unwrap().to_owned();
+        s.act(&id, "dispatch", &t.dispatcher, json!({"unit": "DEMO-FGJ"}))
+            .await;
+        s.set_now(s.now() + chrono::Duration::minutes(10));
+        s.act(&id, "accept", &t.unit, json!({})).await;
+        s.set_now(s.now() + chrono::Duration::hours(5));
+        s.act(&id, "reply", &t.unit, json!({"result": "已办结"}))
+            .await;
+        s.act(&id, "rate", &appellant, json!({"rating": "satisfied"}))
+            .await;
+        // A second one, signed for late and still open past its deadline.
+        let late = id_of(&s.submit(None, enterprise_appeal()).await);
+        s.act(
+            &late,
+            "dispatch",
+            &t.dispatcher,
+            json!({"unit": "DEMO-RSJ"}),
+        )
+        .await;
+        s.set_now(s.now() + chrono::Duration::days(4));
+        let rsj = s.token(Role::Unit, Some("DEMO-RSJ"), "人资局");
+        s.act(&late, "accept", &rsj, json!({})).await;
+
+        let (status, stats) = s.get("/api/v1/stats", &t.supervisor).await;
+        assert_eq!(status, StatusCode::OK, "{stats}");
+        assert_eq!(stats["from"], "2026-11-01");
+        assert_eq!(stats["to"], "2026-11-30");
+        assert_eq!(stats["received"], 2);
+        assert_eq!(stats["response_rate"], 0.5);
+        assert_eq!(stats["on_time_rate"], 1.0);
+        assert_eq!(stats["satisfaction_rate"], 1.0);
+        assert_eq!(stats["overdue"], 1);
+        let units = stats["units"].as_array().unwrap();
+        let fgj = units.iter().find(|u| u["unit"] == "DEMO-FGJ").unwrap();
+        assert_eq!(fgj["response_rate"], 1.0);
+        assert!((fgj["average_handling_hours"].as_f64().unwrap() - 5.1666).abs() < 0.01);
+
+        // A unit sees its own figures; other periods hold nothing; bad dates are named.
+        let (_, own) = s.get("/api/v1/stats?unit=DEMO-FGJ", &rsj).await;
+        assert_eq!(own["unit"], "DEMO-RSJ");
+        assert_eq!(own["response_rate"], 0.0);
+        let (_, empty) = s
+            .get("/api/v1/stats?from=2026-10-01&to=2026-10-31", &t.supervisor)
+            .await;
+        assert_eq!(empty["received"], 0);
+        assert_eq!(empty["response_rate"], Value::Null);
+        let (status, err) = s.get("/api/v1/stats?from=2026-13-01", &t.supervisor).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert_eq!(err["field"], "from");
+        let (status, _) = s.get("/api/v1/stats", &t.agent).await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+    }
+}
