@@ -72,6 +72,7 @@ pub fn app(state: Arc<AppState>) -> Router {
         .route("/units", get(routes::units))
         .route("/taxonomy", get(routes::taxonomy))
         .route("/stats", get(routes::stats))
+        .route("/oversight", get(routes::oversight))
         .route("/dispatch-queue", get(routes::dispatch_queue))
         .route("/appeals", post(routes::submit).get(routes::list_appeals))
         .route("/appeals/{id}", get(routes::get_appeal))
@@ -79,6 +80,7 @@ pub fn app(state: Arc<AppState>) -> Router {
             "/appeals/{id}/extend/approve",
             post(routes::approve_extension),
         )
+        .route("/appeals/{id}/own", post(routes::own))
         .route("/appeals/{id}/{action}", post(routes::act));
     Router::new()
         .route("/healthz", get(routes::healthz))

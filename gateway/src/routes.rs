@@ -12,8 +12,8 @@ use hotline_schemas::envelope::{new_traceparent, valid_traceparent};
 use hotline_schemas::lifecycle::{self, Action, Command};
 use hotline_schemas::ticket::ticket_day;
 use hotline_schemas::{
-    Actor, AppealId, Channel, DomainError, ErrorCode, Kind, NewAppeal, Priority, Rating, Role,
-    Status,
+    Actor, AppealId, Channel, DomainError, ErrorCode, EventType, Kind, NewAppeal, Priority, Rating,
+    Role, Status,
 };
 use hotline_store::{AppealFilter, CommitMeta, IdempotencyKey, Submission, TrainingExample};
 use serde::{Deserialize, Serialize};
@@ -151,6 +151,75 @@ pub async fn stats(
         body["units"] = json!(units);
     }
     Ok(Json(body))
+}
+
+/// A leader takes ownership of a case (包案): they follow it to the end.
+pub async fn own(
+    State(state): Shared,
+    Caller(actor): Caller,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Json<AppealView>, ApiError> {
+    let appeal = load_visible(&state, &actor, &id).await?;
+    if !matches!(actor.role, Role::Leader | Role::Admin) {
+        return Err(forbidden(&actor, "own"));
+    }
+    let now = state.now();
+    let ctx = state.rules.context(now, &actor);
+    let data = json!({ "leader": actor.name, "previous": appeal.owner });
+    let mut decision = lifecycle::note(&appeal, EventType::Owned, None, data, &ctx)?;
+    decision.appeal.owner = Some(actor.name.clone());
+    let meta = CommitMeta {
+        traceparent: Some(traceparent(&headers)),
+        consumed: None,
+    };
+    state.store.commit(&decision, &meta).await?;
+    let events = state.store.events(appeal.id).await?;
+    Ok(Json(AppealView::new(
+        decision.appeal,
+        Some(events),
+        state.tz(),
+        now,
+    )))
+}
+
+/// A case on a leader's or supervisor's desk, with how late it is.
+#[derive(Serialize)]
+pub struct WatchedAppeal {
+    #[serde(flatten)]
+    appeal: AppealView,
+    /// Seconds past the resolution deadline (0 when not yet due).
+    late_seconds: i64,
+    owned: bool,
+}
+
+/// A leader's or supervisor's cases: the overdue ones and those the leader owns, the latest
+/// first.
+pub async fn oversight(
+    State(state): Shared,
+    Caller(actor): Caller,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    if !matches!(actor.role, Role::Leader | Role::Supervisor | Role::Admin) {
+        return Err(forbidden(&actor, "oversight"));
+    }
+    let now = state.now();
+    let owner = (actor.role == Role::Leader).then_some(actor.name.as_str());
+    let mut cases: Vec<WatchedAppeal> = state
+        .store
+        .oversight(owner, now)
+        .await?
+        .into_iter()
+        .map(|a| WatchedAppeal {
+            late_seconds: a
+                .deadlines
+                .resolve_due
+                .map_or(0, |due| (now - due).num_seconds().max(0)),
+            owned: owner.is_some() && a.owner.as_deref() == owner,
+            appeal: AppealView::new(a, None, state.tz(), now),
+        })
+        .collect();
+    cases.sort_by(|a, b| b.late_seconds.cmp(&a.late_seconds));
+    Ok(Json(json!({ "appeals": cases, "total": cases.len() })))
 }
 
 /// An appeal waiting for a dispatcher, with how long it has waited.

@@ -65,6 +65,8 @@ pub struct AppealView {
     pub rework_count: u32,
     pub suggestions: Vec<Suggestion>,
     pub duplicate_of: Option<String>,
+    /// The leader who owns the case (包案).
+    pub owner: Option<String>,
     pub created_at: DateTime<FixedOffset>,
     pub updated_at: DateTime<FixedOffset>,
     pub version: i64,
@@ -102,6 +104,7 @@ impl AppealView {
             rework_count: a.rework_count,
             suggestions: a.suggestions,
             duplicate_of: a.duplicate_of.map(|id| id.to_string()),
+            owner: a.owner,
             created_at: local(a.created_at, tz),
             updated_at: local(a.updated_at, tz),
             version: a.version,

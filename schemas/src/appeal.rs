@@ -374,6 +374,9 @@ pub struct Appeal {
     /// An earlier appeal this one probably repeats (same appellant or near-identical text).
     #[serde(default)]
     pub duplicate_of: Option<AppealId>,
+    /// The leader who took ownership of the case (包案).
+    #[serde(default)]
+    pub owner: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     /// Number of events applied; the store updates only when it still holds this version.
@@ -403,6 +406,7 @@ impl Appeal {
             rework_count: 0,
             suggestions: Vec::new(),
             duplicate_of: None,
+            owner: None,
             created_at: at,
             updated_at: at,
             version: 1,

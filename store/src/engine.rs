@@ -488,8 +488,8 @@ macro_rules! sql_store {
                 }
                 let updated = sqlx::query(
                     "UPDATE appeals SET status = $1, unit = $2, matter = $3, priority = $4, \
-                     response_due = $5, resolve_due = $6, updated_at = $7, version = $8, doc = $9 \
-                     WHERE id = $10 AND version = $11",
+                     response_due = $5, resolve_due = $6, updated_at = $7, version = $8, doc = $9, \
+                     owner = $12 WHERE id = $10 AND version = $11",
                 )
                 .bind(appeal.status.as_str())
                 .bind(&appeal.unit)
@@ -502,6 +502,7 @@ macro_rules! sql_store {
                 .bind(Json(appeal))
                 .bind(appeal.id.0)
                 .bind(previous)
+                .bind(&appeal.owner)
                 .execute(&mut *tx)
                 .await?
                 .rows_affected();
@@ -534,6 +535,20 @@ macro_rules! sql_store {
                     .map(|r| r.try_get::<Json<Appeal>, _>("doc").map(|j| j.0))
                     .collect::<Result<Vec<_>, _>>()?;
                 Ok(Page { appeals, total })
+            }
+
+            async fn oversight(&self, owner: Option<&str>, now: DateTime<Utc>) -> Result<Vec<Appeal>> {
+                let mut q = QueryBuilder::<$db>::new("SELECT doc FROM appeals WHERE status IN ");
+                q.push(OPEN_STATUSES).push(" AND (resolve_due < ").push_bind(now);
+                if let Some(owner) = owner {
+                    q.push(" OR owner = ").push_bind(owner);
+                }
+                q.push(") ORDER BY resolve_due, created_at LIMIT 1000");
+                let rows = q.build().fetch_all(&self.pool).await?;
+                rows.iter()
+                    .map(|r| r.try_get::<Json<Appeal>, _>("doc").map(|j| j.0))
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(StoreError::from)
             }
 
             async fn recent_appeals(&self, since: DateTime<Utc>, limit: i64) -> Result<Vec<Appeal>> {

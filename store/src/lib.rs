@@ -146,6 +146,9 @@ pub trait Store: Send + Sync + 'static {
     async fn list(&self, filter: &AppealFilter) -> Result<Page>;
     /// Appeals waiting for a dispatcher (`received` or `returned`), oldest first.
     async fn dispatch_queue(&self, page: u32, per_page: u32) -> Result<Page>;
+    /// Open appeals a leader or supervisor watches: those past their resolution deadline at
+    /// `now`, and those `owner` owns (包案), most overdue first.
+    async fn oversight(&self, owner: Option<&str>, now: DateTime<Utc>) -> Result<Vec<Appeal>>;
     /// Appeals received since `since`, newest first, at most `limit`.
     async fn recent_appeals(&self, since: DateTime<Utc>, limit: i64) -> Result<Vec<Appeal>>;
 

@@ -3,36 +3,26 @@
 use sqlx::SqlSafeStr;
 use sqlx::migrate::{Migration, MigrationType, Migrator};
 
-const SQLITE: &[(i64, &str, &str)] = &[
-    (
-        1,
-        "init",
-        include_str!("../migrations/sqlite/0001_init.sql"),
-    ),
-    (2, "bus", include_str!("../migrations/sqlite/0002_bus.sql")),
-    (
-        3,
-        "routing",
-        include_str!("../migrations/sqlite/0003_routing.sql"),
-    ),
-];
-const POSTGRES: &[(i64, &str, &str)] = &[
-    (
-        1,
-        "init",
-        include_str!("../migrations/postgres/0001_init.sql"),
-    ),
-    (
-        2,
-        "bus",
-        include_str!("../migrations/postgres/0002_bus.sql"),
-    ),
-    (
-        3,
-        "routing",
-        include_str!("../migrations/postgres/0003_routing.sql"),
-    ),
-];
+/// The migrations of one engine as `(version, file, name)`, the SQL read from
+/// `migrations/<engine>/<file>.sql`.
+macro_rules! engine_migrations {
+    ($engine:literal: $(($version:literal, $file:literal, $name:literal)),+ $(,)?) => {
+        &[$(($version, $name, include_str!(concat!("../migrations/", $engine, "/", $file, ".sql")))),+]
+    };
+}
+
+const SQLITE: &[(i64, &str, &str)] = engine_migrations!("sqlite":
+    (1, "0001_init", "init"),
+    (2, "0002_bus", "bus"),
+    (3, "0003_routing", "routing"),
+    (4, "0004_oversight", "oversight"),
+);
+const POSTGRES: &[(i64, &str, &str)] = engine_migrations!("postgres":
+    (1, "0001_init", "init"),
+    (2, "0002_bus", "bus"),
+    (3, "0003_routing", "routing"),
+    (4, "0004_oversight", "oversight"),
+);
 
 fn migrator(list: &'static [(i64, &'static str, &'static str)]) -> Migrator {
     Migrator::with_migrations(

@@ -1123,3 +1123,69 @@ mod stats_api {
         assert_eq!(status, StatusCode::FORBIDDEN);
     }
 }
+
+mod oversight_api {
+    use super::*;
+
+    on_both_engines!(leaders_own_cases_and_watch_the_late_ones);
+
+    async fn leaders_own_cases_and_watch_the_late_ones(s: &TestServer) {
+        let t = staff(s);
+        let leader = s.token(Role::Leader, None, "王副区长");
+        let owned = id_of(&s.submit(None, enterprise_appeal()).await);
+        let late = id_of(&s.submit(None, enterprise_appeal()).await);
+        let later = id_of(&s.submit(None, enterprise_appeal()).await);
+        let _calm = id_of(&s.submit(None, enterprise_appeal()).await);
+        s.act(
+            &late,
+            "dispatch",
+            &t.dispatcher,
+            json!({"unit": "DEMO-FGJ"}),
+        )
+        .await;
+        s.set_now(s.now() + chrono::Duration::hours(2));
+        s.act(
+            &later,
+            "dispatch",
+            &t.dispatcher,
+            json!({"unit": "DEMO-FGJ"}),
+        )
+        .await;
+
+        let (status, err) = s.act(&owned, "own", &t.supervisor, json!({})).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{err}");
+        let (status, case) = s.act(&owned, "own", &leader, json!({})).await;
+        assert_eq!(status, StatusCode::OK, "{case}");
+        assert_eq!(case["owner"], "王副区长");
+        assert_eq!(event_types(&case), ["received", "owned"]);
+        assert_eq!(case["events"][1]["actor"], "王副区长");
+
+        // Monday 09:00 + 3 working days = Thursday 09:00; a week later both are late.
+        s.set_now(s.now() + chrono::Duration::days(7));
+        let (status, desk) = s.get("/api/v1/oversight", &leader).await;
+        assert_eq!(status, StatusCode::OK, "{desk}");
+        let ids: Vec<&str> = desk["appeals"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["id"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            ids,
+            [late.as_str(), later.as_str(), owned.as_str()],
+            "latest first, then owned"
+        );
+        assert_eq!(desk["appeals"][2]["owned"], true);
+        assert!(
+            desk["appeals"][0]["late_seconds"].as_i64().unwrap()
+                > desk["appeals"][1]["late_seconds"].as_i64().unwrap()
+        );
+        let (_, supervisor_desk) = s.get("/api/v1/oversight", &t.supervisor).await;
+        assert_eq!(
+            supervisor_desk["total"], 2,
+            "a supervisor sees the overdue ones"
+        );
+        let (status, _) = s.get("/api/v1/oversight", &t.unit).await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+    }
+}

@@ -73,15 +73,17 @@ pub async fn migrate_is_idempotent_and_ping_works(db: TestDb) {
     store.ping().await.expect("ping after migrating again");
     assert_eq!(
         db.sql.count("SELECT COUNT(*) FROM _sqlx_migrations").await,
-        3,
+        4,
         "each migration is recorded once"
     );
     assert_eq!(
         db.sql
-            .count("SELECT COUNT(*) FROM _sqlx_migrations WHERE success AND version IN (1, 2, 3)")
+            .count(
+                "SELECT COUNT(*) FROM _sqlx_migrations WHERE success AND version IN (1, 2, 3, 4)"
+            )
             .await,
-        3,
-        "init, bus and routing, all applied"
+        4,
+        "init, bus, routing and oversight, all applied"
     );
     // Another store on the same database migrates as a no-op too.
     let other = db.location.open().await;
