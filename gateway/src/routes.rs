@@ -218,7 +218,7 @@ pub async fn oversight(
             appeal: AppealView::new(a, None, state.tz(), now),
         })
         .collect();
-    cases.sort_by(|a, b| b.late_seconds.cmp(&a.late_seconds));
+    cases.sort_by_key(|c| std::cmp::Reverse(c.late_seconds));
     Ok(Json(json!({ "appeals": cases, "total": cases.len() })))
 }
 
