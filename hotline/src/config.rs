@@ -35,6 +35,11 @@ pub struct Config {
     pub calendar_files: Vec<PathBuf>,
     /// The city's taxonomy (units, categories, matters) replacing `schemas/taxonomy/taxonomy.toml`.
     pub taxonomy: Option<PathBuf>,
+    /// The router dispatches by itself at or above this confidence (0–1); below, the appeal
+    /// waits in the dispatcher's queue.
+    pub dispatch_threshold: f64,
+    /// How far back (hours) the router looks for probable duplicates; 0 turns it off.
+    pub duplicate_window_hours: u32,
     /// Time-limit policies replacing `schemas/sla/policies.toml`.
     pub sla_policies: Option<PathBuf>,
     /// Load the demo units into an empty database.
@@ -52,7 +57,7 @@ pub enum LogFormat {
 
 /// The keys `HOTLINE_*` variables may set; other `HOTLINE_*` variables (tests', logging) are
 /// not configuration.
-const KEYS: [&str; 14] = [
+const KEYS: [&str; 16] = [
     "data_dir",
     "http_addr",
     "database_url",
@@ -64,6 +69,8 @@ const KEYS: [&str; 14] = [
     "timezone",
     "calendar_files",
     "taxonomy",
+    "dispatch_threshold",
+    "duplicate_window_hours",
     "sla_policies",
     "demo_data",
     "log_format",
@@ -83,6 +90,8 @@ impl Default for Config {
             timezone: "Asia/Shanghai".to_owned(),
             calendar_files: Vec::new(),
             taxonomy: None,
+            dispatch_threshold: 0.5,
+            duplicate_window_hours: 7 * 24,
             sla_policies: None,
             demo_data: true,
             log_format: LogFormat::Text,

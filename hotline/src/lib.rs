@@ -12,7 +12,7 @@ use chrono::{Datelike, Utc};
 use hotline_bus::{Bus, InProcessBus, ParkingLot, RabbitBus, RabbitOptions, RetryPolicy, topology};
 use hotline_gateway::{AppState, Clock, TokenSigner, system_clock};
 use hotline_locales::Localizer;
-use hotline_router::RouterHandler;
+use hotline_router::{Classifier, KeywordClassifier, RouterHandler, RoutingPolicy};
 use hotline_schemas::calendar::BusinessCalendar;
 use hotline_schemas::lifecycle::Rules;
 use hotline_schemas::sla::SlaPolicies;
@@ -282,8 +282,22 @@ impl Platform {
         );
         let mut tasks: JoinSet<anyhow::Result<()>> = JoinSet::new();
         if roles.router {
-            let handler =
-                RouterHandler::new(self.store.clone(), self.rules.clone(), self.clock.clone());
+            let classifier: Arc<dyn Classifier> = Arc::new(KeywordClassifier::new(&self.taxonomy));
+            let policy = RoutingPolicy {
+                threshold: self.config.dispatch_threshold,
+                duplicate_window: chrono::Duration::hours(i64::from(
+                    self.config.duplicate_window_hours,
+                )),
+                ..RoutingPolicy::default()
+            };
+            let handler = RouterHandler::new(
+                self.store.clone(),
+                self.rules.clone(),
+                self.clock.clone(),
+                self.taxonomy.clone(),
+                classifier,
+                policy,
+            );
             let (bus, stop) = (self.bus.clone(), shutdown.clone());
             tasks.spawn(async move {
                 bus.consume(&topology::ROUTER, Arc::new(handler), stop)

@@ -1,6 +1,7 @@
-//! The router (分拨): classifies each received appeal to a unit and dispatches it when sure;
-//! otherwise the appeal waits in `received` for a dispatcher. Until the trained classifier of
-//! the taxonomy lands, a keyword rule over the units decides.
+//! The router (分拨): classifies each received appeal to a service matter and so to its
+//! unit, raises the priority on urgency signals, links probable duplicates, and dispatches when
+//! sure; otherwise the appeal waits in `received`, in the dispatcher's queue, with the top
+//! suggestions.
 
 mod keywords;
 pub mod routing;
@@ -11,10 +12,15 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use hotline_bus::{Handler, HandlerError};
 use hotline_schemas::lifecycle::{self, Command, Rules};
-use hotline_schemas::{Actor, Envelope, EventType, Role, Status};
+use hotline_schemas::taxonomy::Taxonomy;
+use hotline_schemas::{Actor, Envelope, EventType, Priority, Role, Status};
 use hotline_store::{CommitMeta, Consumed, Store, StoreError};
 
-pub use keywords::{Classification, classify};
+pub use keywords::KeywordClassifier;
+pub use routing::{Classifier, Routing, RoutingPolicy, route};
+
+/// How many recent appeals are compared for duplicates at most.
+const DUPLICATE_CANDIDATES: i64 = 500;
 
 /// The consumer group of the router.
 pub const GROUP: &str = "router";
@@ -28,6 +34,9 @@ pub struct RouterHandler {
     store: Arc<dyn Store>,
     rules: Arc<Rules>,
     clock: Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>,
+    taxonomy: Arc<Taxonomy>,
+    classifier: Arc<dyn Classifier>,
+    policy: RoutingPolicy,
     actor: Actor,
 }
 
@@ -36,11 +45,17 @@ impl RouterHandler {
         store: Arc<dyn Store>,
         rules: Arc<Rules>,
         clock: Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>,
+        taxonomy: Arc<Taxonomy>,
+        classifier: Arc<dyn Classifier>,
+        policy: RoutingPolicy,
     ) -> Self {
         Self {
             store,
             rules,
             clock,
+            taxonomy,
+            classifier,
+            policy,
             actor: Actor {
                 name: "router".to_owned(),
                 role: Role::Dispatcher,
@@ -79,18 +94,42 @@ impl Handler for RouterHandler {
                 .await
                 .map_err(transient)?
                 .ok_or_else(|| transient(format!("appeal {} not found", envelope.appeal_id)))?;
-            let units = self.store.units().await.map_err(transient)?;
-            let classification = classify(&appeal, &units);
+            let since = appeal.created_at - self.policy.duplicate_window;
+            let recent = self
+                .store
+                .recent_appeals(since, DUPLICATE_CANDIDATES)
+                .await
+                .map_err(transient)?;
+            let routing = route(
+                &appeal,
+                &self.taxonomy,
+                self.classifier.as_ref(),
+                &recent,
+                &self.policy,
+            );
             let ctx = self.rules.context((self.clock)(), &self.actor);
-            let sure = classification.sure && appeal.status == Status::Received;
-            let data = classification.to_event_data(sure);
+            let mut data = routing.to_event_data();
+            let raise = !routing.urgent_signals.is_empty()
+                && appeal.priority == Priority::Normal
+                && appeal.status == Status::Received;
+            data["priority"] = serde_json::json!(if raise {
+                Priority::Urgent
+            } else {
+                appeal.priority
+            });
             let mut decision =
                 match lifecycle::note(&appeal, EventType::Classified, None, data, &ctx) {
                     Ok(d) => d,
                     // Voided, merged or closed before the router saw it: nothing to classify.
                     Err(_) => return self.acknowledge(&meta).await,
                 };
-            if let (true, Some(unit)) = (sure, classification.unit.clone()) {
+            decision.appeal.matter = routing.matter.clone();
+            decision.appeal.suggestions = routing.suggestions.clone();
+            decision.appeal.duplicate_of = routing.duplicate_of;
+            if raise {
+                decision.appeal.priority = Priority::Urgent;
+            }
+            if let (true, Some(unit)) = (routing.dispatch, routing.unit.clone()) {
                 let dispatch =
                     lifecycle::decide(&decision.appeal, Command::Dispatch { unit }, &ctx)
                         .map_err(|e| HandlerError::Permanent(e.to_string()))?;
@@ -98,7 +137,14 @@ impl Handler for RouterHandler {
             }
             match self.store.commit(&decision, &meta).await {
                 Ok(()) => {
-                    tracing::info!(appeal = %appeal.id, unit = ?classification.unit, dispatched = sure, "classified");
+                    tracing::info!(
+                        appeal = %appeal.id,
+                        matter = ?routing.matter,
+                        confidence = routing.confidence,
+                        dispatched = routing.dispatch,
+                        duplicate_of = ?routing.duplicate_of,
+                        "classified"
+                    );
                     return Ok(());
                 }
                 Err(StoreError::AlreadyConsumed) => return Ok(()),

@@ -19,7 +19,7 @@ pub trait Classifier: Send + Sync + 'static {
 pub struct RoutingPolicy {
     /// Dispatch automatically at or above this probability; below, the dispatcher decides.
     pub threshold: f64,
-    /// How far back probable duplicates are looked for.
+    /// How far back probable duplicates are looked for (zero: not at all).
     pub duplicate_window: Duration,
     /// Character-bigram Jaccard similarity above which two texts are near-identical.
     pub near_identical: f64,
@@ -183,6 +183,9 @@ fn find_duplicate(
     recent: &[Appeal],
     policy: &RoutingPolicy,
 ) -> Option<AppealId> {
+    if policy.duplicate_window <= Duration::zero() {
+        return None;
+    }
     let text = text_of(appeal);
     let keys = appellant_keys(&appeal.appellant);
     let address = appeal

@@ -98,7 +98,7 @@ async fn gateway_router_and_worker_processes_drive_an_appeal_through_its_lifecyc
         "--role",
         "unit",
         "--unit",
-        "DEMO-GHZRZYJ",
+        "GHZRZYJ",
         "--name",
         "规自局王五",
     ]);
@@ -121,7 +121,9 @@ async fn gateway_router_and_worker_processes_drive_an_appeal_through_its_lifecyc
     let id = created["id"].as_str().unwrap().to_owned();
     let appellant = created["appellant_token"].as_str().unwrap().to_owned();
     let dispatched = until(&base, &id, &admin, |a| a["status"] == "dispatched").await;
-    assert_eq!(dispatched["unit"], "DEMO-GHZRZYJ");
+    assert_eq!(dispatched["unit"], "GHZRZYJ");
+    assert!(dispatched["matter"].as_str().unwrap().starts_with("IND-"));
+    assert!(!dispatched["suggestions"].as_array().unwrap().is_empty());
     assert_eq!(
         event_types(&dispatched),
         ["received", "classified", "dispatched"]
@@ -164,10 +166,11 @@ async fn gateway_router_and_worker_processes_drive_an_appeal_through_its_lifecyc
         ]
     );
 
-    // This one names no unit: it waits for the dispatcher, classified once.
+    // This one names no matter: it waits for the dispatcher, classified once.
     let mut vague = enterprise_appeal();
-    vague["title"] = json!("路灯不亮");
-    vague["body"] = json!("园区门口路灯坏了一个月");
+    vague["title"] = json!("请帮忙看看我们的情况");
+    vague["body"] = json!("想咨询一件事,不知道该找哪个部门");
+    vague["appellant"]["phone"] = json!("13700000000");
     let created: Value = client
         .post(format!("{base}/api/v1/appeals"))
         .json(&vague)
