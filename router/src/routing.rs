@@ -67,9 +67,10 @@ impl Routing {
     }
 }
 
-/// The text the router reads: title and body.
+/// The text the router reads: title and body, in simplified characters (appellants from
+/// Hainan, Hong Kong, Macau and Taiwan often write traditional ones: 廠房 reads as 厂房).
 pub fn text_of(appeal: &Appeal) -> String {
-    format!("{}\n{}", appeal.title, appeal.body)
+    fast2s::convert(&format!("{}\n{}", appeal.title, appeal.body))
 }
 
 pub fn route(
@@ -441,6 +442,22 @@ mod tests {
             route(&same_text, &t, &model, &[voided], &policy).duplicate_of,
             None
         );
+    }
+
+    #[test]
+    fn traditional_characters_read_as_simplified() {
+        let t = taxonomy();
+        let a = appeal(
+            Channel::Web,
+            "廠房用地審批緩慢",
+            "申請用地三個月",
+            "13900000001",
+            0,
+        );
+        assert!(text_of(&a).contains("厂房用地审批缓慢"));
+        let keywords = crate::KeywordClassifier::new(&t);
+        let r = route(&a, &t, &keywords, &[], &RoutingPolicy::default());
+        assert_eq!(r.unit.as_deref(), Some("GHZRZYJ"));
     }
 
     #[test]
