@@ -71,3 +71,57 @@ mod tests {
         assert!(c.classify("今天天气不错").is_empty());
     }
 }
+
+#[cfg(test)]
+mod taxonomy_examples {
+    use super::*;
+    use crate::routing::RoutingPolicy;
+
+    /// The shipped examples, routed by keywords alone: how many reach their own unit, and how
+    /// many go to the dispatcher's queue. Printed so the figures can be reported.
+    #[test]
+    fn shipped_examples_reach_their_units() {
+        let t = Taxonomy::shipped().unwrap();
+        let c = KeywordClassifier::new(&t);
+        let threshold = RoutingPolicy::default().threshold;
+        let (mut total, mut right_unit, mut queued, mut dispatched_wrong) = (0, 0, 0, 0);
+        let mut matters_never_right = Vec::new();
+        for m in &t.matters {
+            let mut right_here = 0;
+            for example in &m.examples {
+                total += 1;
+                let scores = c.classify(&fast2s::convert(example));
+                let best = scores
+                    .first()
+                    .and_then(|(code, p)| Some((t.matter(code)?, *p)));
+                match best {
+                    Some((best, p)) if p >= threshold => {
+                        if best.unit == m.unit {
+                            right_unit += 1;
+                            right_here += 1;
+                        } else {
+                            dispatched_wrong += 1;
+                        }
+                    }
+                    _ => queued += 1,
+                }
+            }
+            if right_here == 0 {
+                matters_never_right.push(m.code.clone());
+            }
+        }
+        let share = |n: usize| n as f64 / total as f64;
+        println!(
+            "keyword routing of {total} shipped examples: {:.1}% dispatched to their own unit, {:.1}% to another unit, {:.1}% to the manual queue; matters never placed: {}",
+            100.0 * share(right_unit),
+            100.0 * share(dispatched_wrong),
+            100.0 * share(queued),
+            matters_never_right.len()
+        );
+        assert!(share(right_unit) >= 0.6, "{right_unit}/{total}");
+        assert!(
+            share(dispatched_wrong) <= 0.15,
+            "{dispatched_wrong}/{total}"
+        );
+    }
+}
