@@ -38,6 +38,9 @@ pub struct Config {
     /// The router dispatches by itself at or above this confidence (0–1); below, the appeal
     /// waits in the dispatcher's queue.
     pub dispatch_threshold: f64,
+    /// A model file from `hotline train`, blended with the taxonomy's keywords; unset: the
+    /// keywords alone.
+    pub router_model: Option<PathBuf>,
     /// How far back (hours) the router looks for probable duplicates; 0 turns it off.
     pub duplicate_window_hours: u32,
     /// Time-limit policies replacing `schemas/sla/policies.toml`.
@@ -57,7 +60,7 @@ pub enum LogFormat {
 
 /// The keys `HOTLINE_*` variables may set; other `HOTLINE_*` variables (tests', logging) are
 /// not configuration.
-const KEYS: [&str; 16] = [
+const KEYS: [&str; 17] = [
     "data_dir",
     "http_addr",
     "database_url",
@@ -70,6 +73,7 @@ const KEYS: [&str; 16] = [
     "calendar_files",
     "taxonomy",
     "dispatch_threshold",
+    "router_model",
     "duplicate_window_hours",
     "sla_policies",
     "demo_data",
@@ -91,6 +95,7 @@ impl Default for Config {
             calendar_files: Vec::new(),
             taxonomy: None,
             dispatch_threshold: 0.5,
+            router_model: None,
             duplicate_window_hours: 7 * 24,
             sla_policies: None,
             demo_data: true,

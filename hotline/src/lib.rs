@@ -12,7 +12,8 @@ use chrono::{Datelike, Utc};
 use hotline_bus::{Bus, InProcessBus, ParkingLot, RabbitBus, RabbitOptions, RetryPolicy, topology};
 use hotline_gateway::{AppState, Clock, TokenSigner, system_clock};
 use hotline_locales::Localizer;
-use hotline_router::{Classifier, KeywordClassifier, RouterHandler, RoutingPolicy};
+use hotline_router::model::Model;
+use hotline_router::{Blend, Classifier, KeywordClassifier, RouterHandler, RoutingPolicy};
 use hotline_schemas::calendar::BusinessCalendar;
 use hotline_schemas::lifecycle::Rules;
 use hotline_schemas::sla::SlaPolicies;
@@ -267,6 +268,30 @@ impl Platform {
         })
     }
 
+    /// The router's classifier: the taxonomy's keywords, blended with the configured model.
+    pub fn classifier(&self) -> anyhow::Result<Arc<dyn Classifier>> {
+        let keywords = KeywordClassifier::new(&self.taxonomy);
+        let Some(path) = &self.config.router_model else {
+            return Ok(Arc::new(keywords));
+        };
+        let model = Model::load(path)
+            .with_context(|| format!("loading the router model {}", path.display()))?;
+        let unknown: Vec<&String> = model
+            .labels()
+            .iter()
+            .filter(|l| self.taxonomy.matter(l).is_none())
+            .collect();
+        if !unknown.is_empty() {
+            tracing::warn!(labels = ?unknown, "the router model knows labels the taxonomy has not: they are ignored");
+        }
+        tracing::info!(path = %path.display(), labels = model.labels().len(), "router model loaded");
+        Ok(Arc::new(Blend {
+            model: Box::new(model),
+            keywords: Box::new(keywords),
+            weight: 0.5,
+        }))
+    }
+
     /// Runs `roles` until `shutdown`, then lets in-flight work finish. The gateway serves on
     /// `listener`, which it needs.
     pub async fn run(
@@ -282,7 +307,7 @@ impl Platform {
         );
         let mut tasks: JoinSet<anyhow::Result<()>> = JoinSet::new();
         if roles.router {
-            let classifier: Arc<dyn Classifier> = Arc::new(KeywordClassifier::new(&self.taxonomy));
+            let classifier = self.classifier()?;
             let policy = RoutingPolicy {
                 threshold: self.config.dispatch_threshold,
                 duplicate_window: chrono::Duration::hours(i64::from(

@@ -11,6 +11,8 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tracing_subscriber::EnvFilter;
 
+mod ml;
+
 #[derive(Parser)]
 #[command(
     name = "hotline",
@@ -37,6 +39,11 @@ enum Command {
     Worker,
     /// Apply the database migrations and exit.
     Migrate,
+    /// Train the appeal classifier from labelled CSV files and write the model file.
+    Train(ml::TrainArgs),
+    /// Train on the train split and report accuracy, macro-F1 and the confusion matrix on
+    /// the held-out split.
+    Eval(ml::EvalArgs),
     /// Manage API tokens.
     Token {
         #[command(subcommand)]
@@ -92,6 +99,8 @@ async fn main() -> anyhow::Result<()> {
         Command::Gateway => serve(&config, Roles::GATEWAY).await,
         Command::Router => run_role(&config, Roles::ROUTER).await,
         Command::Worker => run_role(&config, Roles::WORKER).await,
+        Command::Train(args) => ml::train(&args),
+        Command::Eval(args) => ml::eval(&args),
         Command::Migrate => {
             hotline::open_store(&config).await?;
             println!("migrations applied");

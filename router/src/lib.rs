@@ -3,7 +3,9 @@
 //! sure; otherwise the appeal waits in `received`, in the dispatcher's queue, with the top
 //! suggestions.
 
+pub mod blend;
 mod keywords;
+pub mod model;
 pub mod routing;
 
 use std::sync::Arc;
@@ -16,6 +18,7 @@ use hotline_schemas::taxonomy::Taxonomy;
 use hotline_schemas::{Actor, Envelope, EventType, Priority, Role, Status};
 use hotline_store::{CommitMeta, Consumed, Store, StoreError};
 
+pub use blend::Blend;
 pub use keywords::KeywordClassifier;
 pub use routing::{Classifier, Routing, RoutingPolicy, route};
 

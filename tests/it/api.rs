@@ -1189,3 +1189,55 @@ mod oversight_api {
         assert_eq!(status, StatusCode::FORBIDDEN);
     }
 }
+
+mod router_model {
+    use hotline::{Config, Platform};
+    use hotline_router::model::{Example, Silent, TrainOptions, train};
+
+    /// A model from `hotline train` is loaded at start and blended with the keywords.
+    #[tokio::test]
+    async fn a_configured_model_is_blended_with_the_keywords() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut examples = Vec::new();
+        for i in 0..6 {
+            examples.push(Example::new(
+                format!("工地夜里施工到凌晨{i}点,吵得睡不着"),
+                "URB-05",
+            ));
+            examples.push(Example::new(format!("小区第{i}栋楼停水一整天了"), "URB-01"));
+        }
+        let options = TrainOptions {
+            folds: 2,
+            threads: 1,
+            ..TrainOptions::default()
+        };
+        let model = train(&examples, &options, &Silent).unwrap();
+        let path = dir.path().join("router.model");
+        model.save(&path).unwrap();
+
+        let config = Config {
+            data_dir: dir.path().join("data"),
+            router_model: Some(path),
+            ..Config::default()
+        };
+        let platform = Platform::open(&config, hotline_gateway::system_clock())
+            .await
+            .unwrap();
+        let classifier = platform.classifier().unwrap();
+        // No keyword of any matter in it: the model alone decides.
+        let scores = classifier.classify("昨晚又施工到凌晨,吵得睡不着");
+        assert_eq!(scores[0].0, "URB-05", "{scores:?}");
+        let total: f64 = scores.iter().map(|(_, p)| p).sum();
+        assert!((total - 1.0).abs() < 1e-6);
+
+        let missing = Config {
+            router_model: Some(dir.path().join("nope.model")),
+            ..config
+        };
+        let platform = Platform::open(&missing, hotline_gateway::system_clock())
+            .await
+            .unwrap();
+        let err = platform.classifier().err().unwrap().to_string();
+        assert!(err.contains("nope.model"), "{err}");
+    }
+}
