@@ -37,13 +37,7 @@ impl Classifier for Blend {
 mod tests {
     use super::*;
 
-    struct Fixed(Vec<(&'static str, f64)>);
-
-    impl Classifier for Fixed {
-        fn classify(&self, _: &str) -> Vec<(String, f64)> {
-            self.0.iter().map(|(l, p)| ((*l).to_owned(), *p)).collect()
-        }
-    }
+    use crate::test_support::Fixed;
 
     #[test]
     fn mixes_where_keywords_speak() {

@@ -20,6 +20,8 @@ use hotline_store::{CommitMeta, Consumed, Store, StoreError};
 
 pub use blend::Blend;
 pub use keywords::KeywordClassifier;
+#[cfg(test)]
+use routing::test_support;
 pub use routing::{Classifier, Routing, RoutingPolicy, route};
 
 /// How many recent appeals are compared for duplicates at most.

@@ -214,20 +214,28 @@ fn find_duplicate(
         .map(|r| r.id)
 }
 
+/// Test doubles shared by the crate's tests.
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use chrono::{TimeZone, Utc};
-    use hotline_schemas::{Kind, Location, NewAppeal, Priority};
+pub(crate) mod test_support {
+    use super::Classifier;
 
     /// Scores fixed in advance: the model's part is tested with the model.
-    struct Fixed(Vec<(&'static str, f64)>);
+    pub struct Fixed(pub Vec<(&'static str, f64)>);
 
     impl Classifier for Fixed {
         fn classify(&self, _: &str) -> Vec<(String, f64)> {
             self.0.iter().map(|(l, p)| ((*l).to_owned(), *p)).collect()
         }
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{TimeZone, Utc};
+    use hotline_schemas::{Kind, Location, NewAppeal, Priority};
+
+    use crate::test_support::Fixed;
 
     fn taxonomy() -> Taxonomy {
         Taxonomy::shipped().unwrap()
