@@ -99,7 +99,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Gateway => serve(&config, Roles::GATEWAY).await,
         Command::Router => run_role(&config, Roles::ROUTER).await,
         Command::Worker => run_role(&config, Roles::WORKER).await,
-        Command::Train(args) => ml::train(&args),
+        Command::Train(args) => ml::train(&args, &config).await,
         Command::Eval(args) => ml::eval(&args),
         Command::Migrate => {
             hotline::open_store(&config).await?;

@@ -14,8 +14,15 @@ use hotline_router::model::{
 #[derive(Debug, Args)]
 pub struct TrainArgs {
     /// A labelled CSV file (a `label` column and `text`, or `title` and `body`); repeatable.
-    #[arg(long = "data", required = true)]
+    #[arg(long = "data")]
     pub data: Vec<PathBuf>,
+    /// Also train on the configured taxonomy's example appeals (labels: matter codes).
+    #[arg(long)]
+    pub taxonomy: bool,
+    /// Also train on the dispatchers' corrections that name a matter, from the configured
+    /// database.
+    #[arg(long)]
+    pub corrections: bool,
     /// Where to write the model file.
     #[arg(long)]
     pub out: PathBuf,
@@ -84,14 +91,39 @@ fn print_training(model: &Model, seconds: f64) {
     println!("calibration temperature: {:.4}", r.temperature);
 }
 
-/// Trains on the chosen rows of every `--data` file and writes the model file.
-pub fn train(args: &TrainArgs) -> anyhow::Result<()> {
+/// Trains on the chosen rows of every `--data` file, and on the taxonomy's examples and the
+/// kept corrections when asked, and writes the model file.
+pub async fn train(args: &TrainArgs, config: &hotline::Config) -> anyhow::Result<()> {
     let rows = read(&args.data)?;
-    let examples = model::data::examples(&rows, args.split);
+    let mut examples = model::data::examples(&rows, args.split);
+    if args.taxonomy {
+        let taxonomy = hotline::taxonomy(config)?;
+        let before = examples.len();
+        examples.extend(
+            taxonomy
+                .examples()
+                .map(|(text, matter)| Example::new(text, matter)),
+        );
+        println!("{} examples from the taxonomy", examples.len() - before);
+    }
+    if args.corrections {
+        let store = hotline::open_store(config).await?;
+        let before = examples.len();
+        examples.extend(
+            store
+                .training_examples()
+                .await?
+                .into_iter()
+                .filter_map(|c| Some(Example::new(c.text, c.matter?))),
+        );
+        println!(
+            "{} examples from dispatchers' corrections",
+            examples.len() - before
+        );
+    }
     anyhow::ensure!(
         !examples.is_empty(),
-        "no examples in the {:?} split",
-        args.split
+        "no examples: give --data files, --taxonomy or --corrections"
     );
     let started = Instant::now();
     let m = fit(&examples, args.threads)?;

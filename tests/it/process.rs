@@ -156,3 +156,96 @@ async fn token_issue_names_the_actor_and_sigterm_stops_gracefully() {
         "exit status {status:?}"
     );
 }
+
+/// `hotline train --taxonomy --corrections` learns from the shipped examples and the kept
+/// corrections, and `serve` routes with the model it wrote.
+#[tokio::test]
+async fn train_from_taxonomy_and_corrections_then_route_with_the_model() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = embedded(&dir);
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut server = env.spawn_http("serve", port).await;
+    let dispatcher = env.token(&["--role", "dispatcher"]);
+    let admin = env.token(&["--role", "admin"]);
+    let client = reqwest::Client::new();
+    // The dispatcher places one the router could not, naming the matter: a correction kept.
+    let mut body = enterprise_appeal();
+    body["title"] = json!("请帮忙看看我们的情况");
+    body["body"] = json!("想咨询一件事,不知道该找哪个部门");
+    let created: Value = client
+        .post(format!("{base}/api/v1/appeals"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = created["id"].as_str().unwrap();
+    until(&base, id, &admin, |a| count(a, "classified") == 1).await;
+    let resp = client
+        .post(format!("{base}/api/v1/appeals/{id}/dispatch"))
+        .bearer_auth(&dispatcher)
+        .json(&json!({"unit": "ZSJ", "matter": "ADM-11"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        resp.status(),
+        StatusCode::OK,
+        "{}",
+        resp.text().await.unwrap()
+    );
+    assert!(
+        server
+            .terminate(Duration::from_secs(20))
+            .is_some_and(|s| s.success())
+    );
+
+    let model = dir.path().join("router.model");
+    let out = env
+        .command(&[
+            "train",
+            "--taxonomy",
+            "--corrections",
+            "--out",
+            &model.display().to_string(),
+        ])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("587 examples from the taxonomy"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("1 examples from dispatchers' corrections"),
+        "{stdout}"
+    );
+    assert!(model.exists());
+
+    let env = env.with("HOTLINE_ROUTER_MODEL", model.display().to_string());
+    let _server = env.spawn_http("serve", port).await;
+    let created: Value = client
+        .post(format!("{base}/api/v1/appeals"))
+        .json(&enterprise_appeal())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let routed = until(&base, created["id"].as_str().unwrap(), &admin, |a| {
+        count(a, "classified") == 1
+    })
+    .await;
+    let data = &routed["events"][1]["data"];
+    assert!(data["confidence"].as_f64().unwrap() > 0.0, "{data}");
+    assert_eq!(data["suggestions"][0]["unit"], "GHZRZYJ", "{data}");
+}
