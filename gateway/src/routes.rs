@@ -688,6 +688,16 @@ async fn perform(
             ));
         }
     }
+    if let Command::Merge { into } = &command {
+        let target = state.store.appeal(*into).await?;
+        if !target.is_some_and(|t| !matches!(t.status, Status::Voided | Status::Merged)) {
+            return Err(ApiError(
+                DomainError::new(ErrorCode::InvalidValue)
+                    .with_field("into")
+                    .with_arg("detail", format!(": {into}")),
+            ));
+        }
+    }
     let matter = matter_of(action, body);
     if let (Some(code), Command::Dispatch { unit } | Command::Reassign { unit }) =
         (&matter, &command)

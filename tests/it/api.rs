@@ -1241,3 +1241,52 @@ mod router_model {
         assert!(err.contains("nope.model"), "{err}");
     }
 }
+
+mod merge_api {
+    use super::*;
+
+    on_both_engines!(a_duplicate_is_merged_into_the_earlier_appeal);
+
+    async fn a_duplicate_is_merged_into_the_earlier_appeal(s: &TestServer) {
+        let t = staff(s);
+        let earlier = id_of(&s.submit(None, enterprise_appeal()).await);
+        let again = id_of(&s.submit(None, enterprise_appeal()).await);
+        let (status, err) = s
+            .act(
+                &again,
+                "merge",
+                &t.dispatcher,
+                json!({"into": "01a20543-1ec4-731b-9770-1908be10aaa0"}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert_eq!(
+            (err["code"].as_str(), err["field"].as_str()),
+            (Some("invalid_value"), Some("into"))
+        );
+        let (status, err) = s
+            .act(&again, "merge", &t.dispatcher, json!({"into": again}))
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{err}");
+        assert_eq!(err["field"], "into");
+        let (status, merged) = s
+            .act(&again, "merge", &t.dispatcher, json!({"into": earlier}))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{merged}");
+        assert_eq!(merged["status"], "merged");
+        assert_eq!(merged["events"][1]["data"]["into"], earlier.as_str());
+        let (status, _) = s
+            .act(
+                &again,
+                "dispatch",
+                &t.dispatcher,
+                json!({"unit": "DEMO-FGJ"}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CONFLICT);
+        let (status, err) = s
+            .act(&earlier, "merge", &t.agent, json!({"into": again}))
+            .await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{err}");
+    }
+}
