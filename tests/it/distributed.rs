@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::procs::{Env, free_port, until};
-use crate::support::{PgDatabase, enterprise_appeal, event_types};
+use crate::procs::{Env, free_port, submit, until};
+use crate::support::{PgDatabase, enterprise_appeal, event_types, unplaceable_appeal};
 
 /// A fresh database, its own queue names, one shared secret.
 pub struct Platform {
@@ -167,19 +167,9 @@ async fn gateway_router_and_worker_processes_drive_an_appeal_through_its_lifecyc
     );
 
     // This one names no matter: it waits for the dispatcher, classified once.
-    let mut vague = enterprise_appeal();
-    vague["title"] = json!("请帮忙看看我们的情况");
-    vague["body"] = json!("想咨询一件事,不知道该找哪个部门");
+    let mut vague = unplaceable_appeal();
     vague["appellant"]["phone"] = json!("13700000000");
-    let created: Value = client
-        .post(format!("{base}/api/v1/appeals"))
-        .json(&vague)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let created = submit(&base, &vague).await;
     let vague_id = created["id"].as_str().unwrap().to_owned();
     let classified = until(&base, &vague_id, &admin, |a| event_types(a).len() == 2).await;
     assert_eq!(classified["status"], "received");

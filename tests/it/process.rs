@@ -6,8 +6,8 @@ use std::time::Duration;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::procs::{Env, free_port, until};
-use crate::support::{enterprise_appeal, event_types};
+use crate::procs::{Env, free_port, submit, until};
+use crate::support::{enterprise_appeal, event_types, unplaceable_appeal};
 
 fn embedded(dir: &tempfile::TempDir) -> Env {
     Env::default().with(
@@ -104,18 +104,7 @@ async fn token_issue_names_the_actor_and_sigterm_stops_gracefully() {
         "发改局张三",
     ]);
     // Nothing in this appeal names a matter: the router leaves it to the dispatcher.
-    let mut body = enterprise_appeal();
-    body["title"] = json!("请帮忙看看我们的情况");
-    body["body"] = json!("想咨询一件事,不知道该找哪个部门");
-    let created: Value = client
-        .post(format!("{base}/appeals"))
-        .json(&body)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let created = submit(&format!("http://127.0.0.1:{port}"), &unplaceable_appeal()).await;
     let id = created["id"].as_str().unwrap();
     let classified = until(&format!("http://127.0.0.1:{port}"), id, &dispatcher, |a| {
         count(a, "classified") == 1
@@ -170,18 +159,7 @@ async fn train_from_taxonomy_and_corrections_then_route_with_the_model() {
     let admin = env.token(&["--role", "admin"]);
     let client = reqwest::Client::new();
     // The dispatcher places one the router could not, naming the matter: a correction kept.
-    let mut body = enterprise_appeal();
-    body["title"] = json!("请帮忙看看我们的情况");
-    body["body"] = json!("想咨询一件事,不知道该找哪个部门");
-    let created: Value = client
-        .post(format!("{base}/api/v1/appeals"))
-        .json(&body)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let created = submit(&base, &unplaceable_appeal()).await;
     let id = created["id"].as_str().unwrap();
     until(&base, id, &admin, |a| count(a, "classified") == 1).await;
     let resp = client

@@ -159,3 +159,15 @@ pub async fn until(base: &str, id: &str, token: &str, done: impl Fn(&Value) -> b
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+/// `POST {base}/api/v1/appeals` with `body`; the created appeal.
+pub async fn submit(base: &str, body: &Value) -> Value {
+    let resp = reqwest::Client::new()
+        .post(format!("{base}/api/v1/appeals"))
+        .json(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::CREATED);
+    resp.json().await.unwrap()
+}

@@ -287,3 +287,11 @@ pub fn event_types(appeal: &Value) -> Vec<String> {
         .map(|e| e["type"].as_str().unwrap().to_owned())
         .collect()
 }
+
+/// An enterprise appeal that names no matter: the router leaves it to the dispatcher.
+pub fn unplaceable_appeal() -> Value {
+    let mut body = enterprise_appeal();
+    body["title"] = json!("请帮忙看看我们的情况");
+    body["body"] = json!("想咨询一件事,不知道该找哪个部门");
+    body
+}
