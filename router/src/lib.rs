@@ -99,12 +99,16 @@ impl Handler for RouterHandler {
                 .await
                 .map_err(transient)?
                 .ok_or_else(|| transient(format!("appeal {} not found", envelope.appeal_id)))?;
-            let since = appeal.created_at - self.policy.duplicate_window;
-            let recent = self
-                .store
-                .recent_appeals(since, DUPLICATE_CANDIDATES)
-                .await
-                .map_err(transient)?;
+            // Only earlier appeals can be what this one repeats.
+            let recent = if self.policy.duplicate_window > chrono::Duration::zero() {
+                let since = appeal.created_at - self.policy.duplicate_window;
+                self.store
+                    .recent_appeals(since, appeal.created_at, DUPLICATE_CANDIDATES)
+                    .await
+                    .map_err(transient)?
+            } else {
+                Vec::new()
+            };
             let routing = route(
                 &appeal,
                 &self.taxonomy,

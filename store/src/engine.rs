@@ -551,11 +551,18 @@ macro_rules! sql_store {
                     .map_err(StoreError::from)
             }
 
-            async fn recent_appeals(&self, since: DateTime<Utc>, limit: i64) -> Result<Vec<Appeal>> {
+            async fn recent_appeals(
+                &self,
+                since: DateTime<Utc>,
+                until: DateTime<Utc>,
+                limit: i64,
+            ) -> Result<Vec<Appeal>> {
                 let rows = sqlx::query(
-                    "SELECT doc FROM appeals WHERE created_at >= $1 ORDER BY created_at DESC LIMIT $2",
+                    "SELECT doc FROM appeals WHERE created_at >= $1 AND created_at <= $2 \
+                     ORDER BY created_at DESC LIMIT $3",
                 )
                 .bind(since)
+                .bind(until)
                 .bind(limit)
                 .fetch_all(&self.pool)
                 .await?;

@@ -149,8 +149,13 @@ pub trait Store: Send + Sync + 'static {
     /// Open appeals a leader or supervisor watches: those past their resolution deadline at
     /// `now`, and those `owner` owns (包案), most overdue first.
     async fn oversight(&self, owner: Option<&str>, now: DateTime<Utc>) -> Result<Vec<Appeal>>;
-    /// Appeals received since `since`, newest first, at most `limit`.
-    async fn recent_appeals(&self, since: DateTime<Utc>, limit: i64) -> Result<Vec<Appeal>>;
+    /// Appeals received from `since` up to `until`, newest first, at most `limit`.
+    async fn recent_appeals(
+        &self,
+        since: DateTime<Utc>,
+        until: DateTime<Utc>,
+        limit: i64,
+    ) -> Result<Vec<Appeal>>;
 
     /// Appeals changed since `since` or still open, each with its history: what statistics
     /// of a period starting at `since` read.
