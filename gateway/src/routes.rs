@@ -232,21 +232,13 @@ pub struct QueuedAppeal {
     dispatch_overdue: bool,
 }
 
-#[derive(Serialize)]
-pub struct DispatchQueue {
-    appeals: Vec<QueuedAppeal>,
-    page: u32,
-    per_page: u32,
-    total: i64,
-}
-
 /// The dispatcher's queue: appeals the router could not place (or a unit returned), oldest
 /// first, with the router's suggestions and how long each has waited.
 pub async fn dispatch_queue(
     State(state): Shared,
     Caller(actor): Caller,
     Query(params): Query<Vec<(String, String)>>,
-) -> Result<Json<DispatchQueue>, ApiError> {
+) -> Result<Json<Paged<QueuedAppeal>>, ApiError> {
     if !matches!(
         actor.role,
         Role::Dispatcher | Role::Admin | Role::Supervisor
@@ -267,9 +259,8 @@ pub async fn dispatch_queue(
         .into_iter()
         .map(|a| {
             // Time in the queue counts from arrival, or from the return for a returned one.
-            let since = a.updated_at.min(now);
             let since = if a.status == Status::Returned {
-                since
+                a.updated_at.min(now)
             } else {
                 a.created_at
             };
@@ -282,7 +273,7 @@ pub async fn dispatch_queue(
             }
         })
         .collect();
-    Ok(Json(DispatchQueue {
+    Ok(Json(Paged {
         appeals,
         page: filter.page,
         per_page: filter.per_page,
@@ -414,9 +405,10 @@ async fn load_visible(
     }
 }
 
+/// One page of a list of appeals.
 #[derive(Serialize)]
-pub struct AppealList {
-    appeals: Vec<AppealView>,
+pub struct Paged<T> {
+    appeals: Vec<T>,
     page: u32,
     per_page: u32,
     total: i64,
@@ -426,7 +418,7 @@ pub async fn list_appeals(
     State(state): Shared,
     Caller(actor): Caller,
     Query(params): Query<Vec<(String, String)>>,
-) -> Result<Json<AppealList>, ApiError> {
+) -> Result<Json<Paged<AppealView>>, ApiError> {
     if !actor.can_list() {
         return Err(forbidden(&actor, "list"));
     }
@@ -436,7 +428,7 @@ pub async fn list_appeals(
         filter.unit = actor.unit.clone();
     }
     let page = state.store.list(&filter).await?;
-    Ok(Json(AppealList {
+    Ok(Json(Paged {
         appeals: page
             .appeals
             .into_iter()
@@ -580,27 +572,24 @@ struct MergeBody {
     into: AppealId,
 }
 
-/// The service matter named in a dispatch or reassignment body.
-fn matter_of(action: Action, body: &[u8]) -> Option<String> {
-    match action {
-        Action::Dispatch | Action::Reassign => parse_json::<UnitBody>(body).ok()?.matter,
-        _ => None,
-    }
-}
-
-fn parse_command(action: Action, body: &[u8]) -> Result<Command, ApiError> {
+/// The command in an action's body, and the service matter a dispatch or reassignment names.
+fn parse_command(action: Action, body: &[u8]) -> Result<(Command, Option<String>), ApiError> {
     let body: &[u8] = if body.iter().all(u8::is_ascii_whitespace) {
         b"{}"
     } else {
         body
     };
-    Ok(match action {
-        Action::Dispatch => Command::Dispatch {
-            unit: parse_json::<UnitBody>(body)?.unit,
-        },
-        Action::Reassign => Command::Reassign {
-            unit: parse_json::<UnitBody>(body)?.unit,
-        },
+    let mut matter = None;
+    let command = match action {
+        Action::Dispatch | Action::Reassign => {
+            let b: UnitBody = parse_json(body)?;
+            matter = b.matter;
+            if action == Action::Dispatch {
+                Command::Dispatch { unit: b.unit }
+            } else {
+                Command::Reassign { unit: b.unit }
+            }
+        }
         Action::Accept => {
             parse_json::<EmptyBody>(body)?;
             Command::Accept
@@ -639,7 +628,8 @@ fn parse_command(action: Action, body: &[u8]) -> Result<Command, ApiError> {
         Action::Merge => Command::Merge {
             into: parse_json::<MergeBody>(body)?.into,
         },
-    })
+    };
+    Ok((command, matter))
 }
 
 pub async fn act(
@@ -677,7 +667,7 @@ async fn perform(
     })?;
     actor.authorize(action, &appeal)?;
     lifecycle::transition(appeal.status, action)?;
-    let command = parse_command(action, body)?;
+    let (command, matter) = parse_command(action, body)?;
     if let Command::Dispatch { unit } | Command::Reassign { unit } = &command {
         let known = state.store.units().await?.iter().any(|u| &u.code == unit);
         if !known {
@@ -698,7 +688,6 @@ async fn perform(
             ));
         }
     }
-    let matter = matter_of(action, body);
     if let (Some(code), Command::Dispatch { unit } | Command::Reassign { unit }) =
         (&matter, &command)
     {

@@ -77,8 +77,7 @@ pub struct AppealView {
 impl AppealView {
     /// The appeal, with its history when `events` is given.
     pub fn new(a: Appeal, events: Option<Vec<Event>>, tz: Tz, now: DateTime<Utc>) -> Self {
-        let open = !a.status.is_terminal() && a.status != Status::Replied;
-        let overdue = open && a.deadlines.resolve_due.is_some_and(|due| due < now);
+        let overdue = a.status.is_open() && a.deadlines.resolve_due.is_some_and(|due| due < now);
         Self {
             id: a.id.to_string(),
             ticket_no: a.ticket_no,

@@ -95,6 +95,12 @@ impl Status {
     pub fn is_terminal(self) -> bool {
         matches!(self, Status::Closed | Status::Merged | Status::Voided)
     }
+
+    /// Still being worked on: its resolution deadline can be missed (a replied appeal waits for
+    /// its rating, not for the unit).
+    pub fn is_open(self) -> bool {
+        !self.is_terminal() && self != Status::Replied
+    }
 }
 
 snake_enum!(

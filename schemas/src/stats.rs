@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 
-use crate::appeal::{Appeal, Rating, Status};
+use crate::appeal::{Appeal, Rating};
 use crate::event::{Event, EventType};
 
 /// The figures of one unit, or of the whole city.
@@ -156,8 +156,7 @@ pub fn compute(
                 _ => {}
             }
         }
-        let open = !appeal.status.is_terminal() && appeal.status != Status::Replied;
-        if open && appeal.deadlines.resolve_due.is_some_and(|due| due < now) {
+        if appeal.status.is_open() && appeal.deadlines.resolve_due.is_some_and(|due| due < now) {
             city.overdue += 1;
             if let Some(u) = &appeal.unit {
                 units.entry(u.clone()).or_default().overdue += 1;

@@ -187,7 +187,14 @@ fn corrupt(e: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(e.to_string())
 }
 
-const OPEN_STATUSES: &str = "('received','dispatched','accepted','returned','reopened')";
+/// The statuses of appeals still being worked on, as an SQL list (a macro, so literal queries
+/// can include it).
+macro_rules! open_statuses {
+    () => {
+        "('received','dispatched','accepted','returned','reopened')"
+    };
+}
+const OPEN_STATUSES: &str = open_statuses!();
 
 macro_rules! sql_store {
     ($store:ty, $db:ty, $migrator:path) => {
@@ -200,9 +207,7 @@ macro_rules! sql_store {
                     .bind(id.0)
                     .fetch_optional(&mut *conn)
                     .await?;
-                row.map(|r| r.try_get::<Json<Appeal>, _>("doc").map(|j| j.0))
-                    .transpose()
-                    .map_err(StoreError::from)
+                row.as_ref().map(Self::appeal_of).transpose()
             }
 
             async fn find_idempotent(
@@ -289,6 +294,11 @@ macro_rules! sql_store {
                     .await?
                     .rows_affected();
                 Ok(written > 0)
+            }
+
+            /// The appeal in a row holding the projection's `doc`.
+            fn appeal_of(r: &<$db as sqlx::Database>::Row) -> Result<Appeal> {
+                Ok(r.try_get::<Json<Appeal>, _>("doc")?.0)
             }
 
             /// An event from a row of `events` (all columns).
@@ -515,25 +525,22 @@ macro_rules! sql_store {
             }
 
             async fn dispatch_queue(&self, page: u32, per_page: u32) -> Result<Page> {
-                let waiting = "status IN ('received', 'returned')";
-                let total: i64 = sqlx::query_scalar(
-                    "SELECT COUNT(*) FROM appeals WHERE status IN ('received', 'returned')",
-                )
-                .fetch_one(&self.pool)
-                .await?;
+                const WAITING: &str = "status IN ('received', 'returned')";
+                let total: i64 = QueryBuilder::<$db>::new("SELECT COUNT(*) FROM appeals WHERE ")
+                    .push(WAITING)
+                    .build_query_scalar()
+                    .fetch_one(&self.pool)
+                    .await?;
                 let per_page = per_page.max(1);
                 let offset = i64::from(page.max(1) - 1) * i64::from(per_page);
                 let mut q = QueryBuilder::<$db>::new("SELECT doc FROM appeals WHERE ");
-                q.push(waiting)
+                q.push(WAITING)
                     .push(" ORDER BY created_at, ticket_no LIMIT ")
                     .push_bind(i64::from(per_page))
                     .push(" OFFSET ")
                     .push_bind(offset);
                 let rows = q.build().fetch_all(&self.pool).await?;
-                let appeals = rows
-                    .iter()
-                    .map(|r| r.try_get::<Json<Appeal>, _>("doc").map(|j| j.0))
-                    .collect::<Result<Vec<_>, _>>()?;
+                let appeals = rows.iter().map(Self::appeal_of).collect::<Result<Vec<_>>>()?;
                 Ok(Page { appeals, total })
             }
 
@@ -545,10 +552,7 @@ macro_rules! sql_store {
                 }
                 q.push(") ORDER BY resolve_due, created_at LIMIT 1000");
                 let rows = q.build().fetch_all(&self.pool).await?;
-                rows.iter()
-                    .map(|r| r.try_get::<Json<Appeal>, _>("doc").map(|j| j.0))
-                    .collect::<Result<Vec<_>, _>>()
-                    .map_err(StoreError::from)
+                rows.iter().map(Self::appeal_of).collect()
             }
 
             async fn recent_appeals(
@@ -566,34 +570,31 @@ macro_rules! sql_store {
                 .bind(limit)
                 .fetch_all(&self.pool)
                 .await?;
-                rows.iter()
-                    .map(|r| r.try_get::<Json<Appeal>, _>("doc").map(|j| j.0))
-                    .collect::<Result<Vec<_>, _>>()
-                    .map_err(StoreError::from)
+                rows.iter().map(Self::appeal_of).collect()
             }
 
             async fn activity_since(&self, since: DateTime<Utc>) -> Result<Vec<(Appeal, Vec<Event>)>> {
-                let rows = sqlx::query(
-                    "SELECT doc FROM appeals WHERE updated_at >= $1 \
-                     OR status IN ('received','dispatched','accepted','returned','reopened') \
-                     ORDER BY created_at",
-                )
+                let rows = sqlx::query(concat!(
+                    "SELECT doc FROM appeals WHERE updated_at >= $1 OR status IN ",
+                    open_statuses!(),
+                    " ORDER BY created_at",
+                ))
                 .bind(since)
                 .fetch_all(&self.pool)
                 .await?;
                 let mut appeals: Vec<(Appeal, Vec<Event>)> = rows
                     .iter()
-                    .map(|r| r.try_get::<Json<Appeal>, _>("doc").map(|j| (j.0, Vec::new())))
-                    .collect::<Result<Vec<_>, _>>()?;
+                    .map(|r| Ok((Self::appeal_of(r)?, Vec::new())))
+                    .collect::<Result<Vec<_>>>()?;
                 let index: std::collections::HashMap<Uuid, usize> =
                     appeals.iter().enumerate().map(|(i, (a, _))| (a.id.0, i)).collect();
-                let rows = sqlx::query(
+                let rows = sqlx::query(concat!(
                     "SELECT e.id, e.appeal_id, e.seq, e.type, e.at, e.actor, e.reason, e.data \
                      FROM events e JOIN appeals a ON a.id = e.appeal_id \
-                     WHERE a.updated_at >= $1 \
-                     OR a.status IN ('received','dispatched','accepted','returned','reopened') \
-                     ORDER BY e.appeal_id, e.seq",
-                )
+                     WHERE a.updated_at >= $1 OR a.status IN ",
+                    open_statuses!(),
+                    " ORDER BY e.appeal_id, e.seq",
+                ))
                 .bind(since)
                 .fetch_all(&self.pool)
                 .await?;
@@ -773,10 +774,7 @@ macro_rules! sql_store {
                     .push(" OFFSET ")
                     .push_bind(offset);
                 let rows = q.build().fetch_all(&self.pool).await?;
-                let appeals = rows
-                    .iter()
-                    .map(|r| r.try_get::<Json<Appeal>, _>("doc").map(|j| j.0))
-                    .collect::<Result<Vec<_>, _>>()?;
+                let appeals = rows.iter().map(Self::appeal_of).collect::<Result<Vec<_>>>()?;
                 Ok(Page { appeals, total })
             }
         }
