@@ -37,6 +37,8 @@ extension_pending = The appeal already has an extension request waiting for appr
 extension_too_late = An extension must be requested at least 1 working day before the deadline (an urgent appeal: before the deadline)
 extension_unit_mismatch = The extension request does not match the unit
 not_a_consultation = Only a consultation can be closed on the spot
+already_paused = The appeal is already waiting for the appellant's material
+not_paused = The appeal is not waiting for the appellant's material
 timeout = The request took too long; please try again later
 unavailable = The service is temporarily unavailable; please try again later
 internal = Internal error; please try again later
@@ -60,6 +62,8 @@ action-approve_extension = approve an extension
 action-reply = reply
 action-rate_satisfied = rate
 action-rate_unsatisfied = rate
+action-pause = wait for material
+action-resume = resume
 action-close = close
 action-void = void
 action-merge = merge
@@ -81,3 +85,19 @@ role-appellant = appellant
 
 # Notifications
 notify-dispatched = Your unit has a new appeal (ticket { $ticket }): { $title }. Please sign for it by { $due }.
+
+notify-reminded = { $limit ->
+    [dispatch] Dispatch reminder: appeal { $ticket } ({ $title }) has waited for dispatch past its limit ({ $due }). Please dispatch it (reminder { $n }).
+   *[response] Sign-for reminder: your unit's appeal { $ticket } ({ $title }) passed its sign-for limit ({ $due }). Please accept or return it now (reminder { $n }).
+}
+notify-sla-warning = Warning: { $percent }% of the time for your unit's appeal { $ticket } ({ $title }) has passed. Please solve it by { $deadline }.
+notify-escalated = { $level ->
+    [1] Overdue: your unit's appeal { $ticket } ({ $title }) passed its deadline ({ $deadline }). Please handle it now.
+    [3] Leader ownership: appeal { $ticket } ({ $title }) of { $unit } is overdue (deadline { $deadline }) and has been escalated to you to own.
+   *[2] { $limit ->
+        [response] Supervision: { $unit } has not signed for appeal { $ticket } ({ $title }) since its limit ({ $deadline }). Please phone them.
+        [rework] Supervision: appeal { $ticket } ({ $title }) of { $unit } is in rework for the { $count }th time. Please step in.
+       *[resolution] Supervision: appeal { $ticket } ({ $title }) of { $unit } passed its deadline ({ $deadline }). Please follow it up.
+    }
+}
+notify-rating-request = Hello! Your appeal (ticket { $ticket }) has been answered. Please rate how it was handled: { $link }

@@ -37,6 +37,8 @@ extension_pending = 该工单已有待审批的延期申请
 extension_too_late = 延期申请须在办结时限前至少 1 个工作日提出(紧急诉求须在时限前提出)
 extension_unit_mismatch = 延期申请与承办单位不符
 not_a_consultation = 只有咨询类诉求可以在受理时直接办结
+already_paused = 该工单已在等待补充材料
+not_paused = 该工单没有在等待补充材料
 timeout = 请求处理超时,请稍后重试
 unavailable = 服务暂时不可用,请稍后重试
 internal = 系统内部错误,请稍后重试
@@ -60,6 +62,8 @@ action-approve_extension = 批准延期
 action-reply = 办结答复
 action-rate_satisfied = 评价
 action-rate_unsatisfied = 评价
+action-pause = 补充材料
+action-resume = 恢复办理
 action-close = 办结
 action-void = 作废
 action-merge = 合并
@@ -81,3 +85,19 @@ role-appellant = 诉求人
 
 # 通知
 notify-dispatched = 您单位有新的工单(工单号 { $ticket }):{ $title },请于 { $due } 前签收。
+
+notify-reminded = { $limit ->
+    [dispatch] 派单提醒:工单(工单号 { $ticket }):{ $title } 等待派单已超过时限({ $due }),请尽快派单(第 { $n } 次提醒)。
+   *[response] 签收提醒:您单位的工单(工单号 { $ticket }):{ $title } 已超过签收时限({ $due }),请立即签收或退回(第 { $n } 次提醒)。
+}
+notify-sla-warning = 预警:您单位的工单(工单号 { $ticket }):{ $title } 已用去 { $percent }% 的办理时限,请于 { $deadline } 前办结。
+notify-escalated = { $level ->
+    [1] 超期:您单位的工单(工单号 { $ticket }):{ $title } 已超过办结时限({ $deadline }),请立即办理。
+    [3] 领导包案:{ $unit } 的工单(工单号 { $ticket }):{ $title } 超期未办结(时限 { $deadline }),已升级由您包案督办。
+   *[2] { $limit ->
+        [response] 督办提醒:{ $unit } 的工单(工单号 { $ticket }):{ $title } 超过签收时限({ $deadline })仍未签收,请电话督促。
+        [rework] 督办提醒:{ $unit } 的工单(工单号 { $ticket }):{ $title } 已第 { $count } 次差评整改,请介入督办。
+       *[resolution] 督办提醒:{ $unit } 的工单(工单号 { $ticket }):{ $title } 已超过办结时限({ $deadline }),请督促办理。
+    }
+}
+notify-rating-request = 您好!您的诉求(工单号 { $ticket })已办结,请对办理结果进行评价:{ $link }

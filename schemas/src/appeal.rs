@@ -6,6 +6,7 @@ use strum::{Display, EnumIter, EnumString, IntoStaticStr};
 
 use crate::error::{DomainError, ErrorCode};
 use crate::ids::AppealId;
+use crate::timer::SlaTrack;
 use crate::uscc;
 
 macro_rules! snake_enum {
@@ -383,6 +384,9 @@ pub struct Appeal {
     /// The leader who took ownership of the case (包案).
     #[serde(default)]
     pub owner: Option<String>,
+    /// Its time limits at work: what has fired, pauses, the next step.
+    #[serde(default)]
+    pub sla: SlaTrack,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     /// Number of events applied; the store updates only when it still holds this version.
@@ -413,6 +417,7 @@ impl Appeal {
             suggestions: Vec::new(),
             duplicate_of: None,
             owner: None,
+            sla: SlaTrack::default(),
             created_at: at,
             updated_at: at,
             version: 1,

@@ -52,6 +52,8 @@ pub enum ErrorCode {
     ExtensionTooLate,
     ExtensionUnitMismatch,
     NotAConsultation,
+    AlreadyPaused,
+    NotPaused,
     // Server
     Timeout,
     Unavailable,

@@ -13,6 +13,7 @@ pub mod sla;
 pub mod stats;
 pub mod taxonomy;
 pub mod ticket;
+pub mod timer;
 pub mod unit;
 pub mod uscc;
 

@@ -12,6 +12,7 @@ use crate::event::{Event, EventType};
 use crate::ids::{AppealId, EventId};
 use crate::role::{Actor, Role};
 use crate::sla::{Limit, SlaClock, SlaPolicies};
+use crate::timer::{resolution_limit, schedule};
 use chrono_tz::Tz;
 
 /// Something a person can do to an appeal.
@@ -36,6 +37,10 @@ pub enum Action {
     RateSatisfied,
     /// 评价: 不满意 or 非常不满意 (差评), which sends it back for rework
     RateUnsatisfied,
+    /// 补充材料: the unit waits for the appellant; the resolution clock stops
+    Pause,
+    /// The appellant's material came: the resolution clock runs again
+    Resume,
     Close,
     /// 作废
     Void,
@@ -73,6 +78,8 @@ pub fn next_status(from: Status, action: Action) -> Option<Status> {
         (S::Accepted, A::RequestExtension) => Some(S::Accepted),
         (S::Accepted, A::ApproveExtension) => Some(S::Accepted),
         (S::Accepted, A::Reply) => Some(S::Replied),
+        (S::Accepted, A::Pause) => Some(S::Accepted),
+        (S::Accepted, A::Resume) => Some(S::Accepted),
         (S::Accepted, A::Reassign) => Some(S::Dispatched),
         (S::Accepted, A::Void) => Some(S::Voided),
 
@@ -123,6 +130,11 @@ pub enum Command {
         rating: Rating,
         comment: Option<String>,
     },
+    Pause {
+        /// What the appellant must supply.
+        reason: String,
+    },
+    Resume,
     Close {
         reason: Option<String>,
     },
@@ -146,6 +158,8 @@ impl Command {
             Command::Reply { .. } => Action::Reply,
             Command::Rate { rating, .. } if rating.is_bad() => Action::RateUnsatisfied,
             Command::Rate { .. } => Action::RateSatisfied,
+            Command::Pause { .. } => Action::Pause,
+            Command::Resume => Action::Resume,
             Command::Close { .. } => Action::Close,
             Command::Void { .. } => Action::Void,
             Command::Merge { .. } => Action::Merge,
@@ -225,6 +239,7 @@ pub fn decide(
                 .policy_for(appeal.kind, appeal.channel, appeal.priority);
             next.deadlines = ctx.clock.on_dispatch(policy, ctx.now);
             next.pending_extension = None;
+            next.sla.restart(ctx.now);
             let event_type = match &appeal.unit {
                 Some(_) => EventType::Reassigned,
                 None => EventType::Dispatched,
@@ -239,10 +254,16 @@ pub fn decide(
             events.push(event_type, None, data);
         }
         Command::Accept => {
+            next.sla.reminders = 0;
+            next.sla.last_reminder_at = None;
             events.push(EventType::Accepted, None, json!({ "unit": appeal.unit }));
         }
         Command::Return { reason } => {
             require_text(&reason, "reason", MAX_REASON_CHARS)?;
+            next.sla.queued_at = Some(ctx.now);
+            next.sla.reminders = 0;
+            next.sla.last_reminder_at = None;
+            next.sla.response_escalated = false;
             events.push(
                 EventType::Returned,
                 Some(reason),
@@ -290,6 +311,10 @@ pub fn decide(
             let moved = ctx.clock.extend(previous, limit);
             next.deadlines.resolve_due = Some(moved);
             next.pending_extension = None;
+            // A deadline moved past now cancels the escalation ladder of the missed one.
+            if moved > ctx.now {
+                next.sla.level = 0;
+            }
             events.push(
                 EventType::ExtensionApproved,
                 None,
@@ -298,6 +323,8 @@ pub fn decide(
         }
         Command::Reply { result } => {
             require_text(&result, "result", MAX_RESULT_CHARS)?;
+            next.sla.end_pause(ctx.now);
+            next.sla.replied_at = Some(ctx.now);
             events.push(
                 EventType::Replied,
                 None,
@@ -327,6 +354,7 @@ pub fn decide(
                 let fresh = ctx.clock.on_dispatch(policy, ctx.now);
                 next.deadlines.response_due = fresh.response_due;
                 next.deadlines.resolve_due = Some(ctx.clock.rework_due(ctx.policies, ctx.now));
+                next.sla.restart(ctx.now);
                 events.push(
                     EventType::Reopened,
                     None,
@@ -336,9 +364,60 @@ pub fn decide(
                         "resolve_due": next.deadlines.resolve_due,
                     }),
                 );
+                let max_reworks = ctx.policies.follow_up().max_reworks;
+                if next.rework_count > max_reworks {
+                    events.push(
+                        EventType::Escalated,
+                        None,
+                        json!({
+                            "limit": "rework",
+                            "level": 2,
+                            "rework_count": next.rework_count,
+                            "max_reworks": max_reworks,
+                            "unit": appeal.unit,
+                            "notified": "supervisor",
+                        }),
+                    );
+                }
             } else {
                 events.push(EventType::Closed, None, json!({ "rated": true }));
             }
+        }
+        Command::Pause { reason } => {
+            require_text(&reason, "reason", MAX_REASON_CHARS)?;
+            if appeal.sla.paused_since.is_some() {
+                return Err(DomainError::new(ErrorCode::AlreadyPaused));
+            }
+            next.sla.paused_since = Some(ctx.now);
+            events.push(
+                EventType::Paused,
+                Some(reason),
+                json!({ "unit": appeal.unit, "resolve_due": appeal.deadlines.resolve_due }),
+            );
+        }
+        Command::Resume => {
+            let since = appeal
+                .sla
+                .paused_since
+                .ok_or_else(|| DomainError::new(ErrorCode::NotPaused))?;
+            let seconds = next.sla.end_pause(ctx.now);
+            // The deadline and the start of its clock move together, so warnings still fall
+            // at their fractions of the time actually worked.
+            let limit = resolution_limit(appeal, ctx.policies);
+            let shift = |t: DateTime<Utc>| ctx.clock.shift_by_pause(limit, t, since, ctx.now);
+            let previous = appeal.deadlines.resolve_due;
+            next.deadlines.resolve_due = previous.map(shift);
+            next.sla.started_at = appeal.sla.started_at.map(shift);
+            events.push(
+                EventType::Resumed,
+                None,
+                json!({
+                    "unit": appeal.unit,
+                    "paused_seconds": seconds,
+                    "previous_resolve_due": previous,
+                    "resolve_due": next.deadlines.resolve_due,
+                }),
+            );
         }
         Command::Close { reason } => {
             if let Some(r) = &reason {
@@ -375,7 +454,9 @@ pub fn decide(
     // void, reassign, …) drops a request still pending.
     if next.status != Status::Accepted {
         next.pending_extension = None;
+        next.sla.end_pause(ctx.now);
     }
+    next.sla.next = schedule(&next, ctx.policies, &ctx.clock);
     let events = events.finish();
     next.version = appeal.version + events.len() as i64;
     Ok(Decision {
@@ -459,6 +540,7 @@ pub fn note(
     }
     let mut next = appeal.clone();
     next.updated_at = ctx.now;
+    next.sla.next = schedule(&next, ctx.policies, &ctx.clock);
     let mut events = EventWriter::new(appeal, ctx);
     events.push(event_type, reason, data);
     let events = events.finish();
@@ -529,6 +611,8 @@ mod tests {
         (Status::Accepted, Action::RequestExtension, Status::Accepted),
         (Status::Accepted, Action::ApproveExtension, Status::Accepted),
         (Status::Accepted, Action::Reply, Status::Replied),
+        (Status::Accepted, Action::Pause, Status::Accepted),
+        (Status::Accepted, Action::Resume, Status::Accepted),
         (Status::Accepted, Action::Reassign, Status::Dispatched),
         (Status::Accepted, Action::Void, Status::Voided),
         (Status::Replied, Action::RateSatisfied, Status::Closed),
@@ -609,9 +693,12 @@ mod tests {
     fn actor_for(action: Action, appeal: &Appeal) -> Actor {
         match action {
             Action::Dispatch | Action::Reassign | Action::Void | Action::Merge => dispatcher(),
-            Action::Accept | Action::Return | Action::RequestExtension | Action::Reply => {
-                unit_staff(appeal.unit.as_deref().unwrap_or(UNIT_A))
-            }
+            Action::Accept
+            | Action::Return
+            | Action::RequestExtension
+            | Action::Reply
+            | Action::Pause
+            | Action::Resume => unit_staff(appeal.unit.as_deref().unwrap_or(UNIT_A)),
             Action::ApproveExtension | Action::Close => supervisor(),
             Action::RateSatisfied | Action::RateUnsatisfied => appellant(appeal),
         }
@@ -871,6 +958,10 @@ mod tests {
             reply_command(),
             rate_command(Rating::Satisfied),
             rate_command(Rating::Dissatisfied),
+            Command::Pause {
+                reason: "请补充营业执照复印件".to_owned(),
+            },
+            Command::Resume,
             Command::Close {
                 reason: Some("已电话答复".to_owned()),
             },
@@ -919,7 +1010,7 @@ mod tests {
         }
         assert_eq!(allowed, ALLOWED.len());
         assert_eq!(Status::iter().count(), 9);
-        assert_eq!(Action::iter().count(), 12);
+        assert_eq!(Action::iter().count(), 14);
     }
 
     #[test]
@@ -1011,6 +1102,16 @@ mod tests {
                 if action == Action::ApproveExtension && status == Status::Accepted {
                     let staff = unit_staff(UNIT_A);
                     case.step(&staff, t_reply(), extension(Some(2), None));
+                }
+                if action == Action::Resume && status == Status::Accepted {
+                    let staff = unit_staff(UNIT_A);
+                    case.step(
+                        &staff,
+                        t_reply(),
+                        Command::Pause {
+                            reason: "请补充材料".to_owned(),
+                        },
+                    );
                 }
                 let who = actor_for(action, &case.appeal);
                 let result = case.attempt(&who, t_later(), command.clone());

@@ -104,9 +104,12 @@ impl Actor {
             Action::Dispatch | Action::Reassign | Action::Void | Action::Merge => {
                 matches!(self.role, Role::Dispatcher | Role::Admin)
             }
-            Action::Accept | Action::Return | Action::RequestExtension | Action::Reply => {
-                self.role == Role::Unit
-            }
+            Action::Accept
+            | Action::Return
+            | Action::RequestExtension
+            | Action::Reply
+            | Action::Pause
+            | Action::Resume => self.role == Role::Unit,
             Action::ApproveExtension => matches!(self.role, Role::Supervisor | Role::Admin),
             // An agent closes a consultation answered on the spot (一次性告知).
             Action::Close => matches!(self.role, Role::Supervisor | Role::Admin | Role::Agent),
@@ -214,9 +217,12 @@ mod tests {
             Action::Dispatch | Action::Reassign | Action::Void | Action::Merge => {
                 matches!(who, W::Dispatcher | W::Admin)
             }
-            Action::Accept | Action::Return | Action::RequestExtension | Action::Reply => {
-                who == W::OwnUnit
-            }
+            Action::Accept
+            | Action::Return
+            | Action::RequestExtension
+            | Action::Reply
+            | Action::Pause
+            | Action::Resume => who == W::OwnUnit,
             Action::ApproveExtension => matches!(who, W::Supervisor | W::Admin),
             Action::Close => matches!(who, W::Supervisor | W::Admin | W::Agent),
             Action::RateSatisfied | Action::RateUnsatisfied => {
@@ -272,8 +278,8 @@ mod tests {
                 }
             }
         }
-        // dispatcher, admin ×4; own unit ×4; supervisor, admin ×1; close ×3; rate 2×2.
-        assert_eq!(allowed, 8 + 4 + 2 + 3 + 4);
+        // dispatcher, admin ×4; own unit ×6; supervisor, admin ×1; close ×3; rate 2×2.
+        assert_eq!(allowed, 8 + 6 + 2 + 3 + 4);
     }
 
     #[test]

@@ -151,6 +151,41 @@ pub struct SlaPolicies {
     extension_lead: Limit,
     urgent_extension_lead: Option<Limit>,
     dispatch_wait: Limit,
+    follow_up: FollowUp,
+}
+
+/// What happens after a limit is missed, and after a reply (SPEC §6–§7).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FollowUp {
+    /// After a missed limit (dispatch, response), the next reminder comes this long after the
+    /// previous one until someone acts.
+    pub remind_every: Limit,
+    /// The supervisor (督办员) is alerted to phone a unit that has not signed for an appeal this
+    /// long after the response limit (政企约见: 6 hours).
+    pub response_supervisor_after: Limit,
+    /// Escalation ladder after a missed resolution deadline: level 1 (reminder to the unit) at
+    /// the deadline, level 2 (the supervisor) this long after it …
+    pub supervisor_after: Limit,
+    /// … and level 3 (the unit's leader, 包案) this long after it.
+    pub leader_after: Limit,
+    /// A reply not rated within this closes the appeal as not rated.
+    pub rating_wait: Limit,
+    /// Bad ratings that send an appeal back for rework before the supervisor is called in.
+    pub max_reworks: u32,
+}
+
+impl Default for FollowUp {
+    fn default() -> Self {
+        Self {
+            remind_every: Limit::Minutes(30),
+            response_supervisor_after: Limit::Hours(6),
+            supervisor_after: Limit::Hours(4),
+            leader_after: Limit::WorkingDays(1),
+            rating_wait: Limit::WorkingDays(5),
+            max_reworks: 2,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -208,6 +243,11 @@ impl SlaPolicies {
         self.dispatch_wait
     }
 
+    /// Reminders, the escalation ladder and the rating follow-up.
+    pub fn follow_up(&self) -> &FollowUp {
+        &self.follow_up
+    }
+
     /// How long before the resolution deadline an extension must be requested at the latest;
     /// `None`: any time before the deadline.
     pub fn extension_lead(&self, priority: Priority) -> Option<Limit> {
@@ -230,6 +270,8 @@ struct PoliciesFile {
     extension: ExtensionFile,
     #[serde(default)]
     dispatch: DispatchFile,
+    #[serde(default)]
+    follow_up: FollowUp,
     #[serde(default, rename = "rule")]
     rules: Vec<RuleFile>,
 }
@@ -361,6 +403,7 @@ impl TryFrom<PoliciesFile> for SlaPolicies {
             extension_lead: file.extension.lead,
             urgent_extension_lead: file.extension.urgent_lead,
             dispatch_wait: file.dispatch.wait,
+            follow_up: file.follow_up,
         })
     }
 }
@@ -493,6 +536,32 @@ impl<'a> SlaClock<'a> {
     pub fn working_time_between(&self, start: DateTime<Utc>, end: DateTime<Utc>) -> TimeDelta {
         self.working_segments(start, end)
             .fold(TimeDelta::zero(), |total, (a, b)| total + (b - a))
+    }
+
+    /// The deadline `due` of a `limit` after the clock was paused from `since` to `until`
+    /// (补充材料): moved by the paused time — clock time for a clock-time limit, working time
+    /// for working days (a pause over a weekend moves a 3wd deadline by nothing).
+    pub fn shift_by_pause(
+        &self,
+        limit: Limit,
+        due: DateTime<Utc>,
+        since: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> DateTime<Utc> {
+        if until <= since {
+            return due;
+        }
+        if limit.is_clock_time() {
+            return due.checked_add_signed(until - since).unwrap_or(due);
+        }
+        let paused = self.working_time_between(since, until);
+        // Enough calendar room to hold `paused` of working time after `due`.
+        let days = u32::try_from(paused.num_days())
+            .unwrap_or(MAX_DAYS)
+            .min(MAX_DAYS)
+            + 2;
+        let horizon = self.add(due, Limit::WorkingDays(days));
+        self.after_working_time(due, horizon, paused)
     }
 
     /// The instant, not after `end`, at which `amount` of working time has passed since `start`.
