@@ -25,7 +25,14 @@ pub const ROUTER: Subscription = Subscription {
 /// The worker tells a unit at once that it has a new appeal to sign for.
 pub const NOTIFIER: Subscription = Subscription {
     group: "notifier",
-    bindings: &["appeal.dispatched.*", "appeal.reassigned.*"],
+    bindings: &[
+        "appeal.dispatched.*",
+        "appeal.reassigned.*",
+        "appeal.reminded",
+        "appeal.escalated",
+        "appeal.replied",
+        "sla.warning",
+    ],
 };
 
 /// Every consumer group of the platform.
@@ -49,5 +56,7 @@ mod tests {
         assert!(ROUTER.matches("appeal.received"));
         assert!(NOTIFIER.matches("appeal.dispatched.DEMO-FGJ"));
         assert!(!NOTIFIER.matches("appeal.accepted"));
+        assert!(NOTIFIER.matches("sla.warning"));
+        assert!(!NOTIFIER.matches("sla.breached"));
     }
 }

@@ -89,7 +89,9 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
         | C::ConcurrentUpdate
         | C::IdempotencyKeyReused
         | C::NoPendingExtension
-        | C::ExtensionPending => StatusCode::CONFLICT,
+        | C::ExtensionPending
+        | C::AlreadyPaused
+        | C::NotPaused => StatusCode::CONFLICT,
         C::Timeout => StatusCode::REQUEST_TIMEOUT,
         C::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
         C::Internal => StatusCode::INTERNAL_SERVER_ERROR,

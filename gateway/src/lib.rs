@@ -32,8 +32,7 @@ pub const BODY_LIMIT_BYTES: usize = 256 * 1024;
 /// Longest a request may take before it is answered with `timeout`.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// The source of the current time; tests move it.
-pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
+pub use hotline_schemas::Clock;
 
 /// Everything the handlers share.
 pub struct AppState {

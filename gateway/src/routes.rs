@@ -11,6 +11,7 @@ use chrono::Datelike;
 use hotline_schemas::envelope::{new_traceparent, valid_traceparent};
 use hotline_schemas::lifecycle::{self, Action, Command};
 use hotline_schemas::ticket::ticket_day;
+use hotline_schemas::timer::on_receipt;
 use hotline_schemas::{
     Actor, AppealId, Channel, DomainError, ErrorCode, EventType, Kind, NewAppeal, Priority, Rating,
     Role, Status,
@@ -319,6 +320,7 @@ pub async fn submit(
         idempotency,
         new,
         traceparent: Some(traceparent(&headers)),
+        timer: Some(on_receipt(now, &state.rules.policies, &state.rules.clock())),
     };
     let submitted = state.store.submit(submission).await?;
     let appeal = submitted.appeal;
@@ -508,6 +510,8 @@ fn action_of(path: &str) -> Option<Action> {
         "extend" => Action::RequestExtension,
         "extend/approve" => Action::ApproveExtension,
         "reply" => Action::Reply,
+        "pause" => Action::Pause,
+        "resume" => Action::Resume,
         "rate" => Action::RateSatisfied,
         "close" => Action::Close,
         "void" => Action::Void,
@@ -598,6 +602,13 @@ fn parse_command(action: Action, body: &[u8]) -> Result<(Command, Option<String>
             parse_json::<EmptyBody>(body)?;
             Command::ApproveExtension
         }
+        Action::Resume => {
+            parse_json::<EmptyBody>(body)?;
+            Command::Resume
+        }
+        Action::Pause => Command::Pause {
+            reason: parse_json::<ReasonBody>(body)?.reason,
+        },
         Action::Return => Command::Return {
             reason: parse_json::<ReasonBody>(body)?.reason,
         },

@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, FixedOffset, Utc};
 use chrono_tz::Tz;
+use hotline_schemas::timer::SlaTrack;
 use hotline_schemas::{
     Appeal, Appellant, Attachment, Channel, Event, EventType, Kind, Location, PendingExtension,
     Priority, Rating, Status, Suggestion,
@@ -18,6 +19,41 @@ pub struct DeadlinesView {
     pub response_due: Option<DateTime<FixedOffset>>,
     pub resolve_due: Option<DateTime<FixedOffset>>,
     pub original_resolve_due: Option<DateTime<FixedOffset>>,
+}
+
+/// Where the appeal stands with its time limits.
+#[derive(Serialize)]
+pub struct SlaView {
+    /// Waiting for the appellant's material since (补充材料), the resolution clock stopped.
+    pub paused_since: Option<DateTime<FixedOffset>>,
+    /// Time spent paused, all pauses together (so far, when paused now).
+    pub paused_seconds: i64,
+    /// Reminders sent in the current wait (dispatch or sign-for).
+    pub reminders: u32,
+    /// Resolution warnings sent.
+    pub warnings: u32,
+    /// Escalation level after the resolution deadline: 0 none, 1 unit, 2 supervisor, 3 leader.
+    pub escalation_level: u8,
+    /// The next step of its time limits and when it is due.
+    pub next_step: Option<&'static str>,
+    pub next_due: Option<DateTime<FixedOffset>>,
+}
+
+impl SlaView {
+    fn new(t: &SlaTrack, tz: Tz, now: DateTime<Utc>) -> Self {
+        let running = t
+            .paused_since
+            .map_or(0, |since| (now - since).num_seconds().max(0));
+        Self {
+            paused_since: t.paused_since.map(|at| local(at, tz)),
+            paused_seconds: t.paused_seconds + running,
+            reminders: t.reminders,
+            warnings: t.warnings,
+            escalation_level: t.level,
+            next_step: t.next.map(|n| n.step.as_str()),
+            next_due: t.next.map(|n| local(n.at, tz)),
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -60,6 +96,7 @@ pub struct AppealView {
     pub unit: Option<String>,
     pub deadlines: DeadlinesView,
     pub overdue: bool,
+    pub sla: SlaView,
     pub pending_extension: Option<PendingExtension>,
     pub rating: Option<Rating>,
     pub rework_count: u32,
@@ -98,6 +135,7 @@ impl AppealView {
                 original_resolve_due: a.deadlines.original_resolve_due.map(|t| local(t, tz)),
             },
             overdue,
+            sla: SlaView::new(&a.sla, tz, now),
             pending_extension: a.pending_extension,
             rating: a.rating,
             rework_count: a.rework_count,

@@ -45,6 +45,13 @@ pub struct Config {
     pub duplicate_window_hours: u32,
     /// Time-limit policies replacing `schemas/sla/policies.toml`.
     pub sla_policies: Option<PathBuf>,
+    /// Notifications (dispatches, reminders, warnings, escalations, rating requests) are
+    /// POSTed as JSON to this URL (the city's SMS or WeChat template gateway, `http://`);
+    /// unset: written to the log.
+    pub notify_webhook_url: Option<String>,
+    /// The appellant's rating page: the link sent after a reply is this URL with `ticket` and
+    /// an appellant `token` for `POST /api/v1/appeals/{id}/rate`.
+    pub rating_url: String,
     /// Load the demo units into an empty database.
     pub demo_data: bool,
     /// `text` or `json` logs.
@@ -60,7 +67,7 @@ pub enum LogFormat {
 
 /// The keys `HOTLINE_*` variables may set; other `HOTLINE_*` variables (tests', logging) are
 /// not configuration.
-const KEYS: [&str; 17] = [
+const KEYS: [&str; 19] = [
     "data_dir",
     "http_addr",
     "database_url",
@@ -76,6 +83,8 @@ const KEYS: [&str; 17] = [
     "router_model",
     "duplicate_window_hours",
     "sla_policies",
+    "notify_webhook_url",
+    "rating_url",
     "demo_data",
     "log_format",
 ];
@@ -98,6 +107,8 @@ impl Default for Config {
             router_model: None,
             duplicate_window_hours: 7 * 24,
             sla_policies: None,
+            notify_webhook_url: None,
+            rating_url: "http://127.0.0.1:8080/rate".to_owned(),
             demo_data: true,
             log_format: LogFormat::Text,
         }

@@ -19,9 +19,12 @@ use hotline_schemas::lifecycle::Rules;
 use hotline_schemas::sla::SlaPolicies;
 use hotline_schemas::taxonomy::Taxonomy;
 use hotline_schemas::unit::demo_units;
-use hotline_schemas::{Actor, Envelope, Role};
+use hotline_schemas::{Actor, Appeal, Envelope, Role};
 use hotline_store::{PostgresStore, SqliteStore, Store};
-use hotline_worker::{LogNotifier, NotifierHandler, RelayOptions, run_relay};
+use hotline_worker::{
+    Composer, LogNotifier, Notifier, NotifierHandler, RatingLink, RelayOptions, TimerOptions,
+    Timers, WebhookNotifier, run_relay, run_timers,
+};
 use rand::RngCore;
 use tokio::net::TcpListener;
 use tokio::task::JoinSet;
@@ -292,6 +295,41 @@ impl Platform {
         }))
     }
 
+    /// Where notifications go: the configured webhook, else the log.
+    pub fn notifier(&self) -> anyhow::Result<Arc<dyn Notifier>> {
+        Ok(match &self.config.notify_webhook_url {
+            Some(url) => Arc::new(WebhookNotifier::new(url.clone()).map_err(anyhow::Error::msg)?),
+            None => Arc::new(LogNotifier),
+        })
+    }
+
+    /// The rating link of an appeal: the configured page with the ticket and a token that
+    /// lets the appellant rate it.
+    pub fn rating_link(&self) -> RatingLink {
+        let (signer, base, clock) = (
+            self.signer.clone(),
+            self.config.rating_url.clone(),
+            self.clock.clone(),
+        );
+        Arc::new(move |appeal: &Appeal| {
+            let token = signer
+                .issue_appellant(appeal.id, clock())
+                .unwrap_or_default();
+            format!("{base}?ticket={}&token={token}", appeal.ticket_no)
+        })
+    }
+
+    /// The time-limit worker on this platform's store, rules and clock.
+    pub fn timers(&self, options: TimerOptions) -> Timers {
+        Timers::new(
+            self.store.clone(),
+            self.rules.clone(),
+            self.clock.clone(),
+            Timers::leaders_of(&self.taxonomy),
+            options,
+        )
+    }
+
     /// Runs `roles` until `shutdown`, then lets in-flight work finish. The gateway serves on
     /// `listener`, which it needs.
     pub async fn run(
@@ -333,9 +371,8 @@ impl Platform {
         if roles.worker {
             let notifier = NotifierHandler::new(
                 self.store.clone(),
-                Arc::new(LogNotifier),
-                self.localizer.clone(),
-                self.rules.tz,
+                self.notifier()?,
+                Composer::new(self.localizer.clone(), self.rules.tz, self.rating_link()),
             );
             let (bus, stop) = (self.bus.clone(), shutdown.clone());
             tasks.spawn(async move {
@@ -346,6 +383,11 @@ impl Platform {
             let (store, bus, stop) = (self.store.clone(), self.bus.clone(), shutdown.clone());
             tasks.spawn(async move {
                 run_relay(store, bus, RelayOptions::default(), stop).await;
+                Ok(())
+            });
+            let (timers, stop) = (self.timers(TimerOptions::default()), shutdown.clone());
+            tasks.spawn(async move {
+                run_timers(timers, stop).await;
                 Ok(())
             });
         }

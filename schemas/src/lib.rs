@@ -23,3 +23,7 @@ pub use error::{DomainError, ErrorCode};
 pub use event::{Event, EventType};
 pub use ids::{AppealId, EventId};
 pub use role::{Actor, Role};
+
+/// The source of the current time, passed in by the binary (the wall clock) or a test (a clock
+/// it moves).
+pub type Clock = std::sync::Arc<dyn Fn() -> chrono::DateTime<chrono::Utc> + Send + Sync>;

@@ -125,6 +125,14 @@ impl SlaTrack {
     }
 }
 
+/// The first timer of an appeal received (or returned) at `at`: the dispatch limit.
+pub fn on_receipt(at: DateTime<Utc>, policies: &SlaPolicies, clock: &SlaClock<'_>) -> DueStep {
+    DueStep {
+        step: Step::DispatchOverdue,
+        at: clock.add(at, policies.dispatch_wait()),
+    }
+}
+
 /// The next step of `appeal`'s time limits, or `None` when nothing is running (a terminal
 /// status, a paused clock with nothing else to watch).
 pub fn schedule(appeal: &Appeal, policies: &SlaPolicies, clock: &SlaClock<'_>) -> Option<DueStep> {
@@ -140,10 +148,8 @@ pub fn schedule(appeal: &Appeal, policies: &SlaPolicies, clock: &SlaClock<'_>) -
         Status::Received | Status::Returned => {
             if track.reminders == 0 {
                 let since = track.queued_at.unwrap_or(appeal.created_at);
-                push(
-                    Step::DispatchOverdue,
-                    clock.add(since, policies.dispatch_wait()),
-                );
+                let first = on_receipt(since, policies, clock);
+                push(first.step, first.at);
             } else if let Some(at) = reminder {
                 push(Step::DispatchReminder, at);
             }

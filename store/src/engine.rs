@@ -197,7 +197,7 @@ macro_rules! open_statuses {
 const OPEN_STATUSES: &str = open_statuses!();
 
 macro_rules! sql_store {
-    ($store:ty, $db:ty, $migrator:path) => {
+    ($store:ty, $db:ty, $migrator:path, $skip_locked:literal) => {
         impl $store {
             async fn find_appeal(
                 conn: &mut <$db as sqlx::Database>::Connection,
@@ -340,8 +340,8 @@ macro_rules! sql_store {
             ) -> Result<()> {
                 sqlx::query(
                     "INSERT INTO appeals (id, ticket_no, channel, kind, priority, status, unit, matter, \
-                     response_due, resolve_due, created_at, updated_at, version, doc) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+                     response_due, resolve_due, created_at, updated_at, version, doc, due_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
                 )
                 .bind(appeal.id.0)
                 .bind(&appeal.ticket_no)
@@ -357,6 +357,7 @@ macro_rules! sql_store {
                 .bind(appeal.updated_at)
                 .bind(appeal.version)
                 .bind(Json(appeal))
+                .bind(appeal.sla.next.map(|n| n.at))
                 .execute(&mut *conn)
                 .await?;
                 Ok(())
@@ -436,7 +437,9 @@ macro_rules! sql_store {
                 .fetch_one(&mut *tx)
                 .await?;
                 let ticket_no = format_ticket_no(submission.day, counter);
-                let appeal = Appeal::received(submission.id, ticket_no, submission.new, submission.at);
+                let mut appeal =
+                    Appeal::received(submission.id, ticket_no, submission.new, submission.at);
+                appeal.sla.next = submission.timer;
                 Self::insert_appeal(&mut tx, &appeal).await?;
                 Self::insert_events(
                     &mut tx,
@@ -499,7 +502,7 @@ macro_rules! sql_store {
                 let updated = sqlx::query(
                     "UPDATE appeals SET status = $1, unit = $2, matter = $3, priority = $4, \
                      response_due = $5, resolve_due = $6, updated_at = $7, version = $8, doc = $9, \
-                     owner = $12 WHERE id = $10 AND version = $11",
+                     owner = $12, due_at = $13, timer_lease = NULL WHERE id = $10 AND version = $11",
                 )
                 .bind(appeal.status.as_str())
                 .bind(&appeal.unit)
@@ -513,6 +516,7 @@ macro_rules! sql_store {
                 .bind(appeal.id.0)
                 .bind(previous)
                 .bind(&appeal.owner)
+                .bind(appeal.sla.next.map(|n| n.at))
                 .execute(&mut *tx)
                 .await?
                 .rows_affected();
@@ -542,6 +546,38 @@ macro_rules! sql_store {
                 let rows = q.build().fetch_all(&self.pool).await?;
                 let appeals = rows.iter().map(Self::appeal_of).collect::<Result<Vec<_>>>()?;
                 Ok(Page { appeals, total })
+            }
+
+            async fn claim_due(
+                &self,
+                now: DateTime<Utc>,
+                lease: chrono::TimeDelta,
+                limit: u32,
+            ) -> Result<Vec<Appeal>> {
+                let until = now.checked_add_signed(lease).unwrap_or(now);
+                let mut tx = self.begin_write().await?;
+                let rows = sqlx::query(concat!(
+                    "UPDATE appeals SET timer_lease = $2 WHERE id IN (SELECT id FROM appeals \
+                     WHERE due_at <= $1 AND (timer_lease IS NULL OR timer_lease <= $1) \
+                     ORDER BY due_at LIMIT $3",
+                    $skip_locked,
+                    ") RETURNING doc"
+                ))
+                .bind(now)
+                .bind(until)
+                .bind(i64::from(limit))
+                .fetch_all(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                let mut appeals = rows.iter().map(Self::appeal_of).collect::<Result<Vec<_>>>()?;
+                appeals.sort_by_key(|a| a.sla.next.map(|n| n.at));
+                Ok(appeals)
+            }
+
+            async fn next_due(&self) -> Result<Option<DateTime<Utc>>> {
+                Ok(sqlx::query_scalar("SELECT MIN(due_at) FROM appeals")
+                    .fetch_one(&self.pool)
+                    .await?)
             }
 
             async fn oversight(&self, owner: Option<&str>, now: DateTime<Utc>) -> Result<Vec<Appeal>> {
@@ -781,5 +817,11 @@ macro_rules! sql_store {
     };
 }
 
-sql_store!(SqliteStore, sqlx::Sqlite, migrations::sqlite);
-sql_store!(PostgresStore, sqlx::Postgres, migrations::postgres);
+// SQLite has one writer at a time: nothing to skip.
+sql_store!(SqliteStore, sqlx::Sqlite, migrations::sqlite, "");
+sql_store!(
+    PostgresStore,
+    sqlx::Postgres,
+    migrations::postgres,
+    " FOR UPDATE SKIP LOCKED"
+);

@@ -30,6 +30,8 @@ pub struct Submission {
     pub idempotency: Option<IdempotencyKey>,
     /// W3C `traceparent` carried by the events on the bus.
     pub traceparent: Option<String>,
+    /// The received appeal's first timer (the dispatch limit, SPEC §6).
+    pub timer: Option<hotline_schemas::timer::DueStep>,
 }
 
 /// What else a commit records besides the decision.
@@ -149,6 +151,20 @@ pub trait Store: Send + Sync + 'static {
     /// Open appeals a leader or supervisor watches: those past their resolution deadline at
     /// `now`, and those `owner` owns (包案), most overdue first.
     async fn oversight(&self, owner: Option<&str>, now: DateTime<Utc>) -> Result<Vec<Appeal>>;
+
+    /// Claims up to `limit` appeals whose timer (`sla.next`) is due at `now` and not claimed by
+    /// another worker, for `lease` (until `now + lease`), earliest due first. PostgreSQL skips
+    /// rows another worker is claiming (`FOR UPDATE SKIP LOCKED`). A commit of the appeal
+    /// ends the claim; a claim not followed by a commit lapses with its lease.
+    async fn claim_due(
+        &self,
+        now: DateTime<Utc>,
+        lease: chrono::TimeDelta,
+        limit: u32,
+    ) -> Result<Vec<Appeal>>;
+
+    /// The earliest timer of any appeal, claimed or not.
+    async fn next_due(&self) -> Result<Option<DateTime<Utc>>>;
     /// Appeals received from `since` up to `until`, newest first, at most `limit`.
     async fn recent_appeals(
         &self,

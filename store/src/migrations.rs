@@ -16,12 +16,14 @@ const SQLITE: &[(i64, &str, &str)] = engine_migrations!("sqlite":
     (2, "0002_bus", "bus"),
     (3, "0003_routing", "routing"),
     (4, "0004_oversight", "oversight"),
+    (5, "0005_timers", "timers"),
 );
 const POSTGRES: &[(i64, &str, &str)] = engine_migrations!("postgres":
     (1, "0001_init", "init"),
     (2, "0002_bus", "bus"),
     (3, "0003_routing", "routing"),
     (4, "0004_oversight", "oversight"),
+    (5, "0005_timers", "timers"),
 );
 
 fn migrator(list: &'static [(i64, &'static str, &'static str)]) -> Migrator {

@@ -70,6 +70,7 @@ async fn relay_throughput(config: &Config, events: usize) -> anyhow::Result<f64>
                 actor: "bench".to_owned(),
                 idempotency: None,
                 traceparent: None,
+                timer: None,
             })
             .await?;
     }

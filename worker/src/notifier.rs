@@ -1,26 +1,39 @@
-//! Notifications: a unit learns at once that an appeal was dispatched to it, so it can sign
-//! for it within the 30-minute limit. One trait, so a city plugs in its SMS or WeChat template
-//! gateway; the text comes from `locales/`.
+//! Notifications (SPEC §6–§7): a unit learns at once that an appeal was dispatched to it (it
+//! must sign within 30 minutes); reminders, warnings and escalations reach whoever the event
+//! names; after a reply the appellant gets a rating link. One trait, so a city plugs in its
+//! SMS or WeChat template gateway; the text comes from `locales/` (zh-CN).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::time::Duration;
 
 use async_trait::async_trait;
+use backon::{ExponentialBuilder, Retryable};
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use hotline_bus::{Handler, HandlerError};
 use hotline_locales::Localizer;
-use hotline_schemas::{Envelope, EventType};
+use hotline_schemas::{Appeal, Envelope, EventType};
 use hotline_store::{Consumed, Store};
+use serde::Serialize;
+use serde_json::Value;
 
 /// The consumer group of the notifier.
 pub const GROUP: &str = "notifier";
 
+/// The language notifications are written in.
+const LANG: &str = "zh-CN";
+
 /// A message for someone.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Notification {
-    /// e.g. `unit:DEMO-FGJ`
+    /// Who: `unit:<code>`, `dispatcher`, `supervisor`, `leader:<name>` (or `leader`),
+    /// `appellant:<phone>` (or `appellant`).
     pub to: String,
+    /// The event it tells of (`dispatched`, `reminded`, `sla_warning`, `escalated`, `replied`).
+    pub event: String,
+    pub ticket_no: String,
+    pub appeal_id: String,
     pub text: String,
 }
 
@@ -36,56 +49,164 @@ pub struct LogNotifier;
 #[async_trait]
 impl Notifier for LogNotifier {
     async fn send(&self, n: &Notification) -> Result<(), String> {
-        tracing::info!(to = %n.to, text = %n.text, "notification");
+        tracing::info!(to = %n.to, event = %n.event, ticket = %n.ticket_no, text = %n.text, "notification");
         Ok(())
     }
 }
 
-/// Takes dispatch and reassignment events in and tells the unit.
-pub struct NotifierHandler {
-    store: Arc<dyn Store>,
-    notifier: Arc<dyn Notifier>,
-    localizer: Arc<Localizer>,
-    tz: Tz,
+/// Posts each notification as JSON (`to`, `event`, `ticket_no`, `appeal_id`, `text`) to a
+/// city's gateway (SMS, WeChat templates, …), retrying briefly; a failure is left to the bus
+/// to redeliver.
+pub struct WebhookNotifier {
+    client: reqwest::Client,
+    url: String,
 }
 
-impl NotifierHandler {
-    pub fn new(
-        store: Arc<dyn Store>,
-        notifier: Arc<dyn Notifier>,
-        localizer: Arc<Localizer>,
-        tz: Tz,
-    ) -> Self {
+impl WebhookNotifier {
+    pub fn new(url: impl Into<String>) -> Result<Self, String> {
+        let client = reqwest::Client::builder()
+            .timeout(Duration::from_secs(10))
+            .build()
+            .map_err(|e| e.to_string())?;
+        Ok(Self {
+            client,
+            url: url.into(),
+        })
+    }
+
+    async fn post(&self, n: &Notification) -> Result<(), String> {
+        let response = self
+            .client
+            .post(&self.url)
+            .json(n)
+            .send()
+            .await
+            .map_err(|e| format!("webhook {}: {e}", self.url))?;
+        let status = response.status();
+        if status.is_success() {
+            Ok(())
+        } else {
+            Err(format!("webhook {} answered {status}", self.url))
+        }
+    }
+}
+
+#[async_trait]
+impl Notifier for WebhookNotifier {
+    async fn send(&self, n: &Notification) -> Result<(), String> {
+        (|| self.post(n))
+            .retry(
+                ExponentialBuilder::default()
+                    .with_min_delay(Duration::from_millis(200))
+                    .with_max_times(3),
+            )
+            .await
+    }
+}
+
+/// The rating link sent to an appellant after a reply.
+pub type RatingLink = Arc<dyn Fn(&Appeal) -> String + Send + Sync>;
+
+/// Writes the text of the notification an event calls for, if any.
+pub struct Composer {
+    localizer: Arc<Localizer>,
+    tz: Tz,
+    rating_link: RatingLink,
+}
+
+impl Composer {
+    pub fn new(localizer: Arc<Localizer>, tz: Tz, rating_link: RatingLink) -> Self {
         Self {
-            store,
-            notifier,
             localizer,
             tz,
+            rating_link,
         }
     }
 
-    fn text(&self, envelope: &Envelope, ticket_no: &str, title: &str) -> Option<Notification> {
-        let data = &envelope.payload.data;
-        let unit = data.get("unit")?.as_str()?;
-        let due = data
-            .get("response_due")
-            .and_then(|v| v.as_str())
+    /// An instant in the event's data, as local time.
+    fn time(&self, data: &Value, key: &str) -> String {
+        data.get(key)
+            .and_then(Value::as_str)
             .and_then(|s| s.parse::<DateTime<Utc>>().ok())
             .map(|t| {
                 t.with_timezone(&self.tz)
                     .format("%Y-%m-%d %H:%M")
                     .to_string()
             })
+            .unwrap_or_default()
+    }
+
+    /// The notification `envelope` calls for on `appeal`; `None` for events nobody is told of.
+    pub fn compose(&self, envelope: &Envelope, appeal: &Appeal) -> Option<Notification> {
+        let data = &envelope.payload.data;
+        let text = |key: &str| data.get(key).and_then(Value::as_str).map(str::to_owned);
+        let number = |key: &str| data.get(key).map(|v| v.to_string()).unwrap_or_default();
+        let unit = text("unit")
+            .or_else(|| appeal.unit.clone())
             .unwrap_or_default();
-        let args = BTreeMap::from([
-            ("ticket", ticket_no.to_owned()),
-            ("title", title.to_owned()),
-            ("due", due),
+        let mut args = BTreeMap::from([
+            ("ticket", appeal.ticket_no.clone()),
+            ("title", appeal.title.clone()),
+            ("unit", unit.clone()),
         ]);
+        let (message, to) = match envelope.event_type {
+            EventType::Dispatched | EventType::Reassigned => {
+                args.insert("due", self.time(data, "response_due"));
+                ("notify-dispatched", format!("unit:{}", text("unit")?))
+            }
+            EventType::Reminded => {
+                args.insert("limit", text("limit").unwrap_or_default());
+                args.insert("n", number("n"));
+                args.insert("due", self.time(data, "due_at"));
+                ("notify-reminded", text("notified")?)
+            }
+            EventType::SlaWarning => {
+                let fraction = data.get("fraction").and_then(Value::as_f64).unwrap_or(0.0);
+                args.insert("percent", format!("{:.0}", fraction * 100.0));
+                args.insert("deadline", self.time(data, "resolve_due"));
+                ("notify-sla-warning", text("notified")?)
+            }
+            EventType::Escalated => {
+                args.insert("level", number("level"));
+                args.insert("limit", text("limit").unwrap_or_default());
+                args.insert("count", number("rework_count"));
+                args.insert("deadline", self.time(data, "due_at"));
+                ("notify-escalated", text("notified")?)
+            }
+            EventType::Replied => {
+                args.insert("link", (self.rating_link)(appeal));
+                let to = match appeal.appellant.phone() {
+                    Some(phone) => format!("appellant:{phone}"),
+                    None => "appellant".to_owned(),
+                };
+                ("notify-rating-request", to)
+            }
+            _ => return None,
+        };
         Some(Notification {
-            to: format!("unit:{unit}"),
-            text: self.localizer.message("zh-CN", "notify-dispatched", &args),
+            to,
+            event: envelope.event_type.as_str().to_owned(),
+            ticket_no: appeal.ticket_no.clone(),
+            appeal_id: appeal.id.to_string(),
+            text: self.localizer.message(LANG, message, &args),
         })
+    }
+}
+
+/// Takes events in and sends the notifications they call for.
+pub struct NotifierHandler {
+    store: Arc<dyn Store>,
+    notifier: Arc<dyn Notifier>,
+    composer: Composer,
+}
+
+impl NotifierHandler {
+    pub fn new(store: Arc<dyn Store>, notifier: Arc<dyn Notifier>, composer: Composer) -> Self {
+        Self {
+            store,
+            notifier,
+            composer,
+        }
     }
 }
 
@@ -98,7 +219,12 @@ impl Handler for NotifierHandler {
     async fn handle(&self, envelope: &Envelope) -> Result<(), HandlerError> {
         if !matches!(
             envelope.event_type,
-            EventType::Dispatched | EventType::Reassigned
+            EventType::Dispatched
+                | EventType::Reassigned
+                | EventType::Reminded
+                | EventType::SlaWarning
+                | EventType::Escalated
+                | EventType::Replied
         ) {
             return Ok(());
         }
@@ -115,10 +241,11 @@ impl Handler for NotifierHandler {
             .await
             .map_err(transient)?
             .ok_or_else(|| transient(format!("appeal {} not found", envelope.appeal_id)))?;
-        let Some(notification) = self.text(envelope, &appeal.ticket_no, &appeal.title) else {
+        let Some(notification) = self.composer.compose(envelope, &appeal) else {
             return Err(HandlerError::Permanent(format!(
-                "event {} names no unit",
-                envelope.event_id
+                "event {} ({}) names nobody to tell",
+                envelope.event_id,
+                envelope.event_type.as_str()
             )));
         };
         // Sent, then recorded: a crash in between sends it once more, never not at all.

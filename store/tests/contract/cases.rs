@@ -6,6 +6,7 @@ use std::sync::Arc;
 use chrono::{Duration, TimeDelta};
 use hotline_schemas::envelope::SCHEMA_VERSION;
 use hotline_schemas::lifecycle::Command;
+use hotline_schemas::timer::{DueStep, Step};
 use hotline_schemas::unit::{Unit, demo_units};
 use hotline_schemas::{
     Appeal, AppealId, Channel, Envelope, Event, EventId, EventType, Rating, Status,
@@ -73,7 +74,7 @@ pub async fn migrate_is_idempotent_and_ping_works(db: TestDb) {
     store.ping().await.expect("ping after migrating again");
     assert_eq!(
         db.sql.count("SELECT COUNT(*) FROM _sqlx_migrations").await,
-        4,
+        5,
         "each migration is recorded once"
     );
     assert_eq!(
@@ -1935,4 +1936,151 @@ pub async fn unit_keywords_round_trip(db: TestDb) {
         .expect("OLD");
     assert_eq!(old.keywords, Vec::<String>::new());
     assert!(!old.demo);
+}
+
+// ---- Timers ----------------------------------------------------------------------------------
+
+/// A submission whose first timer is due `minutes` after `at`.
+fn timed(at: chrono::DateTime<chrono::Utc>, minutes: i64) -> Submission {
+    Submission {
+        timer: Some(DueStep {
+            step: Step::DispatchOverdue,
+            at: at + Duration::minutes(minutes),
+        }),
+        ..submission(Channel::Hotline, at)
+    }
+}
+
+fn claimed_ids(appeals: &[Appeal]) -> Vec<AppealId> {
+    appeals.iter().map(|a| a.id).collect()
+}
+
+pub async fn timers_are_claimed_when_due_and_once_per_lease(db: TestDb) {
+    let store = &db.store;
+    let at = monday();
+    let lease = TimeDelta::seconds(60);
+    let appeal = submit(store, timed(at, 15)).await;
+    assert_eq!(
+        appeal.sla.next.map(|n| n.at),
+        Some(at + Duration::minutes(15))
+    );
+    assert_eq!(
+        store.next_due().await.unwrap(),
+        Some(at + Duration::minutes(15))
+    );
+
+    let early = store.claim_due(at + Duration::minutes(14), lease, 10);
+    assert!(early.await.unwrap().is_empty(), "not due yet");
+    let due = at + Duration::minutes(16);
+    let claimed = store.claim_due(due, lease, 10).await.unwrap();
+    assert_eq!(claimed_ids(&claimed), [appeal.id]);
+    assert_eq!(claimed[0], appeal, "the claim hands out the stored appeal");
+    let during = store.claim_due(due + Duration::seconds(30), lease, 10);
+    assert!(during.await.unwrap().is_empty(), "claimed for the lease");
+    let lapsed = store.claim_due(due + Duration::seconds(61), lease, 10);
+    assert_eq!(
+        claimed_ids(&lapsed.await.unwrap()),
+        [appeal.id],
+        "a lapsed claim is taken again"
+    );
+
+    // A commit ends the claim and carries the appeal's next timer.
+    let now = at + Duration::minutes(18);
+    let dispatched = dispatch_to(&appeal, FGJ, now);
+    store
+        .commit(&dispatched, &CommitMeta::default())
+        .await
+        .unwrap();
+    let next = dispatched
+        .appeal
+        .sla
+        .next
+        .expect("the unit's response timer");
+    assert_eq!(next.step, Step::ResponseBreach);
+    assert!(store.claim_due(now, lease, 10).await.unwrap().is_empty());
+    assert_eq!(store.next_due().await.unwrap(), Some(next.at));
+    let claimed = store.claim_due(next.at, lease, 10).await.unwrap();
+    assert_eq!(claimed_ids(&claimed), [appeal.id]);
+}
+
+pub async fn timers_are_claimed_earliest_first_in_batches(db: TestDb) {
+    let store = &db.store;
+    let at = monday();
+    let lease = TimeDelta::seconds(60);
+    let mut expected = Vec::new();
+    // Submitted latest timer first, so the claim's order is not the insertion order.
+    for minutes in (1..=25).rev() {
+        expected.push((minutes, submit(store, timed(at, minutes)).await.id));
+    }
+    expected.sort();
+    let expected: Vec<AppealId> = expected.into_iter().map(|(_, id)| id).collect();
+    let now = at + Duration::hours(1);
+    let first = store.claim_due(now, lease, 10).await.unwrap();
+    let second = store.claim_due(now, lease, 10).await.unwrap();
+    let third = store.claim_due(now, lease, 10).await.unwrap();
+    assert_eq!(claimed_ids(&first), expected[..10]);
+    assert_eq!(claimed_ids(&second), expected[10..20]);
+    assert_eq!(claimed_ids(&third), expected[20..]);
+    assert!(store.claim_due(now, lease, 10).await.unwrap().is_empty());
+}
+
+pub async fn concurrent_claimers_never_share_an_appeal(db: TestDb) {
+    let store = &db.store;
+    let at = monday();
+    let mut all_ids = BTreeSet::new();
+    for i in 0..60 {
+        all_ids.insert(submit(store, timed(at, i % 7)).await.id);
+    }
+    let now = at + Duration::hours(1);
+    let barrier = Arc::new(Barrier::new(6));
+    let mut tasks = JoinSet::new();
+    for _ in 0..6 {
+        let (store, barrier) = (store.clone(), barrier.clone());
+        tasks.spawn(async move {
+            barrier.wait().await;
+            let mut mine = Vec::new();
+            loop {
+                let batch = store
+                    .claim_due(now, TimeDelta::seconds(60), 7)
+                    .await
+                    .unwrap();
+                if batch.is_empty() {
+                    return mine;
+                }
+                mine.extend(claimed_ids(&batch));
+            }
+        });
+    }
+    let mut seen = Vec::new();
+    while let Some(mine) = tasks.join_next().await {
+        seen.extend(mine.unwrap());
+    }
+    let unique: BTreeSet<AppealId> = seen.iter().copied().collect();
+    assert_eq!(seen.len(), 60, "each appeal claimed exactly once");
+    assert_eq!(unique, all_ids);
+}
+
+pub async fn closed_appeals_have_no_timer(db: TestDb) {
+    let store = &db.store;
+    let at = monday();
+    let appeal = submit(store, timed(at, 15)).await;
+    let void = decision(
+        &appeal,
+        Command::Void {
+            reason: "重复来电".to_owned(),
+        },
+        &dispatcher(),
+        at + Duration::minutes(1),
+    );
+    assert_eq!(void.appeal.sla.next, None);
+    store.commit(&void, &CommitMeta::default()).await.unwrap();
+    assert_eq!(store.next_due().await.unwrap(), None);
+    let later = at + Duration::days(30);
+    assert!(
+        store
+            .claim_due(later, TimeDelta::seconds(60), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }

@@ -75,6 +75,7 @@ pub fn submission(channel: Channel, at: DateTime<Utc>) -> Submission {
         actor: "agent-01".to_owned(),
         idempotency: None,
         traceparent: None,
+        timer: None,
     }
 }
 

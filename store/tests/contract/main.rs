@@ -67,4 +67,8 @@ contract_suite!(
     relay_lease_is_exclusive,
     parked_deliveries_round_trip,
     unit_keywords_round_trip,
+    timers_are_claimed_when_due_and_once_per_lease,
+    timers_are_claimed_earliest_first_in_batches,
+    concurrent_claimers_never_share_an_appeal,
+    closed_appeals_have_no_timer,
 );

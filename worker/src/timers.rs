@@ -1,0 +1,194 @@
+//! Time limits at work (SPEC §6): the worker claims the appeals whose timer is due, fires the
+//! steps that are due ([`hotline_schemas::timer::fire`]) and stores each appeal's events and
+//! next timer in one change. The database is the source of truth: a step is recorded with the
+//! appeal's new version, so it fires once however many workers run, crash or restart, and a
+//! worker back from an outage catches up on everything due. Each pass costs in the number of
+//! due timers (an index on `due_at`), not in the number of open appeals.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::TimeDelta;
+use futures_util::StreamExt;
+use hotline_schemas::lifecycle::Rules;
+use hotline_schemas::taxonomy::Taxonomy;
+use hotline_schemas::timer::fire;
+use hotline_schemas::{Actor, Appeal, Clock};
+use hotline_store::{CommitMeta, Store, StoreError};
+use tokio_util::sync::CancellationToken;
+
+/// How the worker takes timers.
+#[derive(Debug, Clone)]
+pub struct TimerOptions {
+    /// Appeals claimed at once.
+    pub batch: u32,
+    /// How long a claim keeps other workers off an appeal; a worker that dies holding it delays
+    /// that appeal's steps by at most this.
+    pub lease: TimeDelta,
+    /// Appeals fired concurrently within a batch.
+    pub concurrency: usize,
+    /// Pause between passes when nothing was due.
+    pub idle: Duration,
+}
+
+impl Default for TimerOptions {
+    fn default() -> Self {
+        Self {
+            batch: 256,
+            lease: TimeDelta::seconds(60),
+            concurrency: 8,
+            idle: Duration::from_millis(200),
+        }
+    }
+}
+
+/// What one pass did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Pass {
+    /// Appeals claimed.
+    pub claimed: usize,
+    /// Events recorded.
+    pub events: usize,
+    /// Appeals another change reached first (their new timer came with that change).
+    pub conflicts: usize,
+}
+
+/// Fires due timers.
+pub struct Timers {
+    store: Arc<dyn Store>,
+    rules: Arc<Rules>,
+    clock: Clock,
+    /// Unit code → its leader (包案), from the units data.
+    leaders: HashMap<String, String>,
+    options: TimerOptions,
+    actor: Actor,
+}
+
+impl Timers {
+    pub fn new(
+        store: Arc<dyn Store>,
+        rules: Arc<Rules>,
+        clock: Clock,
+        leaders: HashMap<String, String>,
+        options: TimerOptions,
+    ) -> Self {
+        Self {
+            store,
+            rules,
+            clock,
+            leaders,
+            options,
+            actor: Actor::system(),
+        }
+    }
+
+    /// The leaders of the taxonomy's units.
+    pub fn leaders_of(taxonomy: &Taxonomy) -> HashMap<String, String> {
+        taxonomy
+            .units
+            .iter()
+            .filter_map(|u| Some((u.code.clone(), u.leader.clone()?)))
+            .collect()
+    }
+
+    /// Claims one batch of due timers and fires them.
+    pub async fn pass(&self) -> Result<Pass, StoreError> {
+        let now = (self.clock)();
+        let claimed = self
+            .store
+            .claim_due(now, self.options.lease, self.options.batch)
+            .await?;
+        let mut pass = Pass {
+            claimed: claimed.len(),
+            ..Pass::default()
+        };
+        let mut results = futures_util::stream::iter(claimed)
+            .map(|appeal| self.fire_one(appeal, now))
+            .buffer_unordered(self.options.concurrency.max(1));
+        while let Some(result) = results.next().await {
+            match result {
+                Ok(events) => pass.events += events,
+                Err(StoreError::Conflict) => pass.conflicts += 1,
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(pass)
+    }
+
+    /// Fires everything due now, pass after pass; the total.
+    pub async fn catch_up(&self) -> Result<Pass, StoreError> {
+        let mut total = Pass::default();
+        loop {
+            let pass = self.pass().await?;
+            total.claimed += pass.claimed;
+            total.events += pass.events;
+            total.conflicts += pass.conflicts;
+            if pass.claimed < self.options.batch as usize {
+                return Ok(total);
+            }
+        }
+    }
+
+    /// The events recorded for one claimed appeal.
+    async fn fire_one(
+        &self,
+        appeal: Appeal,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<usize, StoreError> {
+        let ctx = self.rules.context(now, &self.actor);
+        let leader = appeal
+            .unit
+            .as_deref()
+            .and_then(|u| self.leaders.get(u))
+            .map(String::as_str);
+        let decision = match fire(&appeal, &ctx, leader) {
+            Ok(Some(decision)) => decision,
+            Ok(None) => return Ok(0),
+            Err(e) => {
+                // A state the steps do not expect: leave it to its lease and say so.
+                tracing::error!(appeal = %appeal.id, error = %e, "a timer could not fire");
+                return Ok(0);
+            }
+        };
+        self.store.commit(&decision, &CommitMeta::default()).await?;
+        for event in &decision.events {
+            tracing::info!(
+                appeal = %appeal.id,
+                ticket = %appeal.ticket_no,
+                event = event.event_type.as_str(),
+                step = event.data.get("step").and_then(|s| s.as_str()).unwrap_or(""),
+                "time limit step"
+            );
+        }
+        Ok(decision.events.len())
+    }
+}
+
+/// Fires timers until `shutdown`; a pass under way is finished first.
+pub async fn run_timers(timers: Timers, shutdown: CancellationToken) {
+    let idle = timers.options.idle;
+    let full = timers.options.batch as usize;
+    let mut failures: u32 = 0;
+    while !shutdown.is_cancelled() {
+        let wait = match timers.pass().await {
+            Ok(pass) if pass.claimed >= full => {
+                failures = 0;
+                continue;
+            }
+            Ok(_) => {
+                failures = 0;
+                idle
+            }
+            Err(e) => {
+                failures = failures.saturating_add(1);
+                tracing::warn!(error = %e, "timers: the store is not answering; retrying");
+                idle * 2u32.saturating_pow(failures.min(5))
+            }
+        };
+        tokio::select! {
+            () = shutdown.cancelled() => break,
+            () = tokio::time::sleep(wait) => {}
+        }
+    }
+}
