@@ -1290,3 +1290,6 @@ mod merge_api {
         assert_eq!(status, StatusCode::FORBIDDEN, "{err}");
     }
 }
+
+#[path = "timers_api.rs"]
+mod timers_api;

@@ -5,8 +5,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 
 use chrono::{DateTime, TimeZone, Utc};
-use hotline::Config;
+use hotline::{Config, Platform};
 use hotline_schemas::{Actor, Role};
+use hotline_worker::{Pass, TimerOptions, Timers};
 use reqwest::{Client, Method, StatusCode};
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
@@ -110,6 +111,8 @@ pub struct TestServer {
     pub client: Client,
     pub config: Config,
     clock: Arc<AtomicI64>,
+    /// The worker's time-limit steps on this platform, fired when the test says so.
+    timers: Timers,
     shutdown: Option<oneshot::Sender<()>>,
     handle: Option<tokio::task::JoinHandle<()>>,
     _dir: tempfile::TempDir,
@@ -135,15 +138,49 @@ impl TestServer {
             ..Config::default()
         };
         let clock = Arc::new(AtomicI64::new(monday_morning().timestamp_millis()));
+        Some(Self::serve(config, clock, dir, pg).await)
+    }
+
+    /// Stops this server and starts another on the same database and clock, as after a
+    /// restart of the process.
+    pub async fn restart(mut self) -> TestServer {
+        self.shutdown_gateway().await;
+        let dir = self._dir;
+        let pg = self._pg;
+        Self::serve(self.config, self.clock, dir, pg).await
+    }
+
+    /// A clock reading `clock`.
+    pub fn clock_of(clock: &Arc<AtomicI64>) -> hotline_schemas::Clock {
         let reader = clock.clone();
-        let state = hotline::state(
-            &config,
-            Arc::new(move || {
-                DateTime::from_timestamp_millis(reader.load(Ordering::SeqCst)).unwrap_or_default()
-            }),
-        )
-        .await
-        .unwrap();
+        Arc::new(move || {
+            DateTime::from_timestamp_millis(reader.load(Ordering::SeqCst)).unwrap_or_default()
+        })
+    }
+
+    /// Another platform process on the same database (PostgreSQL) and clock: its own pools.
+    pub async fn second_platform(&self) -> Platform {
+        Platform::open(&self.config, Self::clock_of(&self.clock))
+            .await
+            .unwrap()
+    }
+
+    /// Fires every time-limit step due at the platform's clock, as the worker would.
+    pub async fn fire_timers(&self) -> Pass {
+        self.timers.catch_up().await.unwrap()
+    }
+
+    async fn serve(
+        config: Config,
+        clock: Arc<AtomicI64>,
+        dir: tempfile::TempDir,
+        pg: Option<PgDatabase>,
+    ) -> TestServer {
+        let platform = Platform::open(&config, Self::clock_of(&clock))
+            .await
+            .unwrap();
+        let timers = platform.timers(TimerOptions::default());
+        let state = platform.app_state();
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let (tx, rx) = oneshot::channel();
@@ -154,16 +191,17 @@ impl TestServer {
             .await
             .unwrap();
         });
-        Some(TestServer {
+        TestServer {
             base,
             client: Client::new(),
             config,
             clock,
+            timers,
             shutdown: Some(tx),
             handle: Some(handle),
             _dir: dir,
             _pg: pg,
-        })
+        }
     }
 
     /// Sets the platform's clock.
@@ -240,6 +278,10 @@ impl TestServer {
 
     /// Stops the server, letting in-flight requests finish.
     pub async fn stop(mut self) {
+        self.shutdown_gateway().await;
+    }
+
+    async fn shutdown_gateway(&mut self) {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
