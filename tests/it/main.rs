@@ -6,6 +6,7 @@
 
 mod api;
 mod distributed;
+mod notify;
 mod process;
 mod procs;
 mod support;
