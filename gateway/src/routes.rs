@@ -13,8 +13,8 @@ use hotline_schemas::lifecycle::{self, Action, Command};
 use hotline_schemas::ticket::ticket_day;
 use hotline_schemas::timer::on_receipt;
 use hotline_schemas::{
-    Actor, AppealId, Channel, DomainError, ErrorCode, EventType, Kind, NewAppeal, Priority, Rating,
-    Role, Status,
+    Actor, Appeal, AppealId, Channel, DomainError, ErrorCode, EventType, Kind, NewAppeal, Priority,
+    Rating, Role, Status,
 };
 use hotline_store::{AppealFilter, CommitMeta, IdempotencyKey, Submission, TrainingExample};
 use serde::{Deserialize, Serialize};
@@ -211,16 +211,28 @@ pub async fn oversight(
         .await?
         .into_iter()
         .map(|a| WatchedAppeal {
-            late_seconds: a
-                .deadlines
-                .resolve_due
-                .map_or(0, |due| (now - due).num_seconds().max(0)),
+            late_seconds: late_seconds(&a, now),
             owned: owner.is_some() && a.owner.as_deref() == owner,
             appeal: AppealView::new(a, None, state.tz(), now),
         })
         .collect();
     cases.sort_by_key(|c| std::cmp::Reverse(c.late_seconds));
     Ok(Json(json!({ "appeals": cases, "total": cases.len() })))
+}
+
+/// How late an appeal is at `now`: past its resolution deadline, or, while it waits for the
+/// unit to sign, past its response deadline.
+fn late_seconds(a: &Appeal, now: chrono::DateTime<chrono::Utc>) -> i64 {
+    let past = |due: Option<chrono::DateTime<chrono::Utc>>| {
+        due.map_or(0, |due| (now - due).num_seconds().max(0))
+    };
+    let unsigned = matches!(a.status, Status::Dispatched | Status::Reopened);
+    let response = if unsigned {
+        past(a.deadlines.response_due)
+    } else {
+        0
+    };
+    past(a.deadlines.resolve_due).max(response)
 }
 
 /// An appeal waiting for a dispatcher, with how long it has waited.

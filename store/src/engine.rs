@@ -582,7 +582,12 @@ macro_rules! sql_store {
 
             async fn oversight(&self, owner: Option<&str>, now: DateTime<Utc>) -> Result<Vec<Appeal>> {
                 let mut q = QueryBuilder::<$db>::new("SELECT doc FROM appeals WHERE status IN ");
-                q.push(OPEN_STATUSES).push(" AND (resolve_due < ").push_bind(now);
+                q.push(OPEN_STATUSES)
+                    .push(" AND (resolve_due < ")
+                    .push_bind(now)
+                    .push(" OR (status IN ('dispatched', 'reopened') AND response_due < ")
+                    .push_bind(now)
+                    .push(")");
                 if let Some(owner) = owner {
                     q.push(" OR owner = ").push_bind(owner);
                 }

@@ -149,7 +149,8 @@ pub trait Store: Send + Sync + 'static {
     /// Appeals waiting for a dispatcher (`received` or `returned`), oldest first.
     async fn dispatch_queue(&self, page: u32, per_page: u32) -> Result<Page>;
     /// Open appeals a leader or supervisor watches: those past their resolution deadline at
-    /// `now`, and those `owner` owns (包案), most overdue first.
+    /// `now`, those still not signed for past their response deadline (reminded, then
+    /// escalated), and those `owner` owns (包案), most overdue first.
     async fn oversight(&self, owner: Option<&str>, now: DateTime<Utc>) -> Result<Vec<Appeal>>;
 
     /// Claims up to `limit` appeals whose timer (`sla.next`) is due at `now` and not claimed by

@@ -183,7 +183,8 @@ async fn gateway_router_and_worker_processes_drive_an_appeal_through_its_lifecyc
         .unwrap();
     assert_eq!(resp.status(), StatusCode::OK);
 
-    // Every event reached the bus with its trace, and the workers told both units.
+    // Every event reached the bus with its trace, and the workers told both units and asked
+    // the first appellant for a rating.
     let pool = sqlx::PgPool::connect(&platform.pg.url).await.unwrap();
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
@@ -197,7 +198,7 @@ async fn gateway_router_and_worker_processes_drive_an_appeal_through_its_lifecyc
                 .fetch_one(&pool)
                 .await
                 .unwrap();
-        if backlog == 0 && notified == 2 {
+        if backlog == 0 && notified == 3 {
             break;
         }
         assert!(
@@ -222,4 +223,80 @@ async fn gateway_router_and_worker_processes_drive_an_appeal_through_its_lifecyc
 
 fn uuid_of(id: &str) -> sqlx::types::Uuid {
     id.parse().unwrap()
+}
+
+/// Two `hotline worker` processes on one PostgreSQL database race for the same timers on the
+/// real clock (a policies file with a 1-minute dispatch limit and 1-minute reminders): each
+/// appeal's limit is missed once and each reminder sent once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_worker_processes_fire_each_timer_once() {
+    let Some(platform) = Platform::create().await else {
+        return;
+    };
+    let shipped = include_str!("../../schemas/sla/policies.toml");
+    let policies = shipped
+        .replace("wait = \"15m\"", "wait = \"1m\"")
+        .replace("remind_every = \"30m\"", "remind_every = \"1m\"");
+    assert_ne!(policies, shipped);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("policies.toml");
+    std::fs::write(&path, policies).unwrap();
+    let env = platform
+        .env
+        .clone()
+        .with("HOTLINE_SLA_POLICIES", path.display().to_string());
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let _gateway = env.spawn_http("gateway", port).await;
+    // No router: the appeals wait for a dispatcher, and the dispatch limit runs.
+    let _workers = [env.spawn("worker"), env.spawn("worker")];
+    let admin = env.token(&["--role", "admin"]);
+    let mut ids = Vec::new();
+    for i in 0..30 {
+        let mut body = unplaceable_appeal();
+        body["title"] = json!(format!("咨询事项 {i}"));
+        ids.push(
+            submit(&base, &body).await["id"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
+    }
+    let client = reqwest::Client::new();
+    let deadline = Instant::now() + Duration::from_secs(150);
+    for id in &ids {
+        loop {
+            let appeal: Value = client
+                .get(format!("{base}/api/v1/appeals/{id}"))
+                .bearer_auth(&admin)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            let reminders: Vec<i64> = appeal["events"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|e| e["type"] == "reminded")
+                .map(|e| e["data"]["n"].as_i64().unwrap())
+                .collect();
+            // Wait for the second reminder: both workers have had a minute to race for it.
+            if reminders.len() >= 2 {
+                let breaches = event_types(&appeal)
+                    .iter()
+                    .filter(|t| *t == "sla_breached")
+                    .count();
+                assert_eq!(breaches, 1, "{appeal}");
+                let mut unique = reminders.clone();
+                unique.dedup();
+                assert_eq!(unique, reminders, "each reminder once: {appeal}");
+                assert_eq!(&reminders[..2], [1, 2]);
+                break;
+            }
+            assert!(Instant::now() < deadline, "no reminders: {appeal}");
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+    }
 }

@@ -104,7 +104,7 @@ impl Timers {
             ..Pass::default()
         };
         let mut results = futures_util::stream::iter(claimed)
-            .map(|appeal| self.fire_one(appeal, now))
+            .map(|appeal| self.fire_one(appeal))
             .buffer_unordered(self.options.concurrency.max(1));
         while let Some(result) = results.next().await {
             match result {
@@ -130,12 +130,10 @@ impl Timers {
         }
     }
 
-    /// The events recorded for one claimed appeal.
-    async fn fire_one(
-        &self,
-        appeal: Appeal,
-        now: chrono::DateTime<chrono::Utc>,
-    ) -> Result<usize, StoreError> {
+    /// The events recorded for one claimed appeal. The time is read again here, so an event's
+    /// `at` is when its step was recorded (how late it fired), not when the batch was claimed.
+    async fn fire_one(&self, appeal: Appeal) -> Result<usize, StoreError> {
+        let now = (self.clock)();
         let ctx = self.rules.context(now, &self.actor);
         let leader = appeal
             .unit
