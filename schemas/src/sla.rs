@@ -773,6 +773,20 @@ lead = "1wd"
     }
 
     #[test]
+    fn follow_up_defaults_partial_overrides_and_unknown_keys() {
+        assert_eq!(policies().follow_up(), &FollowUp::default());
+        assert_eq!(with("").unwrap().follow_up(), &FollowUp::default());
+        let p = with("[follow_up]\nremind_every = \"1h\"\nmax_reworks = 0\n").unwrap();
+        assert_eq!(p.follow_up().remind_every, Limit::Hours(1));
+        assert_eq!(p.follow_up().max_reworks, 0);
+        assert_eq!(p.follow_up().leader_after, Limit::WorkingDays(1));
+        let err = with("[follow_up]\nremind_evry = \"1h\"\n").unwrap_err();
+        assert!(err.to_string().contains("remind_evry"), "{err}");
+        let err = with("[follow_up]\nrating_wait = \"5d\"\n").unwrap_err();
+        assert!(err.to_string().contains("5d"), "{err}");
+    }
+
+    #[test]
     fn overrides_by_kind_channel_priority_first_match_wins() {
         let p = with(
             r#"
