@@ -13,7 +13,10 @@ use hotline_bus::{Bus, InProcessBus, ParkingLot, RabbitBus, RabbitOptions, Retry
 use hotline_gateway::{AppState, Clock, TokenSigner, system_clock};
 use hotline_locales::Localizer;
 use hotline_router::model::Model;
-use hotline_router::{Blend, Classifier, KeywordClassifier, RouterHandler, RoutingPolicy};
+use hotline_router::{
+    Blend, Classifier, KeywordClassifier, MODEL_WEIGHT, RouterHandler, RoutingPolicy,
+    taxonomy_classifier,
+};
 use hotline_schemas::calendar::BusinessCalendar;
 use hotline_schemas::lifecycle::Rules;
 use hotline_schemas::sla::SlaPolicies;
@@ -271,12 +274,20 @@ impl Platform {
         })
     }
 
-    /// The router's classifier: the taxonomy's keywords, blended with the configured model.
+    /// The router's classifier: the configured model blended with the taxonomy's keywords, or
+    /// without one the taxonomy's own classifier (its examples as centroids, and its keywords).
     pub fn classifier(&self) -> anyhow::Result<Arc<dyn Classifier>> {
-        let keywords = KeywordClassifier::new(&self.taxonomy);
         let Some(path) = &self.config.router_model else {
-            return Ok(Arc::new(keywords));
+            let started = std::time::Instant::now();
+            let classifier = taxonomy_classifier(&self.taxonomy);
+            tracing::info!(
+                matters = self.taxonomy.matters.len(),
+                ms = started.elapsed().as_millis() as u64,
+                "router classifier built from the taxonomy's examples and keywords"
+            );
+            return Ok(Arc::new(classifier));
         };
+        let keywords = KeywordClassifier::new(&self.taxonomy);
         let model = Model::load(path)
             .with_context(|| format!("loading the router model {}", path.display()))?;
         let unknown: Vec<&String> = model
@@ -291,7 +302,7 @@ impl Platform {
         Ok(Arc::new(Blend {
             model: Box::new(model),
             keywords: Box::new(keywords),
-            weight: 0.5,
+            weight: MODEL_WEIGHT,
         }))
     }
 

@@ -1,128 +1,93 @@
 //! Routing quality on the shipped taxonomy, by held-out cross-validation over its example
-//! appeals: each fold trains the model on the other folds' examples, then routes the held-out
-//! ones as the router would (threshold 0.5), by the keywords alone and by the model blended with
-//! the keywords. Reports the share dispatched to the matter's own unit, to another unit, and
-//! left to the dispatcher's manual queue, and the matters none of whose examples reached their
-//! unit.
+//! appeals (`hotline_router::heldout`): each fold builds the classifiers without its examples,
+//! then routes the held-out ones as the router would (to the unit whose matters weigh most,
+//! dispatching at the threshold 0.5). Reports, per classifier, how often the best unit is the
+//! matter's own, the share dispatched to the own unit, to another unit, and left to the manual
+//! queue, and the matters none of whose examples reached their unit.
 //!
-//! `cargo bench -p hotline-router --bench taxonomy` (after `--`: folds, default 4, and the
-//! model's weight in the blend, default 0.5).
+//! `cargo bench -p hotline-router --bench taxonomy` (after `--`: folds, default 4).
 
+use std::sync::Arc;
+
+use hotline_router::centroid::{TAXONOMY_FLOOR, TAXONOMY_TEMPERATURE};
+use hotline_router::heldout::cross_validate;
 use hotline_router::model::{Example, Silent, TrainOptions, train};
-use hotline_router::{Blend, Classifier, KeywordClassifier, RoutingPolicy};
+use hotline_router::{
+    Blend, CENTROID_WEIGHT, CentroidClassifier, Classifier, KeywordClassifier, MODEL_WEIGHT,
+    RoutingPolicy, taxonomy_classifier_from,
+};
 use hotline_schemas::taxonomy::Taxonomy;
 
-#[derive(Default)]
-struct Tally {
-    own: usize,
-    other: usize,
-    queued: usize,
-}
+/// A classifier several blends share.
+struct Shared(Arc<dyn Classifier>);
 
-impl Tally {
-    fn add(
-        &mut self,
-        taxonomy: &Taxonomy,
-        scores: &[(String, f64)],
-        unit: &str,
-        threshold: f64,
-    ) -> bool {
-        match scores
-            .first()
-            .and_then(|(code, p)| Some((taxonomy.matter(code)?, *p)))
-        {
-            Some((m, p)) if p >= threshold && m.unit == unit => {
-                self.own += 1;
-                true
-            }
-            Some((_, p)) if p >= threshold => {
-                self.other += 1;
-                false
-            }
-            _ => {
-                self.queued += 1;
-                false
-            }
-        }
-    }
-
-    fn report(&self, name: &str, never: usize) {
-        let total = (self.own + self.other + self.queued).max(1) as f64;
-        println!(
-            "{name:<22} own unit {:5.1}%  other unit {:5.1}%  manual queue {:5.1}%  matters never placed {never}",
-            100.0 * self.own as f64 / total,
-            100.0 * self.other as f64 / total,
-            100.0 * self.queued as f64 / total,
-        );
+impl Classifier for Shared {
+    fn classify(&self, text: &str) -> Vec<(String, f64)> {
+        self.0.classify(text)
     }
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let args: Vec<String> = std::env::args()
+    let folds: usize = std::env::args()
         .skip(1)
-        .filter(|a| !a.starts_with('-'))
-        .collect();
-    let folds: usize = args.first().and_then(|a| a.parse().ok()).unwrap_or(4);
-    let weight: f64 = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(0.5);
+        .find_map(|a| a.parse().ok())
+        .unwrap_or(4);
     let taxonomy = Taxonomy::shipped()?;
     let threshold = RoutingPolicy::default().threshold;
-    let examples: Vec<(usize, String, String)> = taxonomy
-        .matters
-        .iter()
-        .flat_map(|m| {
-            m.examples
-                .iter()
-                .enumerate()
-                .map(|(i, e)| (i, fast2s::convert(e), m.code.clone()))
-        })
-        .collect();
-    let unit_of = |code: &str| {
-        taxonomy
-            .matter(code)
-            .map(|m| m.unit.clone())
-            .unwrap_or_default()
-    };
-    let (mut keywords_tally, mut blend_tally) = (Tally::default(), Tally::default());
-    let mut placed_by_keywords = std::collections::HashSet::new();
-    let mut placed_by_blend = std::collections::HashSet::new();
-    for fold in 0..folds {
-        // Each matter's examples are spread over the folds, so every matter is trained on.
-        let (held_out, training): (Vec<_>, Vec<_>) =
-            examples.iter().partition(|(i, _, _)| i % folds == fold);
-        let train_set: Vec<Example> = training
+    let names = [
+        "keywords alone".to_owned(),
+        format!("centroids alone (T {TAXONOMY_TEMPERATURE}, floor {TAXONOMY_FLOOR})"),
+        format!("default: centroids {CENTROID_WEIGHT} + keywords"),
+        "centroids 0.5 + keywords".to_owned(),
+        format!("trained model {MODEL_WEIGHT} + keywords"),
+        "trained model 0.3 + keywords".to_owned(),
+    ];
+    let build = |train_set: &[(String, String)]| -> Vec<Box<dyn Classifier>> {
+        let keywords: Arc<dyn Classifier> = Arc::new(KeywordClassifier::new(&taxonomy));
+        let centroids: Arc<dyn Classifier> = Arc::new(CentroidClassifier::train(
+            train_set.iter().map(|(t, l)| (t.as_str(), l.as_str())),
+            TAXONOMY_TEMPERATURE,
+        ));
+        let examples: Vec<Example> = train_set
             .iter()
-            .map(|(_, t, l)| Example::new(t.clone(), l.clone()))
+            .map(|(t, l)| Example::new(t.clone(), l.clone()))
             .collect();
         let options = TrainOptions {
             folds: 3,
+            min_df: 1,
             ..TrainOptions::default()
         };
-        let model = train(&train_set, &options, &Silent)?;
-        let blend = Blend {
-            model: Box::new(model),
-            keywords: Box::new(KeywordClassifier::new(&taxonomy)),
-            weight,
+        let model: Arc<dyn Classifier> = match train(&examples, &options, &Silent) {
+            Ok(m) => Arc::new(m),
+            Err(e) => panic!("training failed: {e}"),
         };
-        let keywords = KeywordClassifier::new(&taxonomy);
-        for (_, text, code) in held_out {
-            let unit = unit_of(code);
-            if keywords_tally.add(&taxonomy, &keywords.classify(text), &unit, threshold) {
-                placed_by_keywords.insert(code.clone());
-            }
-            if blend_tally.add(&taxonomy, &blend.classify(text), &unit, threshold) {
-                placed_by_blend.insert(code.clone());
-            }
+        let blend = |m: &Arc<dyn Classifier>, weight: f64| -> Box<dyn Classifier> {
+            Box::new(Blend {
+                model: Box::new(Shared(m.clone())),
+                keywords: Box::new(Shared(keywords.clone())),
+                weight,
+            })
+        };
+        vec![
+            Box::new(Shared(keywords.clone())),
+            Box::new(Shared(centroids.clone())),
+            Box::new(taxonomy_classifier_from(&taxonomy, train_set)),
+            blend(&centroids, 0.5),
+            blend(&model, MODEL_WEIGHT),
+            blend(&model, 0.3),
+        ]
+    };
+    let results = cross_validate(&taxonomy, folds, threshold, &build);
+    println!(
+        "shipped taxonomy: {} matters, {} examples, {folds}-fold held-out cross-validation, dispatch at {threshold} (the unit's probability)",
+        taxonomy.matters.len(),
+        results.first().map_or(0, |r| r.total),
+    );
+    for (name, r) in names.iter().zip(&results) {
+        println!("{name:<34} {}", r.summary());
+        if !r.never_placed.is_empty() {
+            println!("{:<34} never placed: {}", "", r.never_placed.join(", "));
         }
     }
-    let matters = taxonomy.matters.len();
-    println!(
-        "shipped taxonomy: {matters} matters, {} examples, {folds}-fold held-out cross-validation, threshold {threshold}",
-        examples.len()
-    );
-    keywords_tally.report("keywords alone", matters - placed_by_keywords.len());
-    blend_tally.report(
-        &format!("model ({weight}) + keywords"),
-        matters - placed_by_blend.len(),
-    );
     Ok(())
 }

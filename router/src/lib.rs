@@ -4,6 +4,8 @@
 //! suggestions.
 
 pub mod blend;
+pub mod centroid;
+pub mod heldout;
 mod keywords;
 pub mod model;
 pub mod routing;
@@ -19,10 +21,37 @@ use hotline_schemas::{Actor, Envelope, EventType, Priority, Role, Status};
 use hotline_store::{CommitMeta, Consumed, Store, StoreError};
 
 pub use blend::Blend;
+pub use centroid::CentroidClassifier;
 pub use keywords::KeywordClassifier;
 #[cfg(test)]
 use routing::test_support;
 pub use routing::{Classifier, Routing, RoutingPolicy, route};
+
+/// The model's share when a trained model is blended with the taxonomy's keywords.
+pub const MODEL_WEIGHT: f64 = 0.5;
+/// The centroids' share in the default classifier (chosen by held-out cross-validation over
+/// the shipped examples).
+pub const CENTROID_WEIGHT: f64 = 0.3;
+
+/// The classifier the router uses without a trained model: the taxonomy's example appeals as
+/// centroids, blended with its keywords; built from the taxonomy in milliseconds at start.
+pub fn taxonomy_classifier(taxonomy: &Taxonomy) -> Blend {
+    taxonomy_classifier_from(taxonomy, &centroid::taxonomy_texts(taxonomy))
+}
+
+/// The default classifier with centroids learnt from `texts` (`(text, matter code)`), e.g. a
+/// cross-validation fold.
+pub fn taxonomy_classifier_from(taxonomy: &Taxonomy, texts: &[(String, String)]) -> Blend {
+    let centroids = CentroidClassifier::train(
+        texts.iter().map(|(t, l)| (t.as_str(), l.as_str())),
+        centroid::TAXONOMY_TEMPERATURE,
+    );
+    Blend {
+        model: Box::new(centroids),
+        keywords: Box::new(KeywordClassifier::new(taxonomy)),
+        weight: CENTROID_WEIGHT,
+    }
+}
 
 /// How many recent appeals are compared for duplicates at most.
 const DUPLICATE_CANDIDATES: i64 = 500;

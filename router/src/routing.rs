@@ -81,24 +81,16 @@ pub fn route(
     policy: &RoutingPolicy,
 ) -> Routing {
     let text = text_of(appeal);
-    let suggestions: Vec<Suggestion> = classifier
-        .classify(&text)
-        .into_iter()
-        .filter_map(|(label, probability)| {
-            let matter = taxonomy.matter(&label)?;
-            Some(Suggestion {
-                matter: matter.code.clone(),
-                unit: matter.unit.clone(),
-                probability,
-            })
-        })
-        .take(3)
-        .collect();
+    let scored = scored_matters(taxonomy, classifier.classify(&text));
+    // The router dispatches to a unit: its matters' probabilities add up, and the matter is the
+    // best of the unit chosen.
+    let best_unit = best_unit(&scored);
+    let matter = best_unit.and_then(|(unit, _)| scored.iter().find(|s| s.unit == unit));
     let mut routing = Routing {
-        matter: suggestions.first().map(|s| s.matter.clone()),
-        unit: suggestions.first().map(|s| s.unit.clone()),
-        confidence: suggestions.first().map_or(0.0, |s| s.probability),
-        suggestions,
+        matter: matter.map(|s| s.matter.clone()),
+        unit: matter.map(|s| s.unit.clone()),
+        confidence: best_unit.map_or(0.0, |(_, p)| p),
+        suggestions: scored.iter().take(3).cloned().collect(),
         dispatch: false,
         urgent_signals: urgent_signals(&text, taxonomy),
         duplicate_of: None,
@@ -123,6 +115,37 @@ pub fn route(
         && routing.duplicate_of.is_none()
         && (routing.rule.is_some() || routing.confidence >= policy.threshold);
     routing
+}
+
+/// A classifier's scores as matters of `taxonomy` with their units, best first (labels the
+/// taxonomy does not know are dropped).
+pub fn scored_matters(taxonomy: &Taxonomy, scores: Vec<(String, f64)>) -> Vec<Suggestion> {
+    scores
+        .into_iter()
+        .filter_map(|(label, probability)| {
+            let matter = taxonomy.matter(&label)?;
+            Some(Suggestion {
+                matter: matter.code.clone(),
+                unit: matter.unit.clone(),
+                probability,
+            })
+        })
+        .collect()
+}
+
+/// The unit whose matters have the highest total probability, with that total (ties: the unit
+/// of the better matter).
+pub fn best_unit(scored: &[Suggestion]) -> Option<(&str, f64)> {
+    let mut units: Vec<(&str, f64)> = Vec::new();
+    for s in scored {
+        match units.iter_mut().find(|(u, _)| *u == s.unit) {
+            Some((_, total)) => *total += s.probability,
+            None => units.push((s.unit.as_str(), s.probability)),
+        }
+    }
+    units
+        .into_iter()
+        .reduce(|best, next| if next.1 > best.1 { next } else { best })
 }
 
 /// The urgency signals of every matter that occur in `text`.
@@ -309,6 +332,33 @@ mod tests {
         assert!(!r.dispatch);
         assert_eq!(r.suggestions.len(), 2);
         assert!((r.confidence - 0.3).abs() < 1e-9);
+    }
+
+    #[test]
+    fn matters_of_one_unit_add_up() {
+        let t = taxonomy();
+        let water: Vec<&str> = t
+            .matters
+            .iter()
+            .filter(|m| m.unit == "SWUJ")
+            .take(2)
+            .map(|m| &*Box::leak(m.code.clone().into_boxed_str()))
+            .collect();
+        let power = some_matter(&t, "GDJ");
+        // The best single matter is the power bureau's, but the water bureau's two together
+        // weigh more: the appeal goes to the water bureau, as its best matter.
+        let r = route(
+            &appeal(Channel::Web, "停水", "小区停水", "13900000001", 0),
+            &t,
+            &Fixed(vec![(power, 0.4), (water[0], 0.35), (water[1], 0.25)]),
+            &[],
+            &RoutingPolicy::default(),
+        );
+        assert_eq!(r.unit.as_deref(), Some("SWUJ"));
+        assert_eq!(r.matter.as_deref(), Some(water[0]));
+        assert!((r.confidence - 0.6).abs() < 1e-9);
+        assert!(r.dispatch);
+        assert_eq!(r.suggestions[0].matter, power, "suggestions stay by matter");
     }
 
     #[test]

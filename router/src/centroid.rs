@@ -1,0 +1,248 @@
+//! A nearest-centroid (Rocchio) classifier over character n-grams: each matter is the mean of
+//! its examples' TF-IDF vectors; an appeal scores the cosine with each, turned into
+//! probabilities by a softmax. A linear model that learns from three or four examples a
+//! matter and trains in milliseconds, so the router builds it from the taxonomy at every start.
+
+use std::collections::HashMap;
+
+use hotline_schemas::taxonomy::Taxonomy;
+
+use crate::model::text::normalise;
+use crate::routing::Classifier;
+
+/// Character n-gram lengths.
+const GRAMS: std::ops::RangeInclusive<usize> = 1..=3;
+
+/// The softmax temperature of the taxonomy's default classifier (chosen by held-out
+/// cross-validation over the shipped examples: `cargo bench -p hotline-router --bench taxonomy`).
+pub const TAXONOMY_TEMPERATURE: f64 = 0.02;
+/// The "none of these" similarity of the taxonomy's default classifier (chosen likewise).
+pub const TAXONOMY_FLOOR: f64 = 0.15;
+
+/// Matters as centroids of their examples.
+pub struct CentroidClassifier {
+    labels: Vec<String>,
+    idf: HashMap<String, f32>,
+    /// n-gram → (label index, centroid weight).
+    postings: HashMap<String, Vec<(u32, f32)>>,
+    /// Softmax temperature over cosine similarities.
+    temperature: f64,
+    /// The similarity of "none of these": a text no closer than this to any matter keeps most
+    /// of its probability unassigned, so the router leaves it to a dispatcher.
+    floor: f64,
+}
+
+/// The n-grams of `text` with their counts.
+fn grams(text: &str) -> HashMap<String, f32> {
+    let chars: Vec<char> = normalise(text)
+        .chars()
+        .filter(|c| c.is_alphanumeric())
+        .collect();
+    let mut counts: HashMap<String, f32> = HashMap::new();
+    for n in GRAMS {
+        for window in chars.windows(n) {
+            *counts.entry(window.iter().collect()).or_default() += 1.0;
+        }
+    }
+    counts
+}
+
+/// Sublinear TF × IDF, L2-normalised; n-grams without an IDF (unseen in training) dropped.
+fn weigh(counts: HashMap<String, f32>, idf: &HashMap<String, f32>) -> HashMap<String, f32> {
+    let mut v: HashMap<String, f32> = counts
+        .into_iter()
+        .filter_map(|(g, tf)| Some((g.clone(), (1.0 + tf.ln()) * idf.get(&g)?)))
+        .collect();
+    let norm = v.values().map(|x| x * x).sum::<f32>().sqrt();
+    if norm > 0.0 {
+        v.values_mut().for_each(|x| *x /= norm);
+    }
+    v
+}
+
+impl CentroidClassifier {
+    /// Learns from `(text, label)` pairs; `temperature` sharpens (small) or flattens (large)
+    /// the probabilities.
+    pub fn train<'a>(
+        examples: impl IntoIterator<Item = (&'a str, &'a str)>,
+        temperature: f64,
+    ) -> Self {
+        let mut labels: Vec<String> = Vec::new();
+        let mut docs: Vec<(usize, HashMap<String, f32>)> = Vec::new();
+        for (text, label) in examples {
+            let k = match labels.iter().position(|l| l == label) {
+                Some(k) => k,
+                None => {
+                    labels.push(label.to_owned());
+                    labels.len() - 1
+                }
+            };
+            docs.push((k, grams(text)));
+        }
+        let mut df: HashMap<&str, f32> = HashMap::new();
+        for (_, counts) in &docs {
+            for g in counts.keys() {
+                *df.entry(g.as_str()).or_default() += 1.0;
+            }
+        }
+        let n = docs.len() as f32;
+        let idf: HashMap<String, f32> = df
+            .into_iter()
+            .map(|(g, d)| (g.to_owned(), ((1.0 + n) / (1.0 + d)).ln() + 1.0))
+            .collect();
+        let mut centroids: Vec<HashMap<String, f32>> = vec![HashMap::new(); labels.len()];
+        for (k, counts) in docs {
+            for (g, x) in weigh(counts, &idf) {
+                *centroids[k].entry(g).or_default() += x;
+            }
+        }
+        let mut postings: HashMap<String, Vec<(u32, f32)>> = HashMap::new();
+        for (k, centroid) in centroids.into_iter().enumerate() {
+            let norm = centroid
+                .values()
+                .map(|x| x * x)
+                .sum::<f32>()
+                .sqrt()
+                .max(f32::EPSILON);
+            for (g, x) in centroid {
+                postings
+                    .entry(g)
+                    .or_default()
+                    .push((u32::try_from(k).unwrap_or(u32::MAX), x / norm));
+            }
+        }
+        Self {
+            labels,
+            idf,
+            postings,
+            temperature,
+            floor: TAXONOMY_FLOOR,
+        }
+    }
+
+    /// The same with another "none of these" similarity.
+    pub fn with_floor(mut self, floor: f64) -> Self {
+        self.floor = floor;
+        self
+    }
+
+    /// Cosine similarity of `text` with each label's centroid, in label order.
+    pub fn similarities(&self, text: &str) -> Vec<f64> {
+        let mut sims = vec![0.0f64; self.labels.len()];
+        for (g, x) in weigh(grams(text), &self.idf) {
+            for &(k, w) in self.postings.get(&g).map_or(&[][..], Vec::as_slice) {
+                if let Some(s) = sims.get_mut(k as usize) {
+                    *s += f64::from(x * w);
+                }
+            }
+        }
+        sims
+    }
+}
+
+impl Classifier for CentroidClassifier {
+    fn classify(&self, text: &str) -> Vec<(String, f64)> {
+        let sims = self.similarities(text);
+        if sims.iter().all(|s| *s <= 0.0) {
+            return Vec::new();
+        }
+        let t = self.temperature.max(1e-6);
+        let top = sims.iter().copied().fold(self.floor.max(0.0), f64::max);
+        let exp: Vec<f64> = sims.iter().map(|s| ((s - top) / t).exp()).collect();
+        let none = if self.floor > 0.0 {
+            ((self.floor - top) / t).exp()
+        } else {
+            0.0
+        };
+        let total: f64 = exp.iter().sum::<f64>() + none;
+        let mut out: Vec<(String, f64)> = self
+            .labels
+            .iter()
+            .zip(exp)
+            .map(|(l, e)| (l.clone(), e / total))
+            .collect();
+        out.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        out
+    }
+}
+
+/// `(text, matter code)` for every example appeal, name, and name with keyword of the taxonomy
+/// (traditional characters read as simplified).
+pub fn taxonomy_texts(taxonomy: &Taxonomy) -> Vec<(String, String)> {
+    let mut texts: Vec<(String, String)> = example_texts(taxonomy)
+        .into_iter()
+        .map(|(_, text, code)| (text, code))
+        .collect();
+    texts.extend(description_texts(taxonomy));
+    texts
+}
+
+/// `(index among the matter's examples, text, matter code)` of every example appeal.
+pub fn example_texts(taxonomy: &Taxonomy) -> Vec<(usize, String, String)> {
+    taxonomy
+        .matters
+        .iter()
+        .flat_map(|m| {
+            m.examples
+                .iter()
+                .enumerate()
+                .map(|(i, e)| (i, fast2s::convert(e), m.code.clone()))
+        })
+        .collect()
+}
+
+/// What the taxonomy says of each matter besides examples: its name, and its name with each
+/// keyword.
+pub fn description_texts(taxonomy: &Taxonomy) -> Vec<(String, String)> {
+    taxonomy
+        .matters
+        .iter()
+        .flat_map(|m| {
+            std::iter::once(m.name.clone())
+                .chain(m.keywords.iter().map(|k| format!("{} {k}", m.name)))
+                .map(|t| (t, m.code.clone()))
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lights_and_wages(floor: f64) -> CentroidClassifier {
+        CentroidClassifier::train(
+            [
+                ("小区路灯坏了不亮", "LIGHT"),
+                ("路灯晚上不亮很危险", "LIGHT"),
+                ("公司拖欠工资三个月", "WAGES"),
+                ("老板欠薪不发工资", "WAGES"),
+            ],
+            0.05,
+        )
+        .with_floor(floor)
+    }
+
+    #[test]
+    fn the_nearest_centroid_wins_and_probabilities_add_up() {
+        let c = lights_and_wages(0.0);
+        let out = c.classify("我们小区门口的路灯一直不亮");
+        assert_eq!(out[0].0, "LIGHT");
+        assert!(out[0].1 > 0.9, "{out:?}");
+        let total: f64 = out.iter().map(|(_, p)| p).sum();
+        assert!((total - 1.0).abs() < 1e-6, "{total}");
+        assert_eq!(c.classify("工资被拖欠")[0].0, "WAGES");
+        assert!(c.classify("???").is_empty(), "nothing known: no scores");
+    }
+
+    #[test]
+    fn texts_far_from_every_matter_keep_their_probability_unassigned() {
+        let text = "天气不错,路上人很多";
+        let open = lights_and_wages(0.0).classify(text);
+        let floored = lights_and_wages(0.5).classify(text);
+        assert!(open[0].1 > 0.5, "{open:?}");
+        assert!(floored[0].1 < 0.1, "{floored:?}");
+        let near = lights_and_wages(0.5).classify("小区路灯坏了不亮很危险");
+        assert!(near[0].1 > 0.9, "close texts keep theirs: {near:?}");
+    }
+}
