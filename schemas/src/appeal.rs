@@ -424,3 +424,23 @@ impl Appeal {
         }
     }
 }
+
+/// An enterprise's appeal about a rent subsidy: what the domain's tests start from.
+#[cfg(test)]
+pub(crate) fn sample_new_appeal(kind: Kind, priority: Priority) -> NewAppeal {
+    NewAppeal {
+        channel: Channel::Web,
+        kind,
+        priority,
+        title: "厂房租金补贴迟迟未到账".to_owned(),
+        body: "我司于今年三月申请的厂房租金补贴至今未到账,请协调办理。".to_owned(),
+        appellant: Appellant::Enterprise {
+            name: "三亚某科技有限公司".to_owned(),
+            phone: Some("13800138000".to_owned()),
+            uscc: "914403001922038216".to_owned(),
+            wechat_openid: None,
+        },
+        location: Location::default(),
+        attachments: Vec::new(),
+    }
+}

@@ -197,6 +197,18 @@ impl Rules {
     }
 }
 
+#[cfg(test)]
+impl Rules {
+    /// The shipped calendar and policies, in Shanghai: what the domain's tests run on.
+    pub(crate) fn shipped() -> Rules {
+        Rules {
+            policies: SlaPolicies::default_policies().unwrap(),
+            calendar: BusinessCalendar::official().unwrap(),
+            tz: chrono_tz::Asia::Shanghai,
+        }
+    }
+}
+
 /// What `decide` needs besides the appeal: the time, the caller and the time-limit rules.
 pub struct Context<'a> {
     pub now: DateTime<Utc>,
@@ -584,8 +596,7 @@ pub fn received_event(appeal: &Appeal, actor: &str) -> Event {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::appeal::{Appellant, Channel, Location, NewAppeal};
-    use crate::calendar::BusinessCalendar;
+    use crate::appeal::sample_new_appeal;
     use chrono::TimeZone;
     use chrono_tz::Asia::Shanghai;
     use strum::IntoEnumIterator;
@@ -705,15 +716,13 @@ mod tests {
     }
 
     struct World {
-        calendar: BusinessCalendar,
-        policies: SlaPolicies,
+        rules: Rules,
     }
 
     impl World {
         fn new() -> Self {
             World {
-                calendar: BusinessCalendar::official().unwrap(),
-                policies: SlaPolicies::default_policies().unwrap(),
+                rules: Rules::shipped(),
             }
         }
 
@@ -724,13 +733,7 @@ mod tests {
             now: DateTime<Utc>,
             command: Command,
         ) -> Result<Decision, DomainError> {
-            let ctx = Context {
-                now,
-                actor,
-                policies: &self.policies,
-                clock: SlaClock::new(&self.calendar, Shanghai),
-            };
-            decide(appeal, command, &ctx)
+            decide(appeal, command, &self.rules.context(now, actor))
         }
     }
 
@@ -742,21 +745,7 @@ mod tests {
     }
 
     fn new_appeal(kind: Kind, priority: Priority) -> Appeal {
-        let new = NewAppeal {
-            channel: Channel::Web,
-            kind,
-            priority,
-            title: "厂房租金补贴迟迟未到账".to_owned(),
-            body: "我司于今年三月申请的厂房租金补贴至今未到账,请协调办理。".to_owned(),
-            appellant: Appellant::Enterprise {
-                name: "三亚某科技有限公司".to_owned(),
-                phone: Some("13800138000".to_owned()),
-                uscc: "914403001922038216".to_owned(),
-                wechat_openid: None,
-            },
-            location: Location::default(),
-            attachments: Vec::new(),
-        };
+        let new = sample_new_appeal(kind, priority);
         new.validate().unwrap();
         Appeal::received(
             AppealId::new(),

@@ -421,10 +421,10 @@ fn fire_step(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::appeal::{Appellant, Channel, Kind, Location, NewAppeal, Priority, Rating};
-    use crate::calendar::BusinessCalendar;
+    use crate::appeal::{Kind, Priority, Rating, sample_new_appeal};
     use crate::event::Event;
     use crate::ids::AppealId;
+    use crate::lifecycle::Rules;
     use crate::role::{Actor, Role};
     use chrono::TimeZone;
     use chrono_tz::Asia::Shanghai;
@@ -440,8 +440,7 @@ mod tests {
     }
 
     struct World {
-        calendar: BusinessCalendar,
-        policies: SlaPolicies,
+        rules: Rules,
         system: Actor,
         dispatcher: Actor,
         staff: Actor,
@@ -460,8 +459,7 @@ mod tests {
     impl World {
         fn new() -> Self {
             World {
-                calendar: BusinessCalendar::official().unwrap(),
-                policies: SlaPolicies::default_policies().unwrap(),
+                rules: Rules::shipped(),
                 system: Actor::system(),
                 dispatcher: actor("dispatcher-1", Role::Dispatcher, None),
                 staff: actor("staff-1", Role::Unit, Some(UNIT)),
@@ -470,30 +468,11 @@ mod tests {
         }
 
         fn ctx<'a>(&'a self, now: DateTime<Utc>, actor: &'a Actor) -> Context<'a> {
-            Context {
-                now,
-                actor,
-                policies: &self.policies,
-                clock: SlaClock::new(&self.calendar, Shanghai),
-            }
+            self.rules.context(now, actor)
         }
 
         fn received(&self, priority: Priority, now: DateTime<Utc>) -> Appeal {
-            let new = NewAppeal {
-                channel: Channel::Web,
-                kind: Kind::Complaint,
-                priority,
-                title: "厂房租金补贴迟迟未到账".to_owned(),
-                body: "我司申请的厂房租金补贴至今未到账,请协调办理。".to_owned(),
-                appellant: Appellant::Enterprise {
-                    name: "三亚某科技有限公司".to_owned(),
-                    phone: Some("13800138000".to_owned()),
-                    uscc: "914403001922038216".to_owned(),
-                    wechat_openid: None,
-                },
-                location: Location::default(),
-                attachments: Vec::new(),
-            };
+            let new = sample_new_appeal(Kind::Complaint, priority);
             let mut appeal =
                 Appeal::received(AppealId::new(), "20261123-000001".to_owned(), new, now);
             let ctx = self.ctx(now, &self.system);
