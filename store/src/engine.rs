@@ -591,7 +591,7 @@ macro_rules! sql_store {
                 if let Some(owner) = owner {
                     q.push(" OR owner = ").push_bind(owner);
                 }
-                q.push(") ORDER BY resolve_due, created_at LIMIT 1000");
+                q.push(") ORDER BY resolve_due IS NULL, resolve_due, created_at LIMIT 1000");
                 let rows = q.build().fetch_all(&self.pool).await?;
                 rows.iter().map(Self::appeal_of).collect()
             }

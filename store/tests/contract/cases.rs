@@ -2084,3 +2084,114 @@ pub async fn closed_appeals_have_no_timer(db: TestDb) {
             .is_empty()
     );
 }
+
+// ---- Queues and oversight --------------------------------------------------------------------
+
+pub async fn dispatch_queue_holds_received_and_returned_oldest_first(db: TestDb) {
+    let store = &db.store;
+    let t0 = monday();
+    let first = submit(store, submission(Channel::Hotline, t0)).await;
+    let second = submit(store, submission(Channel::Web, t0 + Duration::minutes(1))).await;
+    let placed = submit(store, submission(Channel::Web, t0 + Duration::minutes(2))).await;
+    let back = submit(store, submission(Channel::Web, t0 + Duration::minutes(3))).await;
+    let now = t0 + Duration::minutes(5);
+    apply(
+        store,
+        &placed,
+        Command::Dispatch {
+            unit: FGJ.to_owned(),
+        },
+        &dispatcher(),
+        now,
+    )
+    .await;
+    let sent = apply(
+        store,
+        &back,
+        Command::Dispatch {
+            unit: FGJ.to_owned(),
+        },
+        &dispatcher(),
+        now,
+    )
+    .await;
+    let reason = "不属于本单位职责".to_owned();
+    apply(
+        store,
+        &sent,
+        Command::Return { reason },
+        &unit_staff(FGJ),
+        now,
+    )
+    .await;
+
+    let page = store.dispatch_queue(1, 2).await.unwrap();
+    assert_eq!(page.total, 3);
+    let ids: Vec<AppealId> = page.appeals.iter().map(|a| a.id).collect();
+    assert_eq!(ids, [first.id, second.id]);
+    let page = store.dispatch_queue(2, 2).await.unwrap();
+    assert_eq!(
+        page.appeals.iter().map(|a| a.id).collect::<Vec<_>>(),
+        [back.id]
+    );
+    assert_eq!(page.appeals[0].status, Status::Returned);
+}
+
+pub async fn oversight_watches_the_late_the_unsigned_and_the_owned(db: TestDb) {
+    let store = &db.store;
+    let t0 = monday();
+    let unsigned = submit(store, submission(Channel::Hotline, t0)).await;
+    let signed = submit(store, submission(Channel::Hotline, t0)).await;
+    let owned = submit(store, submission(Channel::Hotline, t0)).await;
+    let unsigned = apply(
+        store,
+        &unsigned,
+        Command::Dispatch {
+            unit: FGJ.to_owned(),
+        },
+        &dispatcher(),
+        t0,
+    )
+    .await;
+    let signed = apply(
+        store,
+        &signed,
+        Command::Dispatch {
+            unit: FGJ.to_owned(),
+        },
+        &dispatcher(),
+        t0,
+    )
+    .await;
+    apply(
+        store,
+        &signed,
+        Command::Accept,
+        &unit_staff(FGJ),
+        t0 + Duration::minutes(10),
+    )
+    .await;
+    let mut own = classify(&owned, FGJ, t0);
+    own.appeal.owner = Some("王副区长".to_owned());
+    store.commit(&own, &CommitMeta::default()).await.unwrap();
+
+    let ids = |appeals: Vec<Appeal>| appeals.into_iter().map(|a| a.id).collect::<Vec<_>>();
+    // An hour on: one is late to be signed for; the other is signed and within its deadline.
+    let hour = t0 + Duration::hours(1);
+    assert_eq!(
+        ids(store.oversight(None, hour).await.unwrap()),
+        [unsigned.id]
+    );
+    assert_eq!(
+        ids(store.oversight(Some("王副区长"), hour).await.unwrap()),
+        [unsigned.id, owned.id],
+        "a leader also sees what they own"
+    );
+    // A week on: both dispatched appeals are past their resolution deadline.
+    let week = t0 + Duration::days(7);
+    let late: BTreeSet<AppealId> = ids(store.oversight(None, week).await.unwrap())
+        .into_iter()
+        .collect();
+    assert_eq!(late, BTreeSet::from([unsigned.id, signed.id]));
+    assert!(store.oversight(None, t0).await.unwrap().is_empty());
+}

@@ -71,4 +71,6 @@ contract_suite!(
     timers_are_claimed_earliest_first_in_batches,
     concurrent_claimers_never_share_an_appeal,
     closed_appeals_have_no_timer,
+    dispatch_queue_holds_received_and_returned_oldest_first,
+    oversight_watches_the_late_the_unsigned_and_the_owned,
 );
