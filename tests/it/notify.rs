@@ -120,6 +120,11 @@ async fn units_supervisors_and_appellants_are_told() {
     let dispatched = received(&inbox, |n| n["event"] == "dispatched").await;
     assert_eq!(dispatched["to"], "unit:GHZRZYJ");
     assert_eq!(dispatched["ticket_no"], ticket.as_str());
+    assert!(
+        dispatched["event_id"]
+            .as_str()
+            .is_some_and(|e| e.len() == 36)
+    );
     let text = dispatched["text"].as_str().unwrap();
     assert!(
         text.contains(&ticket) && text.contains("09:30") && text.contains("签收"),

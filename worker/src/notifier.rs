@@ -34,6 +34,8 @@ pub struct Notification {
     pub event: String,
     pub ticket_no: String,
     pub appeal_id: String,
+    /// The event told of: the same on a resend, so a gateway can drop duplicates.
+    pub event_id: String,
     pub text: String,
 }
 
@@ -54,9 +56,9 @@ impl Notifier for LogNotifier {
     }
 }
 
-/// Posts each notification as JSON (`to`, `event`, `ticket_no`, `appeal_id`, `text`) to a
-/// city's gateway (SMS, WeChat templates, …), retrying briefly; a failure is left to the bus
-/// to redeliver.
+/// Posts each notification as JSON (`to`, `event`, `ticket_no`, `appeal_id`, `event_id`,
+/// `text`) to a city's gateway (SMS, WeChat templates, …), with the event id also as the
+/// `Idempotency-Key` header, retrying briefly; a failure is left to the bus to redeliver.
 pub struct WebhookNotifier {
     client: reqwest::Client,
     url: String,
@@ -78,6 +80,7 @@ impl WebhookNotifier {
         let response = self
             .client
             .post(&self.url)
+            .header("idempotency-key", &n.event_id)
             .json(n)
             .send()
             .await
@@ -188,6 +191,7 @@ impl Composer {
             event: envelope.event_type.as_str().to_owned(),
             ticket_no: appeal.ticket_no.clone(),
             appeal_id: appeal.id.to_string(),
+            event_id: envelope.event_id.to_string(),
             text: self.localizer.message(LANG, message, &args),
         })
     }
@@ -248,7 +252,8 @@ impl Handler for NotifierHandler {
                 envelope.event_type.as_str()
             )));
         };
-        // Sent, then recorded: a crash in between sends it once more, never not at all.
+        // Sent, then recorded: a crash in between sends it once more (with the same event id,
+        // for the gateway to drop), never not at all.
         self.notifier.send(&notification).await.map_err(transient)?;
         self.store
             .mark_consumed(&consumed)
