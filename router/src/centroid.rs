@@ -3,9 +3,8 @@
 //! probabilities by a softmax. A linear model that learns from three or four examples a
 //! matter and trains in milliseconds, so the router builds it from the taxonomy at every start.
 
-use std::collections::HashMap;
-
 use hotline_schemas::taxonomy::Taxonomy;
+use rustc_hash::FxHashMap;
 
 use crate::model::text::normalise;
 use crate::routing::Classifier;
@@ -22,9 +21,10 @@ pub const TAXONOMY_FLOOR: f64 = 0.15;
 /// Matters as centroids of their examples.
 pub struct CentroidClassifier {
     labels: Vec<String>,
-    idf: HashMap<String, f32>,
-    /// n-gram → (label index, centroid weight).
-    postings: HashMap<String, Vec<(u32, f32)>>,
+    /// n-gram key → inverse document frequency.
+    idf: FxHashMap<u64, f32>,
+    /// n-gram key → (label index, centroid weight).
+    postings: FxHashMap<u64, Vec<(u32, f32)>>,
     /// Softmax temperature over cosine similarities.
     temperature: f64,
     /// The similarity of "none of these": a text no closer than this to any matter keeps most
@@ -32,30 +32,41 @@ pub struct CentroidClassifier {
     floor: f64,
 }
 
+/// A 64-bit key of an n-gram (FNV-1a over its characters, then a final mix).
+fn key(window: &[char]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325 ^ window.len() as u64;
+    for &c in window {
+        h = (h ^ u64::from(c)).wrapping_mul(0x0100_0000_01b3);
+    }
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    h ^ (h >> 33)
+}
+
 /// The n-grams of `text` with their counts.
-fn grams(text: &str) -> HashMap<String, f32> {
+fn grams(text: &str) -> FxHashMap<u64, f32> {
     let chars: Vec<char> = normalise(text)
         .chars()
         .filter(|c| c.is_alphanumeric())
         .collect();
-    let mut counts: HashMap<String, f32> = HashMap::new();
+    let mut counts: FxHashMap<u64, f32> = FxHashMap::default();
     for n in GRAMS {
         for window in chars.windows(n) {
-            *counts.entry(window.iter().collect()).or_default() += 1.0;
+            *counts.entry(key(window)).or_default() += 1.0;
         }
     }
     counts
 }
 
 /// Sublinear TF × IDF, L2-normalised; n-grams without an IDF (unseen in training) dropped.
-fn weigh(counts: HashMap<String, f32>, idf: &HashMap<String, f32>) -> HashMap<String, f32> {
-    let mut v: HashMap<String, f32> = counts
+fn weigh(counts: FxHashMap<u64, f32>, idf: &FxHashMap<u64, f32>) -> Vec<(u64, f32)> {
+    let mut v: Vec<(u64, f32)> = counts
         .into_iter()
-        .filter_map(|(g, tf)| Some((g.clone(), (1.0 + tf.ln()) * idf.get(&g)?)))
+        .filter_map(|(g, tf)| Some((g, (1.0 + tf.ln()) * idf.get(&g)?)))
         .collect();
-    let norm = v.values().map(|x| x * x).sum::<f32>().sqrt();
+    let norm = v.iter().map(|(_, x)| x * x).sum::<f32>().sqrt();
     if norm > 0.0 {
-        v.values_mut().for_each(|x| *x /= norm);
+        v.iter_mut().for_each(|(_, x)| *x /= norm);
     }
     v
 }
@@ -68,7 +79,7 @@ impl CentroidClassifier {
         temperature: f64,
     ) -> Self {
         let mut labels: Vec<String> = Vec::new();
-        let mut docs: Vec<(usize, HashMap<String, f32>)> = Vec::new();
+        let mut docs: Vec<(usize, FxHashMap<u64, f32>)> = Vec::new();
         for (text, label) in examples {
             let k = match labels.iter().position(|l| l == label) {
                 Some(k) => k,
@@ -79,24 +90,24 @@ impl CentroidClassifier {
             };
             docs.push((k, grams(text)));
         }
-        let mut df: HashMap<&str, f32> = HashMap::new();
+        let mut df: FxHashMap<u64, f32> = FxHashMap::default();
         for (_, counts) in &docs {
-            for g in counts.keys() {
-                *df.entry(g.as_str()).or_default() += 1.0;
+            for &g in counts.keys() {
+                *df.entry(g).or_default() += 1.0;
             }
         }
         let n = docs.len() as f32;
-        let idf: HashMap<String, f32> = df
+        let idf: FxHashMap<u64, f32> = df
             .into_iter()
-            .map(|(g, d)| (g.to_owned(), ((1.0 + n) / (1.0 + d)).ln() + 1.0))
+            .map(|(g, d)| (g, ((1.0 + n) / (1.0 + d)).ln() + 1.0))
             .collect();
-        let mut centroids: Vec<HashMap<String, f32>> = vec![HashMap::new(); labels.len()];
+        let mut centroids: Vec<FxHashMap<u64, f32>> = vec![FxHashMap::default(); labels.len()];
         for (k, counts) in docs {
             for (g, x) in weigh(counts, &idf) {
                 *centroids[k].entry(g).or_default() += x;
             }
         }
-        let mut postings: HashMap<String, Vec<(u32, f32)>> = HashMap::new();
+        let mut postings: FxHashMap<u64, Vec<(u32, f32)>> = FxHashMap::default();
         for (k, centroid) in centroids.into_iter().enumerate() {
             let norm = centroid
                 .values()

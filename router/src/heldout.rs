@@ -140,12 +140,12 @@ mod tests {
             default.total
         );
         assert!(
-            default.share(default.best_unit_right) >= 0.9,
+            default.share(default.best_unit_right) >= 0.92,
             "{}",
             default.summary()
         );
         assert!(
-            default.share(default.own_unit) >= 0.8,
+            default.share(default.own_unit) >= 0.84,
             "{}",
             default.summary()
         );
@@ -154,9 +154,8 @@ mod tests {
             "{}",
             default.summary()
         );
-        // One matter (rental disputes, 街道 vs 住建) is not placed by its held-out examples.
         assert!(
-            default.never_placed.len() <= 1,
+            default.never_placed.is_empty(),
             "{:?}",
             default.never_placed
         );
