@@ -340,7 +340,11 @@ pub fn decide(
             events.push(
                 EventType::Replied,
                 None,
-                json!({ "result": result, "unit": appeal.unit }),
+                json!({
+                    "result": result,
+                    "unit": appeal.unit,
+                    "paused_seconds": next.sla.paused_seconds,
+                }),
             );
         }
         Command::Rate { rating, comment } => {

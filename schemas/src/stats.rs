@@ -82,7 +82,8 @@ pub fn compute(
         let mut unit: Option<String> = None;
         let mut dispatched_at: Option<DateTime<Utc>> = None;
         let mut replied_once = false;
-        // The resolution deadline in force, as dispatches, extensions and rework set it.
+        // The resolution deadline in force, as dispatches, extensions, resumptions and rework
+        // set it.
         let mut due: Option<DateTime<Utc>> = None;
         for event in events {
             let data_unit = event
@@ -100,6 +101,7 @@ pub fn compute(
                         | EventType::Reassigned
                         | EventType::ExtensionApproved
                         | EventType::Reopened
+                        | EventType::Resumed
                 )
             {
                 due = Some(d);
@@ -130,7 +132,14 @@ pub fn compute(
                     replied_once = true;
                     if within(event.at, from, to) {
                         let on_time = due.is_none_or(|due| event.at <= due);
-                        let hours = (event.at - appeal.created_at).num_seconds() as f64 / 3600.0;
+                        // Time spent waiting for the appellant (补充材料) is not handling time.
+                        let paused = event
+                            .data
+                            .get("paused_seconds")
+                            .and_then(serde_json::Value::as_i64)
+                            .unwrap_or(0);
+                        let seconds = (event.at - appeal.created_at).num_seconds() - paused;
+                        let hours = seconds.max(0) as f64 / 3600.0;
                         for f in std::iter::once(&mut city)
                             .chain(unit.as_ref().map(|u| units.entry(u.clone()).or_default()))
                         {
@@ -310,6 +319,34 @@ mod tests {
             (unit.received, unit.dispatched, unit.replied, unit.overdue),
             (3, 3, 2, 1)
         );
+
+        // Paused for the appellant's material for two working days: the deadline moves, so the
+        // reply is on time, and the pause is not handling time.
+        let paused = history(
+            start,
+            &[
+                (0, dispatch(), Role::Dispatcher),
+                (10, Command::Accept, Role::Unit),
+                (
+                    60,
+                    Command::Pause {
+                        reason: "请补充照片".into(),
+                    },
+                    Role::Unit,
+                ),
+                (2 * 24 * 60 + 60, Command::Resume, Role::Unit),
+                (
+                    4 * 24 * 60,
+                    Command::Reply {
+                        result: "已修复".into(),
+                    },
+                    Role::Unit,
+                ),
+            ],
+        );
+        let s = compute(&[paused], from, to, now, Duration::minutes(30));
+        assert_eq!((s.city.replied, s.city.replied_on_time), (1, 1));
+        assert!((s.city.average_handling_hours.unwrap() - 48.0).abs() < 1e-9);
 
         // A period that holds none of it.
         let later = compute(&[], to, to + Duration::days(30), now, Duration::minutes(30));
