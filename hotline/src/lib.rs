@@ -12,10 +12,11 @@ use chrono::{Datelike, Utc};
 use hotline_bus::{Bus, InProcessBus, ParkingLot, RabbitBus, RabbitOptions, RetryPolicy, topology};
 use hotline_gateway::{AppState, Clock, TokenSigner, system_clock};
 use hotline_locales::Localizer;
+use hotline_router::centroid::taxonomy_texts;
 use hotline_router::model::Model;
 use hotline_router::{
     Blend, Classifier, KeywordClassifier, MODEL_WEIGHT, RouterHandler, RoutingPolicy,
-    taxonomy_classifier,
+    taxonomy_classifier_from,
 };
 use hotline_schemas::calendar::BusinessCalendar;
 use hotline_schemas::lifecycle::Rules;
@@ -275,15 +276,32 @@ impl Platform {
     }
 
     /// The router's classifier: the configured model blended with the taxonomy's keywords, or
-    /// without one the taxonomy's own classifier (its examples as centroids, and its keywords).
-    pub fn classifier(&self) -> anyhow::Result<Arc<dyn Classifier>> {
+    /// without one the taxonomy's own classifier (its examples as centroids, and its keywords),
+    /// which also learns from the corrections dispatchers have made (a dispatch or
+    /// reassignment naming a matter of the taxonomy), as they stand at start.
+    pub async fn classifier(&self) -> anyhow::Result<Arc<dyn Classifier>> {
         let Some(path) = &self.config.router_model else {
             let started = std::time::Instant::now();
-            let classifier = taxonomy_classifier(&self.taxonomy);
+            let mut texts = taxonomy_texts(&self.taxonomy);
+            let corrections: Vec<(String, String)> = self
+                .store
+                .training_examples()
+                .await
+                .context("reading the dispatchers' corrections")?
+                .into_iter()
+                .filter_map(|c| {
+                    let matter = self.taxonomy.matter(c.matter.as_deref()?)?;
+                    (matter.unit == c.unit).then(|| (c.text, matter.code.clone()))
+                })
+                .collect();
+            let learnt = corrections.len();
+            texts.extend(corrections);
+            let classifier = taxonomy_classifier_from(&self.taxonomy, &texts);
             tracing::info!(
                 matters = self.taxonomy.matters.len(),
+                corrections = learnt,
                 ms = started.elapsed().as_millis() as u64,
-                "router classifier built from the taxonomy's examples and keywords"
+                "router classifier built from the taxonomy's examples and keywords and the dispatchers' corrections"
             );
             return Ok(Arc::new(classifier));
         };
@@ -356,7 +374,7 @@ impl Platform {
         );
         let mut tasks: JoinSet<anyhow::Result<()>> = JoinSet::new();
         if roles.router {
-            let classifier = self.classifier()?;
+            let classifier = self.classifier().await?;
             let policy = RoutingPolicy {
                 threshold: self.config.dispatch_threshold,
                 duplicate_window: chrono::Duration::hours(i64::from(

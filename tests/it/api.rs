@@ -1223,7 +1223,7 @@ mod router_model {
         let platform = Platform::open(&config, hotline_gateway::system_clock())
             .await
             .unwrap();
-        let classifier = platform.classifier().unwrap();
+        let classifier = platform.classifier().await.unwrap();
         // No keyword of any matter in it: the model alone decides.
         let scores = classifier.classify("昨晚又施工到凌晨,吵得睡不着");
         assert_eq!(scores[0].0, "URB-05", "{scores:?}");
@@ -1237,8 +1237,66 @@ mod router_model {
         let platform = Platform::open(&missing, hotline_gateway::system_clock())
             .await
             .unwrap();
-        let err = platform.classifier().err().unwrap().to_string();
+        let err = platform.classifier().await.err().unwrap().to_string();
         assert!(err.contains("nope.model"), "{err}");
+    }
+}
+
+mod corrections_api {
+    use hotline::{Config, Platform};
+    use hotline_store::TrainingExample;
+
+    /// The default classifier learns from the corrections kept in the store: after a
+    /// dispatcher named a matter for a text, a restart's classifier leans towards it.
+    #[tokio::test]
+    async fn the_default_classifier_learns_from_dispatchers_corrections() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = Config {
+            data_dir: dir.path().join("data"),
+            ..Config::default()
+        };
+        let platform = Platform::open(&config, hotline_gateway::system_clock())
+            .await
+            .unwrap();
+        let text = "园区门口的快递柜被人撬开了好几个,丢了不少包裹,物业说不归他们管";
+        let matter = platform
+            .taxonomy
+            .matters
+            .iter()
+            .find(|m| m.unit == "GAJ")
+            .unwrap()
+            .clone();
+        let share = |scores: Vec<(String, f64)>| {
+            scores
+                .into_iter()
+                .find(|(code, _)| *code == matter.code)
+                .map_or(0.0, |(_, p)| p)
+        };
+        let before = share(platform.classifier().await.unwrap().classify(text));
+        let correction = |unit: &str| TrainingExample {
+            appeal_id: hotline_schemas::AppealId::new(),
+            text: text.to_owned(),
+            matter: Some(matter.code.clone()),
+            unit: unit.to_owned(),
+            suggested_matter: None,
+            source: "reassign".to_owned(),
+            created_at: chrono::Utc::now(),
+        };
+        // A matter of another unit than the one dispatched to is not a usable correction.
+        platform
+            .store
+            .record_training_example(&correction("RSJ"))
+            .await
+            .unwrap();
+        let ignored = share(platform.classifier().await.unwrap().classify(text));
+        assert!((ignored - before).abs() < 1e-12, "{before} -> {ignored}");
+        platform
+            .store
+            .record_training_example(&correction("GAJ"))
+            .await
+            .unwrap();
+        let after = share(platform.classifier().await.unwrap().classify(text));
+        assert!(after > before, "{before} -> {after}");
     }
 }
 
