@@ -575,7 +575,7 @@ macro_rules! sql_store {
             }
 
             async fn next_due(&self) -> Result<Option<DateTime<Utc>>> {
-                Ok(sqlx::query_scalar("SELECT MIN(due_at) FROM appeals")
+                Ok(sqlx::query_scalar("SELECT MIN(due_at) FROM appeals WHERE due_at IS NOT NULL")
                     .fetch_one(&self.pool)
                     .await?)
             }

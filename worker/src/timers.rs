@@ -95,6 +95,11 @@ impl Timers {
     /// Claims one batch of due timers and fires them.
     pub async fn pass(&self) -> Result<Pass, StoreError> {
         let now = (self.clock)();
+        // A read first: claiming takes the write lock (SQLite) or row locks (PostgreSQL), which
+        // an idle poll should not.
+        if self.store.next_due().await?.is_none_or(|due| due > now) {
+            return Ok(Pass::default());
+        }
         let claimed = self
             .store
             .claim_due(now, self.options.lease, self.options.batch)
