@@ -28,6 +28,9 @@ pub enum BusError {
     NotConfirmed(String),
     #[error("the broker closed the consumer")]
     ConsumerClosed,
+    /// The broker accepted the connection but did not answer (e.g. still starting).
+    #[error("the broker did not answer within {seconds} s while {doing}")]
+    Timeout { doing: &'static str, seconds: u64 },
     #[error("the bus is shutting down")]
     ShuttingDown,
     #[error("unknown consumer group {0}")]

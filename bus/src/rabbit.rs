@@ -72,6 +72,19 @@ pub struct RabbitBus {
     publisher: Mutex<Option<(Connection, Channel)>>,
 }
 
+/// Longest the broker may take to answer while a connection or consumer is set up.
+const SETUP_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// `future`, or `BusError::Timeout` after [`SETUP_TIMEOUT`].
+async fn bounded<T>(doing: &'static str, future: impl Future<Output = T>) -> Result<T, BusError> {
+    tokio::time::timeout(SETUP_TIMEOUT, future)
+        .await
+        .map_err(|_| BusError::Timeout {
+            doing,
+            seconds: SETUP_TIMEOUT.as_secs(),
+        })
+}
+
 impl RabbitBus {
     pub fn new(options: RabbitOptions) -> Self {
         Self {
@@ -85,7 +98,14 @@ impl RabbitBus {
     }
 
     /// A connection and a confirming channel on which the whole topology is declared.
+    /// Opens a connection with a confirming channel and the topology declared, bounded in
+    /// time: a broker that is starting can accept the socket and then not answer, and a
+    /// consumer waiting on it forever would never reconnect.
     async fn connect(&self, name: &str) -> Result<(Connection, Channel), BusError> {
+        bounded("connecting", self.open(name)).await?
+    }
+
+    async fn open(&self, name: &str) -> Result<(Connection, Channel), BusError> {
         let properties =
             ConnectionProperties::default().with_connection_name(name.to_owned().into());
         let connection = Connection::connect(&self.options.url, properties).await?;
@@ -193,17 +213,20 @@ impl RabbitBus {
         connected: &mut bool,
     ) -> Result<(), BusError> {
         let (connection, channel) = self.connect(&format!("hotline-{}", group.group)).await?;
-        channel
-            .basic_qos(self.options.prefetch, BasicQosOptions::default())
-            .await?;
-        let mut consumer = channel
-            .basic_consume(
-                self.options.queue(group.group).as_str().into(),
-                "".into(),
-                BasicConsumeOptions::default(),
-                FieldTable::default(),
-            )
-            .await?;
+        let mut consumer = bounded("starting a consumer", async {
+            channel
+                .basic_qos(self.options.prefetch, BasicQosOptions::default())
+                .await?;
+            channel
+                .basic_consume(
+                    self.options.queue(group.group).as_str().into(),
+                    "".into(),
+                    BasicConsumeOptions::default(),
+                    FieldTable::default(),
+                )
+                .await
+        })
+        .await??;
         *connected = true;
         tracing::info!(group = group.group, "consuming from RabbitMQ");
         loop {

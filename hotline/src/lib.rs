@@ -432,6 +432,11 @@ impl Platform {
         let mut outcome = Ok(());
         while let Some(joined) = tasks.join_next().await {
             let result = joined.map_err(anyhow::Error::from).and_then(|r| r);
+            // Roles run until shutdown: one that ends before is a fault to be seen.
+            let result = result.and_then(|()| {
+                anyhow::ensure!(shutdown.is_cancelled(), "a role stopped by itself");
+                Ok(())
+            });
             if let Err(e) = result {
                 tracing::error!(error = %e, "a role stopped with an error; shutting down");
                 shutdown.cancel();

@@ -188,6 +188,9 @@ async fn every_accepted_appeal_is_processed_exactly_once_through_router_and_brok
                     .fetch_one(&pool)
                     .await
                     .unwrap();
+            if let Some(status) = router.exited() {
+                panic!("the router exited by itself ({status}) after {classified} classified");
+            }
             if reported.elapsed() > Duration::from_secs(30) {
                 let seconds = started.elapsed().as_secs_f64();
                 eprintln!("{classified} of {APPEALS} classified after {seconds:.0} s");

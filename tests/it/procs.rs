@@ -109,6 +109,12 @@ impl Proc {
         }
     }
 
+    /// The exit status, if the process has ended by itself (the fault test watches its router).
+    #[allow(dead_code)]
+    pub fn exited(&mut self) -> Option<ExitStatus> {
+        self.child.as_mut()?.try_wait().ok().flatten()
+    }
+
     /// SIGTERM, then waits for the exit (bounded: SIGKILL after `grace`).
     pub fn terminate(&mut self, grace: Duration) -> Option<ExitStatus> {
         let mut child = self.child.take()?;
