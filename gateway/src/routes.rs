@@ -226,8 +226,7 @@ fn late_seconds(a: &Appeal, now: chrono::DateTime<chrono::Utc>) -> i64 {
     let past = |due: Option<chrono::DateTime<chrono::Utc>>| {
         due.map_or(0, |due| (now - due).num_seconds().max(0))
     };
-    let unsigned = matches!(a.status, Status::Dispatched | Status::Reopened);
-    let response = if unsigned {
+    let response = if a.status.awaits_acceptance() {
         past(a.deadlines.response_due)
     } else {
         0

@@ -102,6 +102,12 @@ impl Status {
     pub fn is_open(self) -> bool {
         !self.is_terminal() && self != Status::Replied
     }
+
+    /// Dispatched (or reopened) and not yet accepted or returned: the unit must sign for it
+    /// within the response limit.
+    pub fn awaits_acceptance(self) -> bool {
+        matches!(self, Status::Dispatched | Status::Reopened)
+    }
 }
 
 snake_enum!(

@@ -266,16 +266,12 @@ pub fn decide(
             events.push(event_type, None, data);
         }
         Command::Accept => {
-            next.sla.reminders = 0;
-            next.sla.last_reminder_at = None;
+            next.sla.stop_reminders();
             events.push(EventType::Accepted, None, json!({ "unit": appeal.unit }));
         }
         Command::Return { reason } => {
             require_text(&reason, "reason", MAX_REASON_CHARS)?;
-            next.sla.queued_at = Some(ctx.now);
-            next.sla.reminders = 0;
-            next.sla.last_reminder_at = None;
-            next.sla.response_escalated = false;
+            next.sla.requeue(ctx.now);
             events.push(
                 EventType::Returned,
                 Some(reason),

@@ -119,6 +119,19 @@ impl SlaTrack {
         seconds
     }
 
+    /// Ends the reminders of the current wait (the unit signed for it).
+    pub fn stop_reminders(&mut self) {
+        self.reminders = 0;
+        self.last_reminder_at = None;
+    }
+
+    /// Back in the dispatcher's queue from `at` (the unit returned it).
+    pub fn requeue(&mut self, at: DateTime<Utc>) {
+        self.stop_reminders();
+        self.queued_at = Some(at);
+        self.response_escalated = false;
+    }
+
     fn paused_until(&self, at: DateTime<Utc>) -> i64 {
         self.paused_since
             .map_or(0, |since| (at - since).num_seconds().max(0))
@@ -154,7 +167,7 @@ pub fn schedule(appeal: &Appeal, policies: &SlaPolicies, clock: &SlaClock<'_>) -
                 push(Step::DispatchReminder, at);
             }
         }
-        Status::Dispatched | Status::Reopened => {
+        status if status.awaits_acceptance() => {
             if let Some(due) = appeal.deadlines.response_due {
                 if track.reminders == 0 {
                     push(Step::ResponseBreach, due);
@@ -239,31 +252,29 @@ pub fn fire(
     ctx: &Context<'_>,
     leader: Option<&str>,
 ) -> Result<Option<Decision>, DomainError> {
+    // Under the current policies; after each step, the step's decision has scheduled the next.
+    let scheduled = schedule(appeal, ctx.policies, &ctx.clock);
+    let mut due = scheduled;
     let mut decision: Option<Decision> = None;
     for _ in 0..MAX_STEPS_AT_ONCE {
-        let current = decision.as_ref().map_or(appeal, |d| &d.appeal);
-        let Some(due) = schedule(current, ctx.policies, &ctx.clock) else {
+        let Some(step) = due.filter(|d| d.at <= ctx.now) else {
             break;
         };
-        if due.at > ctx.now {
-            break;
-        }
-        let fired = fire_step(current, due, ctx, leader)?;
+        let current = decision.as_ref().map_or(appeal, |d| &d.appeal);
+        let fired = fire_step(current, step, ctx, leader)?;
+        due = fired.appeal.sla.next;
         decision = Some(match decision {
             None => fired,
             Some(d) => d.then(fired),
         });
     }
-    if decision.is_none() {
-        let next = schedule(appeal, ctx.policies, &ctx.clock);
-        if next != appeal.sla.next {
-            let mut corrected = appeal.clone();
-            corrected.sla.next = next;
-            return Ok(Some(Decision {
-                appeal: corrected,
-                events: Vec::new(),
-            }));
-        }
+    if decision.is_none() && scheduled != appeal.sla.next {
+        let mut corrected = appeal.clone();
+        corrected.sla.next = scheduled;
+        return Ok(Some(Decision {
+            appeal: corrected,
+            events: Vec::new(),
+        }));
     }
     Ok(decision)
 }
@@ -291,14 +302,25 @@ fn fire_step(
         data
     };
     match due.step {
-        Step::DispatchOverdue | Step::ResponseBreach => {
-            track.reminders = 1;
+        Step::DispatchOverdue
+        | Step::ResponseBreach
+        | Step::DispatchReminder
+        | Step::ResponseReminder => {
+            // The first reminder comes with the breach; later ones alone.
+            let breach = matches!(due.step, Step::DispatchOverdue | Step::ResponseBreach);
+            let (limit, notified) =
+                if matches!(due.step, Step::DispatchOverdue | Step::DispatchReminder) {
+                    ("dispatch", "dispatcher".to_owned())
+                } else {
+                    ("response", unit_recipient)
+                };
+            track.reminders = if breach { 1 } else { track.reminders + 1 };
             track.last_reminder_at = Some(ctx.now);
-            let (limit, notified) = if due.step == Step::DispatchOverdue {
-                ("dispatch", "dispatcher".to_owned())
-            } else {
-                ("response", unit_recipient)
-            };
+            let reminder =
+                base(json!({ "limit": limit, "n": track.reminders, "notified": notified }));
+            if !breach {
+                return note(&next, EventType::Reminded, None, reminder, ctx);
+            }
             let breached = note(
                 &next,
                 EventType::SlaBreached,
@@ -306,31 +328,8 @@ fn fire_step(
                 base(json!({ "limit": limit })),
                 ctx,
             )?;
-            let reminded = note(
-                &breached.appeal,
-                EventType::Reminded,
-                None,
-                base(json!({ "limit": limit, "n": 1, "notified": notified })),
-                ctx,
-            )?;
+            let reminded = note(&breached.appeal, EventType::Reminded, None, reminder, ctx)?;
             Ok(breached.then(reminded))
-        }
-        Step::DispatchReminder | Step::ResponseReminder => {
-            track.reminders += 1;
-            track.last_reminder_at = Some(ctx.now);
-            let (limit, notified) = if due.step == Step::DispatchReminder {
-                ("dispatch", "dispatcher".to_owned())
-            } else {
-                ("response", unit_recipient)
-            };
-            let n = track.reminders;
-            note(
-                &next,
-                EventType::Reminded,
-                None,
-                base(json!({ "limit": limit, "n": n, "notified": notified })),
-                ctx,
-            )
         }
         Step::ResponseSupervisor => {
             track.response_escalated = true;
