@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::procs::{Env, free_port, submit, until};
+use crate::procs::{Env, free_port, submit, until, until_by};
 use crate::support::{PgDatabase, enterprise_appeal, event_types, unplaceable_appeal};
 
 /// A fresh database, its own queue names, one shared secret.
@@ -262,41 +262,28 @@ async fn two_worker_processes_fire_each_timer_once() {
                 .to_owned(),
         );
     }
-    let client = reqwest::Client::new();
     let deadline = Instant::now() + Duration::from_secs(150);
+    let reminders = |appeal: &Value| -> Vec<i64> {
+        appeal["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["type"] == "reminded")
+            .map(|e| e["data"]["n"].as_i64().unwrap())
+            .collect()
+    };
     for id in &ids {
-        loop {
-            let appeal: Value = client
-                .get(format!("{base}/api/v1/appeals/{id}"))
-                .bearer_auth(&admin)
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
-            let reminders: Vec<i64> = appeal["events"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .filter(|e| e["type"] == "reminded")
-                .map(|e| e["data"]["n"].as_i64().unwrap())
-                .collect();
-            // Wait for the second reminder: both workers have had a minute to race for it.
-            if reminders.len() >= 2 {
-                let breaches = event_types(&appeal)
-                    .iter()
-                    .filter(|t| *t == "sla_breached")
-                    .count();
-                assert_eq!(breaches, 1, "{appeal}");
-                let mut unique = reminders.clone();
-                unique.dedup();
-                assert_eq!(unique, reminders, "each reminder once: {appeal}");
-                assert_eq!(&reminders[..2], [1, 2]);
-                break;
-            }
-            assert!(Instant::now() < deadline, "no reminders: {appeal}");
-            tokio::time::sleep(Duration::from_millis(500)).await;
-        }
+        // Wait for the second reminder: both workers have had a minute to race for it.
+        let appeal = until_by(&base, id, &admin, deadline, |a| reminders(a).len() >= 2).await;
+        let breaches = event_types(&appeal)
+            .iter()
+            .filter(|t| *t == "sla_breached")
+            .count();
+        assert_eq!(breaches, 1, "{appeal}");
+        let sent = reminders(&appeal);
+        let mut unique = sent.clone();
+        unique.dedup();
+        assert_eq!(unique, sent, "each reminder once: {appeal}");
+        assert_eq!(&sent[..2], [1, 2]);
     }
 }

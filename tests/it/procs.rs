@@ -144,8 +144,25 @@ impl Drop for Proc {
 
 /// Reads the appeal through the API until `done` holds of it (bounded: 60 s).
 pub async fn until(base: &str, id: &str, token: &str, done: impl Fn(&Value) -> bool) -> Value {
+    until_by(
+        base,
+        id,
+        token,
+        Instant::now() + Duration::from_secs(60),
+        done,
+    )
+    .await
+}
+
+/// Reads the appeal through the API until `done` holds of it, failing at `deadline`.
+pub async fn until_by(
+    base: &str,
+    id: &str,
+    token: &str,
+    deadline: Instant,
+    done: impl Fn(&Value) -> bool,
+) -> Value {
     let client = reqwest::Client::new();
-    let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         let resp = client
             .get(format!("{base}/api/v1/appeals/{id}"))
