@@ -88,6 +88,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         if !r.never_placed.is_empty() {
             println!("{:<38} never placed: {}", "", r.never_placed.join(", "));
         }
+        let elsewhere = r.mostly_elsewhere();
+        if !elsewhere.is_empty() {
+            let listed: Vec<String> = elsewhere
+                .iter()
+                .map(|(code, right, total)| format!("{code} {right}/{total}"))
+                .collect();
+            println!("{:<38} mostly elsewhere: {}", "", listed.join(", "));
+        }
     }
     // Speed of the default classifier, built from the whole taxonomy as the router does.
     let started = std::time::Instant::now();
