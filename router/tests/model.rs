@@ -59,10 +59,19 @@ fn featurizer_normalises_and_keys_are_stable() {
         6,
         "characters, words, bigrams and the title: {blocks:?}"
     );
-    // Without a title line there is no title block.
+    // Without a title line the opening is the title; without the opening, no title block.
     let c = f.counts("小区门口的路灯坏了很久");
     assert!(
         c.iter()
+            .any(|(k, _)| Block::of(*k) == Block::Title as usize)
+    );
+    let no_head = Featurizer::new(TextConfig {
+        head_chars: 0,
+        ..TextConfig::default()
+    });
+    let d = no_head.counts("小区门口的路灯坏了很久");
+    assert!(
+        d.iter()
             .all(|(k, _)| Block::of(*k) != Block::Title as usize)
     );
 }
@@ -230,8 +239,8 @@ fn tipdm_eval(
     Ok(Evaluation::from_names(&gold, &pred))
 }
 
-/// The full recipe on the full train split. `hotline eval` reached macro-F1 0.9061 (accuracy
-/// 0.9139) on the test split; the margin allows for platform floating-point differences.
+/// The full recipe on the full train split. `hotline eval` reached macro-F1 0.9115 (accuracy
+/// 0.9183) on the test split; the margin allows for platform floating-point differences.
 /// About 6 s in a release build, a minute in a debug one, where it is ignored unless asked for
 /// (`cargo test -p hotline-router --test model -- --ignored`).
 #[test]
@@ -243,8 +252,8 @@ fn tipdm_full_recipe_reaches_its_figure() {
     let Some(path) = tipdm() else { return };
     let ev = tipdm_eval(&path, &TrainOptions::default(), None).expect("eval");
     println!("{ev}");
-    assert!(ev.macro_f1() >= 0.895, "macro-F1 {:.4}", ev.macro_f1());
-    assert!(ev.accuracy() >= 0.90, "accuracy {:.4}", ev.accuracy());
+    assert!(ev.macro_f1() >= 0.90, "macro-F1 {:.4}", ev.macro_f1());
+    assert!(ev.accuracy() >= 0.91, "accuracy {:.4}", ev.accuracy());
 }
 
 /// A lighter run that stays on in debug builds: one learner, no cross-validation, a third

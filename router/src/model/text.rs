@@ -23,7 +23,8 @@ pub enum Block {
     Word1 = 3,
     /// Pairs of consecutive jieba words.
     Word2 = 4,
-    /// Character n-grams of the title (the first line, when it is short).
+    /// Character n-grams of the title: the first line when it is short, else the opening
+    /// characters (a letter's subject, whether or not it stands on a line of its own).
     Title = 5,
 }
 
@@ -49,6 +50,8 @@ pub struct TextConfig {
     /// The first line is a title when the text has more than one line and the first is at most
     /// this many characters long.
     pub title_max_chars: usize,
+    /// Otherwise the title is the text's first `head_chars` characters (0: no title).
+    pub head_chars: usize,
     /// Whether jieba's HMM finds words missing from its dictionary.
     pub hmm: bool,
 }
@@ -60,6 +63,7 @@ impl Default for TextConfig {
             word_ngrams: 2,
             title_ngrams: 3,
             title_max_chars: 100,
+            head_chars: 40,
             hmm: true,
         }
     }
@@ -146,14 +150,25 @@ impl Featurizer {
         &self.config
     }
 
-    /// The title of `text`: its first line, when there is a second one and the first is short.
+    /// The title of `text`: its first line, when there is a second one and the first is short;
+    /// else its first [`TextConfig::head_chars`] characters (appeals often open with their
+    /// subject run into the body, e.g. "k市老年低保补助落到实处了吗？尊敬的领导…").
     pub fn title<'a>(&self, text: &'a str) -> Option<&'a str> {
-        let (first, rest) = text.trim_start().split_once('\n')?;
-        let first = first.trim();
-        (!first.is_empty()
-            && !rest.trim().is_empty()
-            && first.chars().count() <= self.config.title_max_chars)
-            .then_some(first)
+        let text = text.trim();
+        if let Some((first, rest)) = text.split_once('\n') {
+            let first = first.trim();
+            if !first.is_empty()
+                && !rest.trim().is_empty()
+                && first.chars().count() <= self.config.title_max_chars
+            {
+                return Some(first);
+            }
+        }
+        let end = text
+            .char_indices()
+            .nth(self.config.head_chars)
+            .map_or(text.len(), |(i, _)| i);
+        (end > 0).then(|| &text[..end])
     }
 
     /// The feature keys of `text`, one per occurrence, in no particular order.
@@ -251,6 +266,28 @@ mod tests {
     }
 
     #[test]
+    fn the_title_is_a_short_first_line_or_the_opening() {
+        let f = Featurizer::new(TextConfig {
+            head_chars: 6,
+            ..TextConfig::default()
+        });
+        assert_eq!(f.title("路灯坏了\n小区门口的路灯坏了"), Some("路灯坏了"));
+        assert_eq!(f.title("小区门口的路灯坏了三天"), Some("小区门口的路"));
+        assert_eq!(f.title("  路灯坏了  "), Some("路灯坏了"));
+        assert_eq!(f.title(" \n "), None);
+        // A first line too long to be a title: the opening stands for it.
+        assert_eq!(
+            f.title(&format!("{}\n正文", "长".repeat(101))),
+            Some("长长长长长长")
+        );
+        let no_head = Featurizer::new(TextConfig {
+            head_chars: 0,
+            ..TextConfig::default()
+        });
+        assert_eq!(no_head.title("小区门口的路灯坏了三天"), None);
+    }
+
+    #[test]
     fn keys_carry_their_block() {
         let f = Featurizer::new(TextConfig::default());
         let counts = f.counts("路灯坏了\n小区门口的路灯坏了");
@@ -263,13 +300,5 @@ mod tests {
         let again = f.counts("路灯坏了\n小区门口的路灯坏了");
         assert_eq!(counts, again);
         assert!(counts.iter().any(|&(_, n)| n >= 2));
-    }
-
-    #[test]
-    fn title_is_a_short_first_line() {
-        let f = Featurizer::new(TextConfig::default());
-        assert_eq!(f.title("标题\n正文"), Some("标题"));
-        assert_eq!(f.title("只有一行"), None);
-        assert_eq!(f.title(&format!("{}\n正文", "长".repeat(101))), None);
     }
 }
