@@ -104,8 +104,9 @@ fn normalise_char(c: char) -> char {
     }
 }
 
-/// Normalises `text`: full-width ASCII to ASCII, lower case, every run of white space to one
-/// space, trimmed.
+/// Normalises `text`: full-width ASCII to ASCII, lower case; white space is dropped except
+/// for one space between two ASCII letters or digits (spaces in Chinese are layout, and one
+/// source writes none where another writes many).
 pub fn normalise(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut space = false;
@@ -114,11 +115,17 @@ pub fn normalise(text: &str) -> String {
             space = true;
             continue;
         }
-        if space && !out.is_empty() {
+        let c = normalise_char(c);
+        if space
+            && out
+                .chars()
+                .next_back()
+                .is_some_and(|p| p.is_ascii_alphanumeric() && c.is_ascii_alphanumeric())
+        {
             out.push(' ');
         }
         space = false;
-        out.push(normalise_char(c));
+        out.push(c);
     }
     out
 }
@@ -261,7 +268,7 @@ mod tests {
     fn normalises_width_case_and_space() {
         assert_eq!(
             normalise("  ＡＢｃ\u{3000}12  路灯\n\n坏了 "),
-            "abc 12 路灯 坏了"
+            "abc 12路灯坏了"
         );
     }
 
