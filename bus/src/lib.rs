@@ -28,6 +28,9 @@ pub enum BusError {
     NotConfirmed(String),
     #[error("the broker closed the consumer")]
     ConsumerClosed,
+    /// The connection left the connected state (its state given).
+    #[error("the connection to the broker was lost ({0})")]
+    ConnectionLost(&'static str),
     /// The broker accepted the connection but did not answer (e.g. still starting).
     #[error("the broker did not answer within {seconds} s while {doing}")]
     Timeout { doing: &'static str, seconds: u64 },

@@ -85,6 +85,34 @@ async fn bounded<T>(doing: &'static str, future: impl Future<Output = T>) -> Res
         })
 }
 
+/// How often a consumer looks at its connection's state.
+const WATCH_EVERY: Duration = Duration::from_secs(1);
+
+/// Returns once `connection` is no longer connected. A consumer's stream and a delivery's
+/// acknowledgement are not always woken when the broker goes away (seen after a broker
+/// restart: a router without a socket, waiting forever), so the state is watched as well.
+async fn lost(connection: &Connection) -> BusError {
+    let mut tick = tokio::time::interval(WATCH_EVERY);
+    loop {
+        tick.tick().await;
+        let status = connection.status();
+        if !status.connected() {
+            let state = if status.closed() {
+                "closed"
+            } else if status.errored() {
+                "failed"
+            } else if status.closing() {
+                "closing"
+            } else if status.reconnecting() {
+                "reconnecting"
+            } else {
+                "connecting"
+            };
+            return BusError::ConnectionLost(state);
+        }
+    }
+}
+
 impl RabbitBus {
     pub fn new(options: RabbitOptions) -> Self {
         Self {
@@ -238,12 +266,17 @@ impl RabbitBus {
                     let _ = connection.close(200, "shutdown".into()).await;
                     return Ok(());
                 }
+                e = lost(&connection) => return Err(e),
                 next = consumer.next() => next,
             };
             match next {
                 Some(Ok(delivery)) => {
-                    self.process(&channel, group.group, handler, delivery)
-                        .await?
+                    // Left unacknowledged if the connection goes: the broker redelivers and
+                    // the handler, idempotent, takes it once.
+                    tokio::select! {
+                        done = self.process(&channel, group.group, handler, delivery) => done?,
+                        e = lost(&connection) => return Err(e),
+                    }
                 }
                 Some(Err(e)) => return Err(e.into()),
                 None => return Err(BusError::ConsumerClosed),
