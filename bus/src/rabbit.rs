@@ -232,6 +232,58 @@ impl RabbitBus {
         }
     }
 
+    /// Publishes `envelopes` on `channel` and waits for every confirm.
+    async fn publish_on(&self, channel: &Channel, envelopes: &[Envelope]) -> Result<(), BusError> {
+        let exchange = self.options.exchange();
+        let mut confirms = Vec::with_capacity(envelopes.len());
+        let mut failure = None;
+        for envelope in envelopes {
+            let payload = match serde_json::to_vec(envelope) {
+                Ok(p) => p,
+                Err(e) => {
+                    failure = Some(BusError::NotConfirmed(format!(
+                        "{}: {e}",
+                        envelope.event_id
+                    )));
+                    break;
+                }
+            };
+            let properties = BasicProperties::default()
+                .with_delivery_mode(PERSISTENT)
+                .with_content_type("application/json".into())
+                .with_message_id(envelope.event_id.to_string().into());
+            match channel
+                .basic_publish(
+                    exchange.as_str().into(),
+                    envelope.routing_key.as_str().into(),
+                    BasicPublishOptions::default(),
+                    &payload,
+                    properties,
+                )
+                .await
+            {
+                Ok(confirm) => confirms.push((envelope.event_id, confirm)),
+                Err(e) => {
+                    failure = Some(e.into());
+                    break;
+                }
+            }
+        }
+        // Every message sent so far is waited for, so none is left unconfirmed behind.
+        for (event_id, confirm) in confirms {
+            match confirm.await {
+                Ok(c) if c.is_ack() => {}
+                Ok(_) => {
+                    failure.get_or_insert(BusError::NotConfirmed(event_id.to_string()));
+                }
+                Err(e) => {
+                    failure.get_or_insert(e.into());
+                }
+            }
+        }
+        failure.map_or(Ok(()), Err)
+    }
+
     /// Consumes until shutdown (`Ok`) or until the connection fails (`Err`).
     async fn consume_once(
         &self,
@@ -356,64 +408,18 @@ impl Bus for RabbitBus {
         if publisher.is_none() {
             *publisher = Some(self.connect("hotline-publisher").await?);
         }
-        let Some((_, channel)) = publisher.as_ref() else {
+        let Some((connection, channel)) = publisher.as_ref() else {
             return Err(BusError::ShuttingDown);
         };
-        let exchange = self.options.exchange();
-        let mut confirms = Vec::with_capacity(envelopes.len());
-        let mut failure = None;
-        for envelope in envelopes {
-            let payload = match serde_json::to_vec(envelope) {
-                Ok(p) => p,
-                Err(e) => {
-                    failure = Some(BusError::NotConfirmed(format!(
-                        "{}: {e}",
-                        envelope.event_id
-                    )));
-                    break;
-                }
-            };
-            let properties = BasicProperties::default()
-                .with_delivery_mode(PERSISTENT)
-                .with_content_type("application/json".into())
-                .with_message_id(envelope.event_id.to_string().into());
-            match channel
-                .basic_publish(
-                    exchange.as_str().into(),
-                    envelope.routing_key.as_str().into(),
-                    BasicPublishOptions::default(),
-                    &payload,
-                    properties,
-                )
-                .await
-            {
-                Ok(confirm) => confirms.push((envelope.event_id, confirm)),
-                Err(e) => {
-                    failure = Some(e.into());
-                    break;
-                }
-            }
+        let outcome = tokio::select! {
+            outcome = self.publish_on(channel, envelopes) => outcome,
+            e = lost(connection) => Err(e),
+        };
+        if outcome.is_err() {
+            // Start afresh next time: the channel may be closed.
+            *publisher = None;
         }
-        // Every message sent so far is waited for, so none is left unconfirmed behind.
-        for (event_id, confirm) in confirms {
-            match confirm.await {
-                Ok(c) if c.is_ack() => {}
-                Ok(_) => {
-                    failure.get_or_insert(BusError::NotConfirmed(event_id.to_string()));
-                }
-                Err(e) => {
-                    failure.get_or_insert(e.into());
-                }
-            }
-        }
-        match failure {
-            None => Ok(()),
-            Some(e) => {
-                // Start afresh next time: the channel may be closed.
-                *publisher = None;
-                Err(e)
-            }
-        }
+        outcome
     }
 
     async fn consume(
