@@ -26,10 +26,13 @@ pub enum Block {
     /// Character n-grams of the title: the first line when it is short, else the opening
     /// characters (a letter's subject, whether or not it stands on a line of its own).
     Title = 5,
+    /// The shorter dictionary words inside long ones (jieba's search mode): "住房公积金" also
+    /// gives "住房", "公积", "公积金", so an appeal meets the training data on the parts.
+    Parts = 6,
 }
 
 /// How many blocks there are.
-pub const BLOCKS: usize = 6;
+pub const BLOCKS: usize = 7;
 
 impl Block {
     /// The block a feature key belongs to.
@@ -45,6 +48,8 @@ pub struct TextConfig {
     pub char_ngrams: usize,
     /// jieba word n-grams: 1..=word_ngrams, at most 2 (0 disables them).
     pub word_ngrams: usize,
+    /// Also the words of jieba's search mode (two characters or more) in their own block.
+    pub word_parts: bool,
     /// Character n-grams of the title: 1..=title_ngrams (0 disables them).
     pub title_ngrams: usize,
     /// The first line is a title when the text has more than one line and the first is at most
@@ -61,6 +66,7 @@ impl Default for TextConfig {
         Self {
             char_ngrams: 3,
             word_ngrams: 2,
+            word_parts: true,
             title_ngrams: 3,
             title_max_chars: 100,
             head_chars: 40,
@@ -202,6 +208,9 @@ impl Featurizer {
                     h = mix(h, u64::from(c));
                 }
                 out.push(finish(h, Block::Word1));
+                if self.config.word_parts {
+                    self.parts(word, out);
+                }
                 if self.config.word_ngrams >= 2
                     && let Some(p) = prev
                 {
@@ -210,6 +219,38 @@ impl Featurizer {
                 prev = Some(h);
             }
         }
+    }
+
+    /// The [`Block::Parts`] keys of one word: itself when it has two characters or more, and
+    /// the dictionary words among its 2- and 3-character pieces (as jieba's search mode).
+    fn parts(&self, word: &str, out: &mut Vec<u64>) {
+        let bounds: Vec<usize> = word
+            .char_indices()
+            .map(|(i, _)| i)
+            .chain(std::iter::once(word.len()))
+            .collect();
+        let chars = bounds.len() - 1;
+        if chars < 2 {
+            return;
+        }
+        let mut push = |piece: &str| {
+            let mut h = mix(SEED, 0x5750);
+            for c in piece.chars() {
+                h = mix(h, u64::from(c));
+            }
+            out.push(finish(h, Block::Parts));
+        };
+        for n in [2, 3] {
+            if chars > n {
+                for w in bounds.windows(n + 1) {
+                    let piece = &word[w[0]..w[n]];
+                    if self.jieba.has_word(piece) {
+                        push(piece);
+                    }
+                }
+            }
+        }
+        push(word);
     }
 
     /// The feature keys of `text` with their counts, sorted by key.
@@ -292,6 +333,35 @@ mod tests {
             ..TextConfig::default()
         });
         assert_eq!(no_head.title("小区门口的路灯坏了三天"), None);
+    }
+
+    #[test]
+    fn long_words_also_give_their_dictionary_parts() {
+        let f = Featurizer::new(TextConfig::default());
+        let parts = |text: &str| -> Vec<u64> {
+            f.counts(text)
+                .into_iter()
+                .map(|(k, _)| k)
+                .filter(|&k| Block::of(k) == Block::Parts as usize)
+                .collect()
+        };
+        // One word to jieba, with dictionary words inside it.
+        assert_eq!(f.jieba.cut("中华人民共和国", true).len(), 1);
+        let whole = parts("中华人民共和国");
+        for piece in ["中华", "人民", "共和"] {
+            let piece_keys = parts(piece);
+            assert_eq!(piece_keys.len(), 1, "{piece}");
+            assert!(whole.contains(&piece_keys[0]), "{piece} in 中华人民共和国");
+        }
+        let off = Featurizer::new(TextConfig {
+            word_parts: false,
+            ..TextConfig::default()
+        });
+        assert!(
+            off.counts("中华人民共和国")
+                .iter()
+                .all(|&(k, _)| Block::of(k) != Block::Parts as usize)
+        );
     }
 
     #[test]
