@@ -46,9 +46,12 @@ pub struct Config {
     /// Time-limit policies replacing `schemas/sla/policies.toml`.
     pub sla_policies: Option<PathBuf>,
     /// Notifications (dispatches, reminders, warnings, escalations, rating requests) are
-    /// POSTed as JSON to this URL (the city's SMS or WeChat template gateway, `http://`);
-    /// unset: written to the log.
+    /// POSTed as JSON to this URL (the city's SMS or WeChat template gateway, `http://` or
+    /// `https://`); unset: written to the log.
     pub notify_webhook_url: Option<String>,
+    /// A PEM file of CA certificates the webhook's `https://` certificate may also chain to
+    /// (a city's own CA), besides the public roots.
+    pub notify_webhook_ca: Option<PathBuf>,
     /// The appellant's rating page: the link sent after a reply is this URL with `ticket` and
     /// an appellant `token` for `POST /api/v1/appeals/{id}/rate`.
     pub rating_url: String,
@@ -67,7 +70,7 @@ pub enum LogFormat {
 
 /// The keys `HOTLINE_*` variables may set; other `HOTLINE_*` variables (tests', logging) are
 /// not configuration.
-const KEYS: [&str; 19] = [
+const KEYS: [&str; 20] = [
     "data_dir",
     "http_addr",
     "database_url",
@@ -84,6 +87,7 @@ const KEYS: [&str; 19] = [
     "duplicate_window_hours",
     "sla_policies",
     "notify_webhook_url",
+    "notify_webhook_ca",
     "rating_url",
     "demo_data",
     "log_format",
@@ -108,6 +112,7 @@ impl Default for Config {
             duplicate_window_hours: 7 * 24,
             sla_policies: None,
             notify_webhook_url: None,
+            notify_webhook_ca: None,
             rating_url: "http://127.0.0.1:8080/rate".to_owned(),
             demo_data: true,
             log_format: LogFormat::Text,

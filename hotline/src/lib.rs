@@ -25,6 +25,7 @@ use hotline_schemas::taxonomy::Taxonomy;
 use hotline_schemas::unit::demo_units;
 use hotline_schemas::{Actor, Appeal, Envelope, Role};
 use hotline_store::{PostgresStore, SqliteStore, Store};
+pub use hotline_worker::install_tls_provider;
 use hotline_worker::{
     Composer, LogNotifier, Notifier, NotifierHandler, RatingLink, RelayOptions, TimerOptions,
     Timers, WebhookNotifier, run_relay, run_timers,
@@ -327,7 +328,10 @@ impl Platform {
     /// Where notifications go: the configured webhook, else the log.
     pub fn notifier(&self) -> anyhow::Result<Arc<dyn Notifier>> {
         Ok(match &self.config.notify_webhook_url {
-            Some(url) => Arc::new(WebhookNotifier::new(url.clone()).map_err(anyhow::Error::msg)?),
+            Some(url) => Arc::new(
+                WebhookNotifier::new(url.clone(), self.config.notify_webhook_ca.as_deref())
+                    .map_err(anyhow::Error::msg)?,
+            ),
             None => Arc::new(LogNotifier),
         })
     }

@@ -124,6 +124,7 @@ async fn intake_to_router(config: &Config, appeals: usize) -> anyhow::Result<His
         let stop = stop.clone();
         tokio::spawn(async move { platform.run(Roles::ALL, Some(listener), stop).await })
     };
+    hotline::install_tls_provider();
     let client = reqwest::Client::new();
     let next = Arc::new(AtomicUsize::new(0));
     let mut ids = Vec::new();

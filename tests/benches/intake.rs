@@ -35,6 +35,7 @@ async fn main() -> anyhow::Result<()> {
         let _ = stopped.await;
     }));
 
+    hotline::install_tls_provider();
     let client = reqwest::Client::new();
     let histogram = Arc::new(Mutex::new(Histogram::<u64>::new_with_bounds(
         1, 60_000_000, 3,

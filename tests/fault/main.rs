@@ -85,7 +85,7 @@ async fn every_accepted_appeal_is_processed_exactly_once_through_router_and_brok
     let next = Arc::new(AtomicUsize::new(0));
     let done = Arc::new(AtomicUsize::new(0));
     let accepted = Arc::new(Mutex::new(HashSet::new()));
-    let client = reqwest::Client::new();
+    let client = crate::support::http();
     let mut clients = Vec::new();
     for _ in 0..CLIENTS {
         let (next, done, accepted, client, base) = (

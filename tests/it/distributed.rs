@@ -92,7 +92,7 @@ async fn gateway_router_and_worker_processes_drive_an_appeal_through_its_lifecyc
     let _routers = [env.spawn("router"), env.spawn("router")];
     let _workers = [env.spawn("worker"), env.spawn("worker")];
 
-    let client = reqwest::Client::new();
+    let client = crate::support::http();
     let admin = env.token(&["--role", "admin"]);
     let unit = env.token(&[
         "--role",

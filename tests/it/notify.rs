@@ -103,7 +103,7 @@ async fn units_supervisors_and_appellants_are_told() {
     };
     let admin = token(Role::Admin, None, "管理员");
     let unit = token(Role::Unit, Some("GHZRZYJ"), "规划局王五");
-    let client = reqwest::Client::new();
+    let client = crate::support::http();
 
     // The router places it with the planning bureau, which is told at once.
     let resp = client

@@ -27,7 +27,7 @@ async fn kill_9_right_after_201_loses_nothing() {
     let port = free_port();
     let base = format!("http://127.0.0.1:{port}");
     let mut server = env.spawn_http("serve", port).await;
-    let client = reqwest::Client::new();
+    let client = crate::support::http();
     let mut accepted = Vec::new();
     for i in 0..20 {
         let mut body = enterprise_appeal();
@@ -91,7 +91,7 @@ async fn token_issue_names_the_actor_and_sigterm_stops_gracefully() {
     let port = free_port();
     let mut server = env.spawn_http("serve", port).await;
     let base = format!("http://127.0.0.1:{port}/api/v1");
-    let client = reqwest::Client::new();
+    let client = crate::support::http();
     // Tokens issued by the CLI are signed with the secret the server generated in the data
     // directory.
     let dispatcher = env.token(&["--role", "dispatcher", "--name", "派单员老陈"]);
@@ -157,7 +157,7 @@ async fn train_from_taxonomy_and_corrections_then_route_with_the_model() {
     let mut server = env.spawn_http("serve", port).await;
     let dispatcher = env.token(&["--role", "dispatcher"]);
     let admin = env.token(&["--role", "admin"]);
-    let client = reqwest::Client::new();
+    let client = crate::support::http();
     // The dispatcher places one the router could not, naming the matter: a correction kept.
     let created = submit(&base, &unplaceable_appeal()).await;
     let id = created["id"].as_str().unwrap();

@@ -75,7 +75,7 @@ impl Env {
             .clone()
             .with("HOTLINE_HTTP_ADDR", format!("127.0.0.1:{port}"))
             .spawn(role);
-        let client = reqwest::Client::new();
+        let client = crate::support::http();
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
             if let Ok(r) = client
@@ -162,7 +162,7 @@ pub async fn until_by(
     deadline: Instant,
     done: impl Fn(&Value) -> bool,
 ) -> Value {
-    let client = reqwest::Client::new();
+    let client = crate::support::http();
     loop {
         let resp = client
             .get(format!("{base}/api/v1/appeals/{id}"))
@@ -185,7 +185,7 @@ pub async fn until_by(
 
 /// `POST {base}/api/v1/appeals` with `body`; the created appeal.
 pub async fn submit(base: &str, body: &Value) -> Value {
-    let resp = reqwest::Client::new()
+    let resp = crate::support::http()
         .post(format!("{base}/api/v1/appeals"))
         .json(body)
         .send()

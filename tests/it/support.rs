@@ -89,6 +89,12 @@ fn uuid_like() -> String {
 }
 
 /// `postgres://u@h:p/db?x` with another database name.
+/// An HTTP client for the tests (the process's TLS provider installed first).
+pub fn http() -> Client {
+    hotline::install_tls_provider();
+    Client::new()
+}
+
 pub fn replace_database(url: &str, name: &str) -> String {
     let (base, query) = match url.split_once('?') {
         Some((b, q)) => (b, Some(q)),
@@ -193,7 +199,7 @@ impl TestServer {
         });
         TestServer {
             base,
-            client: Client::new(),
+            client: http(),
             config,
             clock,
             timers,

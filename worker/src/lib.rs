@@ -8,6 +8,7 @@ pub mod timers;
 
 pub use notifier::{
     Composer, LogNotifier, Notification, Notifier, NotifierHandler, RatingLink, WebhookNotifier,
+    install_tls_provider,
 };
 pub use relay::{RelayOptions, run_relay};
 pub use timers::{Pass, TimerOptions, Timers, run_timers};

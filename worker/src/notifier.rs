@@ -4,6 +4,7 @@
 //! SMS or WeChat template gateway; the text comes from `locales/` (zh-CN).
 
 use std::collections::BTreeMap;
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -56,6 +57,13 @@ impl Notifier for LogNotifier {
     }
 }
 
+/// Makes ring the process's TLS crypto provider, which every `reqwest::Client` needs: reqwest
+/// is built without one (its default, aws-lc, is a large C build). Calling it again does
+/// nothing.
+pub fn install_tls_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
 /// Posts each notification as JSON (`to`, `event`, `ticket_no`, `appeal_id`, `event_id`,
 /// `text`) to a city's gateway (SMS, WeChat templates, …), with the event id also as the
 /// `Idempotency-Key` header, retrying briefly; a failure is left to the bus to redeliver.
@@ -65,15 +73,24 @@ pub struct WebhookNotifier {
 }
 
 impl WebhookNotifier {
-    pub fn new(url: impl Into<String>) -> Result<Self, String> {
+    /// Posts to `url`, `http://` or `https://`. An `https://` gateway's certificate is checked
+    /// against the public (Mozilla) roots and, when given, the CA certificates in the PEM file
+    /// `extra_ca` (a city's own CA).
+    pub fn new(url: impl Into<String>, extra_ca: Option<&Path>) -> Result<Self, String> {
+        let url = url.into();
+        let parsed =
+            reqwest::Url::parse(&url).map_err(|e| format!("notify_webhook_url {url}: {e}"))?;
+        if !matches!(parsed.scheme(), "http" | "https") {
+            return Err(format!(
+                "notify_webhook_url {url}: only http:// and https:// are supported"
+            ));
+        }
         let client = reqwest::Client::builder()
             .timeout(Duration::from_secs(10))
+            .tls_backend_preconfigured(tls_config(extra_ca)?)
             .build()
             .map_err(|e| e.to_string())?;
-        Ok(Self {
-            client,
-            url: url.into(),
-        })
+        Ok(Self { client, url })
     }
 
     async fn post(&self, n: &Notification) -> Result<(), String> {
@@ -105,6 +122,34 @@ impl Notifier for WebhookNotifier {
             )
             .await
     }
+}
+
+/// TLS for the webhook: the public roots, plus the CA certificates of `extra_ca`.
+fn tls_config(extra_ca: Option<&Path>) -> Result<rustls::ClientConfig, String> {
+    use rustls::pki_types::CertificateDer;
+    use rustls::pki_types::pem::PemObject;
+
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add_parsable_certificates(webpki_root_certs::TLS_SERVER_ROOT_CERTS.iter().cloned());
+    if let Some(path) = extra_ca {
+        let named =
+            |e: &dyn std::fmt::Display| format!("notify_webhook_ca {}: {e}", path.display());
+        let certs = CertificateDer::pem_file_iter(path)
+            .and_then(Iterator::collect::<Result<Vec<_>, _>>)
+            .map_err(|e| named(&e))?;
+        if certs.is_empty() {
+            return Err(named(&"no certificate in the file"));
+        }
+        for cert in certs {
+            roots.add(cert).map_err(|e| named(&e))?;
+        }
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    Ok(rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| e.to_string())?
+        .with_root_certificates(roots)
+        .with_no_client_auth())
 }
 
 /// The rating link sent to an appellant after a reply.
