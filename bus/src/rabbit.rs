@@ -85,7 +85,7 @@ async fn bounded<T>(doing: &'static str, future: impl Future<Output = T>) -> Res
         })
 }
 
-/// How often a consumer looks at its connection's state.
+/// How often a consumer or the publisher looks at its connection's state.
 const WATCH_EVERY: Duration = Duration::from_secs(1);
 
 /// Returns once `connection` is no longer connected. A consumer's stream and a delivery's
