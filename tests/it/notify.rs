@@ -17,7 +17,7 @@ use serde_json::{Value, json};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
-use crate::procs::until;
+use crate::procs::{submit, until};
 use crate::support::{TestServer, enterprise_appeal, monday_morning};
 
 type Inbox = Arc<Mutex<Vec<Value>>>;
@@ -106,14 +106,7 @@ async fn units_supervisors_and_appellants_are_told() {
     let client = crate::support::http();
 
     // The router places it with the planning bureau, which is told at once.
-    let resp = client
-        .post(format!("{base}/api/v1/appeals"))
-        .json(&enterprise_appeal())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), StatusCode::CREATED);
-    let appeal: Value = resp.json().await.unwrap();
+    let appeal = submit(&base, &enterprise_appeal()).await;
     let id = appeal["id"].as_str().unwrap().to_owned();
     let ticket = appeal["ticket_no"].as_str().unwrap().to_owned();
     until(&base, &id, &admin, |a| a["status"] == "dispatched").await;

@@ -74,13 +74,7 @@ async fn kill_9_right_after_201_loses_nothing() {
         }
     }
     // The counter goes on after the restart: no ticket number is handed out twice.
-    let resp = client
-        .post(format!("{base}/api/v1/appeals"))
-        .json(&enterprise_appeal())
-        .send()
-        .await
-        .unwrap();
-    let next: Value = resp.json().await.unwrap();
+    let next = submit(&base, &enterprise_appeal()).await;
     assert!(accepted.iter().all(|(_, t)| *t != next["ticket_no"]));
 }
 
