@@ -6,6 +6,7 @@
 
 mod api;
 mod distributed;
+mod fixtures;
 mod notify;
 mod process;
 mod procs;
