@@ -12,7 +12,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use hotline_schemas::Envelope;
+use hotline_schemas::EventId;
+use hotline_schemas::event::{Envelope, EnvelopeError};
 use tokio_util::sync::CancellationToken;
 
 pub use memory::InProcessBus;
@@ -55,6 +56,49 @@ pub enum HandlerError {
     Permanent(String),
 }
 
+impl HandlerError {
+    /// A failure that may pass: the delivery is retried.
+    pub fn transient(e: impl std::fmt::Display) -> Self {
+        HandlerError::Transient(e.to_string())
+    }
+
+    /// A failure that will not pass: the delivery is parked.
+    pub fn permanent(e: impl std::fmt::Display) -> Self {
+        HandlerError::Permanent(e.to_string())
+    }
+}
+
+impl From<EnvelopeError> for HandlerError {
+    /// An envelope this version cannot read is parked at once, with the reason.
+    fn from(e: EnvelopeError) -> Self {
+        HandlerError::permanent(e)
+    }
+}
+
+/// An event as the bus carries it: its id, routing key and the envelope's JSON as written. A
+/// relay passes on what it cannot read itself (written by a newer version); the consumer reads
+/// it, or parks it with the reason.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Message {
+    pub event_id: EventId,
+    pub routing_key: String,
+    pub body: Arc<[u8]>,
+}
+
+impl Message {
+    pub fn of(envelope: &Envelope) -> Message {
+        Message {
+            event_id: envelope.event_id,
+            routing_key: envelope.routing_key.clone(),
+            body: envelope.encode().into(),
+        }
+    }
+
+    pub fn envelope(&self) -> Result<Envelope, EnvelopeError> {
+        Envelope::decode(&self.body)
+    }
+}
+
 /// Takes events in. Must be idempotent: the same event can arrive more than once.
 #[async_trait]
 pub trait Handler: Send + Sync + 'static {
@@ -64,7 +108,7 @@ pub trait Handler: Send + Sync + 'static {
 /// Keeps deliveries a consumer gave up on (the in-process bus's parking queue).
 #[async_trait]
 pub trait ParkingLot: Send + Sync + 'static {
-    async fn park(&self, group: &str, envelope: &Envelope, error: &str) -> Result<(), String>;
+    async fn park(&self, group: &str, message: &Message, error: &str) -> Result<(), BusError>;
 }
 
 /// How often and how patiently a failing delivery is retried before it is parked.
@@ -95,10 +139,10 @@ impl RetryPolicy {
 /// The bus every process talks to.
 #[async_trait]
 pub trait Bus: Send + Sync + 'static {
-    /// Publishes `envelopes` in order and returns once the bus holds each of them durably for
+    /// Publishes `messages` in order and returns once the bus holds each of them durably for
     /// every group bound to it (RabbitMQ: publisher confirms; in-process: the consumers have
     /// committed). Only then may the outbox rows be marked sent.
-    async fn publish(&self, envelopes: &[Envelope]) -> Result<(), BusError>;
+    async fn publish(&self, messages: &[Message]) -> Result<(), BusError>;
 
     /// Delivers the group's events to `handler` until `shutdown`, acknowledging each only after
     /// the handler returned; failures are retried with backoff, then parked.

@@ -7,19 +7,18 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use hotline_schemas::Envelope;
 use tokio::sync::{Mutex, mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 
 use crate::{
-    Bus, BusError, Handler, HandlerError, ParkingLot, RetryPolicy, Subscription, TOPOLOGY,
+    Bus, BusError, Handler, HandlerError, Message, ParkingLot, RetryPolicy, Subscription, TOPOLOGY,
 };
 
 /// Events a group's queue holds before `publish` waits.
 const QUEUE_CAPACITY: usize = 1024;
 
 struct Delivery {
-    envelope: Envelope,
+    message: Message,
     /// Answered once the group is done with the event (taken in, or parked).
     done: oneshot::Sender<()>,
 }
@@ -65,17 +64,21 @@ impl InProcessBus {
         &self,
         group: &str,
         handler: &dyn Handler,
-        envelope: &Envelope,
+        message: &Message,
         shutdown: &CancellationToken,
     ) -> bool {
         let mut attempt = 1;
         let error = loop {
-            match handler.handle(envelope).await {
+            let outcome = match message.envelope() {
+                Ok(envelope) => handler.handle(&envelope).await,
+                Err(e) => Err(e.into()),
+            };
+            match outcome {
                 Ok(()) => return true,
                 Err(HandlerError::Permanent(e)) => break e,
                 Err(HandlerError::Transient(e)) if attempt >= self.retry.attempts => break e,
                 Err(HandlerError::Transient(e)) => {
-                    tracing::warn!(group, event = %envelope.event_id, attempt, error = %e, "consumer failed; retrying");
+                    tracing::warn!(group, event = %message.event_id, attempt, error = %e, "consumer failed; retrying");
                     tokio::select! {
                         () = shutdown.cancelled() => return false,
                         () = tokio::time::sleep(self.retry.backoff(attempt)) => {}
@@ -84,11 +87,11 @@ impl InProcessBus {
                 }
             }
         };
-        tracing::error!(group, event = %envelope.event_id, error = %error, "consumer gave up; parking the event");
-        match self.parking.park(group, envelope, &error).await {
+        tracing::error!(group, event = %message.event_id, error = %error, "consumer gave up; parking the event");
+        match self.parking.park(group, message, &error).await {
             Ok(()) => true,
             Err(e) => {
-                tracing::error!(group, event = %envelope.event_id, error = %e, "parking failed");
+                tracing::error!(group, event = %message.event_id, error = %e, "parking failed");
                 false
             }
         }
@@ -97,18 +100,18 @@ impl InProcessBus {
 
 #[async_trait]
 impl Bus for InProcessBus {
-    async fn publish(&self, envelopes: &[Envelope]) -> Result<(), BusError> {
+    async fn publish(&self, messages: &[Message]) -> Result<(), BusError> {
         let mut waiting = Vec::new();
-        for envelope in envelopes {
+        for message in messages {
             for queue in self.queues.values() {
-                if !queue.subscription.matches(&envelope.routing_key) {
+                if !queue.subscription.matches(&message.routing_key) {
                     continue;
                 }
                 let (done, taken_in) = oneshot::channel();
                 queue
                     .sender
                     .send(Delivery {
-                        envelope: envelope.clone(),
+                        message: message.clone(),
                         done,
                     })
                     .await
@@ -148,7 +151,7 @@ impl Bus for InProcessBus {
                 },
             };
             if self
-                .process(group.group, handler.as_ref(), &delivery.envelope, &shutdown)
+                .process(group.group, handler.as_ref(), &delivery.message, &shutdown)
                 .await
             {
                 let _ = delivery.done.send(());

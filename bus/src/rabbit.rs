@@ -20,7 +20,7 @@ use lapin::{BasicProperties, Channel, Connection, ConnectionProperties, Exchange
 use tokio::sync::Mutex;
 use tokio_util::sync::CancellationToken;
 
-use crate::{Bus, BusError, Handler, HandlerError, RetryPolicy, Subscription, TOPOLOGY};
+use crate::{Bus, BusError, Handler, HandlerError, Message, RetryPolicy, Subscription, TOPOLOGY};
 
 /// Where and how to reach RabbitMQ.
 #[derive(Debug, Clone)]
@@ -232,37 +232,27 @@ impl RabbitBus {
         }
     }
 
-    /// Publishes `envelopes` on `channel` and waits for every confirm.
-    async fn publish_on(&self, channel: &Channel, envelopes: &[Envelope]) -> Result<(), BusError> {
+    /// Publishes `messages` on `channel` and waits for every confirm.
+    async fn publish_on(&self, channel: &Channel, messages: &[Message]) -> Result<(), BusError> {
         let exchange = self.options.exchange();
-        let mut confirms = Vec::with_capacity(envelopes.len());
+        let mut confirms = Vec::with_capacity(messages.len());
         let mut failure = None;
-        for envelope in envelopes {
-            let payload = match serde_json::to_vec(envelope) {
-                Ok(p) => p,
-                Err(e) => {
-                    failure = Some(BusError::NotConfirmed(format!(
-                        "{}: {e}",
-                        envelope.event_id
-                    )));
-                    break;
-                }
-            };
+        for message in messages {
             let properties = BasicProperties::default()
                 .with_delivery_mode(PERSISTENT)
                 .with_content_type("application/json".into())
-                .with_message_id(envelope.event_id.to_string().into());
+                .with_message_id(message.event_id.to_string().into());
             match channel
                 .basic_publish(
                     exchange.as_str().into(),
-                    envelope.routing_key.as_str().into(),
+                    message.routing_key.as_str().into(),
                     BasicPublishOptions::default(),
-                    &payload,
+                    &message.body,
                     properties,
                 )
                 .await
             {
-                Ok(confirm) => confirms.push((envelope.event_id, confirm)),
+                Ok(confirm) => confirms.push((message.event_id, confirm)),
                 Err(e) => {
                     failure = Some(e.into());
                     break;
@@ -346,9 +336,9 @@ impl RabbitBus {
         delivery: Delivery,
     ) -> Result<(), BusError> {
         let attempt = attempt_of(&delivery);
-        let outcome = match serde_json::from_slice::<Envelope>(&delivery.data) {
+        let outcome = match Envelope::decode(&delivery.data) {
             Ok(envelope) => handler.handle(&envelope).await,
-            Err(e) => Err(HandlerError::Permanent(format!("malformed envelope: {e}"))),
+            Err(e) => Err(e.into()),
         };
         match outcome {
             Ok(()) => {}
@@ -403,7 +393,7 @@ fn attempt_of(delivery: &Delivery) -> u32 {
 
 #[async_trait]
 impl Bus for RabbitBus {
-    async fn publish(&self, envelopes: &[Envelope]) -> Result<(), BusError> {
+    async fn publish(&self, messages: &[Message]) -> Result<(), BusError> {
         let mut publisher = self.publisher.lock().await;
         if publisher.is_none() {
             *publisher = Some(self.connect("hotline-publisher").await?);
@@ -412,7 +402,7 @@ impl Bus for RabbitBus {
             return Err(BusError::ShuttingDown);
         };
         let outcome = tokio::select! {
-            outcome = self.publish_on(channel, envelopes) => outcome,
+            outcome = self.publish_on(channel, messages) => outcome,
             e = lost(connection) => Err(e),
         };
         if outcome.is_err() {

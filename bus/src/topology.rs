@@ -1,7 +1,7 @@
 //! Who listens to what: the consumer groups and their bindings, declared by every process
 //! before it publishes (and written out for operators in `deploy/rabbitmq/definitions.json`).
 
-use hotline_schemas::envelope::topic_matches;
+use hotline_schemas::event::envelope::topic_matches;
 
 /// A consumer group (one durable queue) and the routing keys bound to it.
 #[derive(Debug, PartialEq, Eq)]

@@ -12,7 +12,7 @@ struct Claims {
     sub: String,
     role: Role,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    unit: Option<String>,
+    unit: Option<hotline_schemas::UnitCode>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     appeal: Option<AppealId>,
     iat: i64,

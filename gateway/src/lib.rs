@@ -18,7 +18,7 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use hotline_locales::Localizer;
 use hotline_schemas::lifecycle::Rules;
-use hotline_schemas::taxonomy::Taxonomy;
+use hotline_schemas::value::taxonomy::Taxonomy;
 use hotline_store::Store;
 use tokio::net::TcpListener;
 use tower_http::timeout::TimeoutLayer;
@@ -32,7 +32,7 @@ pub const BODY_LIMIT_BYTES: usize = 256 * 1024;
 /// Longest a request may take before it is answered with `timeout`.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
-pub use hotline_schemas::Clock;
+pub use hotline_schemas::{Clock, system_clock};
 
 /// Everything the handlers share.
 pub struct AppState {
@@ -55,14 +55,6 @@ impl AppState {
     pub fn tz(&self) -> Tz {
         self.rules.tz
     }
-}
-
-/// The wall clock, to the millisecond (what every engine stores exactly).
-pub fn system_clock() -> Clock {
-    Arc::new(|| {
-        let now = Utc::now();
-        DateTime::from_timestamp_millis(now.timestamp_millis()).unwrap_or(now)
-    })
 }
 
 /// The API as an axum router.

@@ -8,13 +8,13 @@ use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use chrono::Datelike;
-use hotline_schemas::envelope::{new_traceparent, valid_traceparent};
-use hotline_schemas::lifecycle::{self, Action, Command};
-use hotline_schemas::ticket::ticket_day;
-use hotline_schemas::timer::on_receipt;
+use hotline_schemas::command::transition;
+use hotline_schemas::event::envelope::{new_traceparent, valid_traceparent};
+use hotline_schemas::lifecycle::{Intake, decide};
+use hotline_schemas::value::ticket::ticket_day;
 use hotline_schemas::{
-    Actor, Appeal, AppealId, Channel, DomainError, ErrorCode, EventType, Kind, NewAppeal, Priority,
-    Rating, Role, Status,
+    Action, Actor, AppealId, Channel, Command, DomainError, ErrorCode, Kind, MatterCode, NewAppeal,
+    Priority, Rating, Role, Status, UnitCode,
 };
 use hotline_store::{AppealFilter, CommitMeta, IdempotencyKey, Submission, TrainingExample};
 use serde::{Deserialize, Serialize};
@@ -109,7 +109,7 @@ pub async fn stats(
         }
     }
     if actor.role == Role::Unit {
-        unit = actor.unit.clone();
+        unit = actor.unit.as_ref().map(ToString::to_string);
     }
     let start_of = |d: chrono::NaiveDate| {
         d.and_hms_opt(0, 0, 0)
@@ -162,14 +162,9 @@ pub async fn own(
     headers: HeaderMap,
 ) -> Result<Json<AppealView>, ApiError> {
     let appeal = load_visible(&state, &actor, &id).await?;
-    if !matches!(actor.role, Role::Leader | Role::Admin) {
-        return Err(forbidden(&actor, "own"));
-    }
+    actor.authorize(Action::Own, &appeal)?;
     let now = state.now();
-    let ctx = state.rules.context(now, &actor);
-    let data = json!({ "leader": actor.name, "previous": appeal.owner });
-    let mut decision = lifecycle::note(&appeal, EventType::Owned, None, data, &ctx)?;
-    decision.appeal.owner = Some(actor.name.clone());
+    let decision = decide(&appeal, Command::Own, &state.rules.context(now, &actor))?;
     let meta = CommitMeta {
         traceparent: Some(traceparent(&headers)),
         consumed: None,
@@ -177,7 +172,7 @@ pub async fn own(
     state.store.commit(&decision, &meta).await?;
     let events = state.store.events(appeal.id).await?;
     Ok(Json(AppealView::new(
-        decision.appeal,
+        decision.into_appeal(),
         Some(events),
         state.tz(),
         now,
@@ -211,27 +206,13 @@ pub async fn oversight(
         .await?
         .into_iter()
         .map(|a| WatchedAppeal {
-            late_seconds: late_seconds(&a, now),
+            late_seconds: a.late_seconds(now),
             owned: owner.is_some() && a.owner.as_deref() == owner,
             appeal: AppealView::new(a, None, state.tz(), now),
         })
         .collect();
     cases.sort_by_key(|c| std::cmp::Reverse(c.late_seconds));
     Ok(Json(json!({ "appeals": cases, "total": cases.len() })))
-}
-
-/// How late an appeal is at `now`: past its resolution deadline, or, while it waits for the
-/// unit to sign, past its response deadline.
-fn late_seconds(a: &Appeal, now: chrono::DateTime<chrono::Utc>) -> i64 {
-    let past = |due: Option<chrono::DateTime<chrono::Utc>>| {
-        due.map_or(0, |due| (now - due).num_seconds().max(0))
-    };
-    let response = if a.status.awaits_acceptance() {
-        past(a.deadlines.response_due)
-    } else {
-        0
-    };
-    past(a.deadlines.resolve_due).max(response)
 }
 
 /// An appeal waiting for a dispatcher, with how long it has waited.
@@ -313,25 +294,19 @@ pub async fn submit(
             Some(a) => forbidden(a, "submit"),
         });
     }
-    new.validate()?;
     let caller = actor
         .as_ref()
         .map(|a| format!("{}:{}", a.role, a.name))
         .unwrap_or_else(|| "public".to_owned());
     let idempotency = idempotency_key(&headers, caller, &new)?;
     let now = state.now();
+    let submitter = actor.unwrap_or_else(Actor::public);
+    let intake = Intake::new(new, &state.rules.context(now, &submitter))?;
     let submission = Submission {
-        id: AppealId::new(),
-        at: now,
+        intake,
         day: ticket_day(now, state.tz()),
-        actor: actor
-            .as_ref()
-            .map(|a| a.name.clone())
-            .unwrap_or_else(|| "appellant".to_owned()),
         idempotency,
-        new,
         traceparent: Some(traceparent(&headers)),
-        timer: Some(on_receipt(now, &state.rules.policies, &state.rules.clock())),
     };
     let submitted = state.store.submit(submission).await?;
     let appeal = submitted.appeal;
@@ -480,7 +455,7 @@ fn parse_filter(
             "channel" => {
                 filter.channel = Some(value.parse::<Channel>().map_err(|_| invalid(name, value))?)
             }
-            "unit" => filter.unit = Some(value.clone()),
+            "unit" => filter.unit = Some(value.as_str().into()),
             "overdue" => match value.as_str() {
                 "true" | "1" => filter.overdue_at = Some(now),
                 "false" | "0" => filter.overdue_at = None,
@@ -534,10 +509,10 @@ fn action_of(path: &str) -> Option<Action> {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct UnitBody {
-    unit: String,
+    unit: UnitCode,
     /// The service matter, when the dispatcher names it (kept to retrain the router).
     #[serde(default)]
-    matter: Option<String>,
+    matter: Option<MatterCode>,
 }
 
 #[derive(Deserialize)]
@@ -587,22 +562,20 @@ struct MergeBody {
     into: AppealId,
 }
 
-/// The command in an action's body, and the service matter a dispatch or reassignment names.
-fn parse_command(action: Action, body: &[u8]) -> Result<(Command, Option<String>), ApiError> {
+/// The command in an action's body. A merge's target is loaded by the caller.
+fn parse_command(action: Action, body: &[u8]) -> Result<Command, ApiError> {
     let body: &[u8] = if body.iter().all(u8::is_ascii_whitespace) {
         b"{}"
     } else {
         body
     };
-    let mut matter = None;
-    let command = match action {
+    Ok(match action {
         Action::Dispatch | Action::Reassign => {
-            let b: UnitBody = parse_json(body)?;
-            matter = b.matter;
+            let UnitBody { unit, matter } = parse_json(body)?;
             if action == Action::Dispatch {
-                Command::Dispatch { unit: b.unit }
+                Command::Dispatch { unit, matter }
             } else {
-                Command::Reassign { unit: b.unit }
+                Command::Reassign { unit, matter }
             }
         }
         Action::Accept => {
@@ -647,11 +620,28 @@ fn parse_command(action: Action, body: &[u8]) -> Result<(Command, Option<String>
                 comment: b.comment,
             }
         }
-        Action::Merge => Command::Merge {
-            into: parse_json::<MergeBody>(body)?.into,
-        },
-    };
-    Ok((command, matter))
+        // Not actions of this route (`action_of` names none of them).
+        Action::Merge | Action::Classify | Action::Own | Action::Fire => {
+            return Err(ApiError(
+                DomainError::new(ErrorCode::UnknownAction).with_arg("action", action.as_str()),
+            ));
+        }
+    })
+}
+
+/// The appeal a merge goes into, as the body names it.
+async fn merge_target(state: &AppState, body: &[u8]) -> Result<Command, ApiError> {
+    let into = parse_json::<MergeBody>(body)?.into;
+    let target = state.store.appeal(into).await?.ok_or_else(|| {
+        ApiError(
+            DomainError::new(ErrorCode::InvalidValue)
+                .with_field("into")
+                .with_arg("detail", format!(": {into}")),
+        )
+    })?;
+    Ok(Command::Merge {
+        into: Box::new(target),
+    })
 }
 
 pub async fn act(
@@ -688,76 +678,71 @@ async fn perform(
         ApiError(DomainError::new(ErrorCode::UnknownAction).with_arg("action", action_path))
     })?;
     actor.authorize(action, &appeal)?;
-    lifecycle::transition(appeal.status, action)?;
-    let (command, matter) = parse_command(action, body)?;
-    if let Command::Dispatch { unit } | Command::Reassign { unit } = &command {
-        let known = state.store.units().await?.iter().any(|u| &u.code == unit);
-        if !known {
-            return Err(ApiError(
-                DomainError::new(ErrorCode::UnknownUnit)
-                    .with_field("unit")
-                    .with_arg("unit", unit.clone()),
-            ));
-        }
-    }
-    if let Command::Merge { into } = &command {
-        let target = state.store.appeal(*into).await?;
-        if !target.is_some_and(|t| !matches!(t.status, Status::Voided | Status::Merged)) {
-            return Err(ApiError(
-                DomainError::new(ErrorCode::InvalidValue)
-                    .with_field("into")
-                    .with_arg("detail", format!(": {into}")),
-            ));
-        }
-    }
-    if let (Some(code), Command::Dispatch { unit } | Command::Reassign { unit }) =
-        (&matter, &command)
-    {
-        let known = state.taxonomy.matter(code).ok_or_else(|| {
-            ApiError(
-                DomainError::new(ErrorCode::UnknownMatter)
-                    .with_field("matter")
-                    .with_arg("matter", code.clone()),
-            )
-        })?;
-        if &known.unit != unit {
-            return Err(ApiError(
-                DomainError::new(ErrorCode::MatterUnitMismatch)
-                    .with_field("matter")
-                    .with_arg("matter", code.clone())
-                    .with_arg("expected", known.unit.clone())
-                    .with_arg("unit", unit.clone()),
-            ));
-        }
+    transition(appeal.status, action)?;
+    let command = match action {
+        Action::Merge => merge_target(state, body).await?,
+        _ => parse_command(action, body)?,
+    };
+    if let Command::Dispatch { unit, matter } | Command::Reassign { unit, matter } = &command {
+        check_assignment(state, unit, matter.as_ref()).await?;
     }
     let now = state.now();
-    let ctx = state.rules.context(now, actor);
-    let mut decision = lifecycle::decide(&appeal, command.clone(), &ctx)?;
-    if let Some(code) = &matter {
-        decision.appeal.matter = Some(code.clone());
-        if let Some(event) = decision.events.last_mut() {
-            event.data["matter"] = serde_json::json!(code);
-        }
-    }
+    let decision = decide(&appeal, command.clone(), &state.rules.context(now, actor))?;
     let meta = CommitMeta {
         traceparent: Some(traceparent(headers)),
         consumed: None,
     };
     state.store.commit(&decision, &meta).await?;
-    keep_correction(state, &appeal, &command, matter, now).await;
+    keep_correction(state, &appeal, &command, now).await;
     let event_types: Vec<&str> = decision
-        .events
+        .events()
         .iter()
-        .map(|e| e.event_type.as_str())
+        .map(|e| e.event_type().as_str())
         .collect();
     tracing::info!(appeal = %appeal.id, actor = %actor.name, action = action.as_str(), events = ?event_types, "appeal changed");
     let events = state.store.events(appeal.id).await?;
     Ok(Json(AppealView::new(
-        decision.appeal,
+        decision.into_appeal(),
         Some(events),
         state.tz(),
         now,
     )))
+}
+
+/// The unit of a dispatch or reassignment exists, and the matter it names is that unit's.
+async fn check_assignment(
+    state: &AppState,
+    unit: &UnitCode,
+    matter: Option<&MatterCode>,
+) -> Result<(), ApiError> {
+    let known = state.store.units().await?.iter().any(|u| &u.code == unit);
+    if !known {
+        return Err(ApiError(
+            DomainError::new(ErrorCode::UnknownUnit)
+                .with_field("unit")
+                .with_arg("unit", unit.as_str()),
+        ));
+    }
+    let Some(code) = matter else {
+        return Ok(());
+    };
+    let known = state.taxonomy.matter(code).ok_or_else(|| {
+        ApiError(
+            DomainError::new(ErrorCode::UnknownMatter)
+                .with_field("matter")
+                .with_arg("matter", code.as_str()),
+        )
+    })?;
+    if &known.unit != unit {
+        return Err(ApiError(
+            DomainError::new(ErrorCode::MatterUnitMismatch)
+                .with_field("matter")
+                .with_arg("matter", code.as_str())
+                .with_arg("expected", known.unit.as_str())
+                .with_arg("unit", unit.as_str()),
+        ));
+    }
+    Ok(())
 }
 
 /// A dispatcher's choice that differs from the router's, or a unit's return, is kept as a
@@ -766,12 +751,20 @@ async fn keep_correction(
     state: &AppState,
     appeal: &hotline_schemas::Appeal,
     command: &Command,
-    matter: Option<String>,
     now: chrono::DateTime<chrono::Utc>,
 ) {
     let suggested = appeal.suggestions.first();
+    let mut matter = None;
     let (unit, source) = match command {
-        Command::Dispatch { unit } | Command::Reassign { unit } => {
+        Command::Dispatch {
+            unit,
+            matter: named,
+        }
+        | Command::Reassign {
+            unit,
+            matter: named,
+        } => {
+            matter = named.clone();
             let differs = suggested.is_some_and(|s| &s.unit != unit);
             let was_routed = appeal.unit.is_some();
             if !(differs || matter.is_some() || was_routed) {

@@ -3,10 +3,9 @@
 
 use chrono::{DateTime, FixedOffset, Utc};
 use chrono_tz::Tz;
-use hotline_schemas::timer::SlaTrack;
 use hotline_schemas::{
-    Appeal, Appellant, Attachment, Channel, Event, EventType, Kind, Location, PendingExtension,
-    Priority, Rating, Status, Suggestion,
+    Appeal, Appellant, Attachment, Channel, Event, EventPayload, Kind, Location, MatterCode,
+    PendingExtension, Priority, Rating, SlaTrack, Status, Suggestion, TicketNo, UnitCode,
 };
 use serde::Serialize;
 
@@ -56,24 +55,23 @@ impl SlaView {
     }
 }
 
+/// An event: `type` and `data` as stored, beside when, who and why.
 #[derive(Serialize)]
 pub struct EventView {
-    #[serde(rename = "type")]
-    pub event_type: EventType,
     pub at: DateTime<FixedOffset>,
     pub actor: String,
     pub reason: Option<String>,
-    pub data: serde_json::Value,
+    #[serde(flatten)]
+    pub payload: EventPayload,
 }
 
 impl EventView {
     pub fn new(e: Event, tz: Tz) -> Self {
         Self {
-            event_type: e.event_type,
             at: local(e.at, tz),
             actor: e.actor,
             reason: e.reason,
-            data: e.data,
+            payload: e.payload,
         }
     }
 }
@@ -82,7 +80,7 @@ impl EventView {
 #[derive(Serialize)]
 pub struct AppealView {
     pub id: String,
-    pub ticket_no: String,
+    pub ticket_no: TicketNo,
     pub status: Status,
     pub channel: Channel,
     pub kind: Kind,
@@ -92,8 +90,8 @@ pub struct AppealView {
     pub appellant: Appellant,
     pub location: Location,
     pub attachments: Vec<Attachment>,
-    pub matter: Option<String>,
-    pub unit: Option<String>,
+    pub matter: Option<MatterCode>,
+    pub unit: Option<UnitCode>,
     pub deadlines: DeadlinesView,
     pub overdue: bool,
     pub sla: SlaView,
@@ -102,6 +100,9 @@ pub struct AppealView {
     pub rework_count: u32,
     pub suggestions: Vec<Suggestion>,
     pub duplicate_of: Option<String>,
+    /// Later appeals merged into this one as its duplicates.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub duplicates: Vec<String>,
     /// The leader who owns the case (包案).
     pub owner: Option<String>,
     pub created_at: DateTime<FixedOffset>,
@@ -114,7 +115,7 @@ pub struct AppealView {
 impl AppealView {
     /// The appeal, with its history when `events` is given.
     pub fn new(a: Appeal, events: Option<Vec<Event>>, tz: Tz, now: DateTime<Utc>) -> Self {
-        let overdue = a.status.is_open() && a.deadlines.resolve_due.is_some_and(|due| due < now);
+        let overdue = a.is_overdue(now);
         Self {
             id: a.id.to_string(),
             ticket_no: a.ticket_no,
@@ -141,6 +142,7 @@ impl AppealView {
             rework_count: a.rework_count,
             suggestions: a.suggestions,
             duplicate_of: a.duplicate_of.map(|id| id.to_string()),
+            duplicates: a.duplicates.iter().map(ToString::to_string).collect(),
             owner: a.owner,
             created_at: local(a.created_at, tz),
             updated_at: local(a.updated_at, tz),

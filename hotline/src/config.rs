@@ -68,30 +68,15 @@ pub enum LogFormat {
     Json,
 }
 
-/// The keys `HOTLINE_*` variables may set; other `HOTLINE_*` variables (tests', logging) are
-/// not configuration.
-const KEYS: [&str; 20] = [
-    "data_dir",
-    "http_addr",
-    "database_url",
-    "amqp_url",
-    "bus_prefix",
-    "meili_url",
-    "meili_key",
-    "secret",
-    "timezone",
-    "calendar_files",
-    "taxonomy",
-    "dispatch_threshold",
-    "router_model",
-    "duplicate_window_hours",
-    "sla_policies",
-    "notify_webhook_url",
-    "notify_webhook_ca",
-    "rating_url",
-    "demo_data",
-    "log_format",
-];
+/// The keys `HOTLINE_*` variables may set: the struct's own fields, so a field added is a key
+/// at once; other `HOTLINE_*` variables (tests', logging) are not configuration.
+fn keys() -> Vec<String> {
+    figment::value::Value::serialize(Config::default())
+        .ok()
+        .and_then(|v| v.into_dict())
+        .map(|dict| dict.into_keys().collect())
+        .unwrap_or_default()
+}
 
 impl Default for Config {
     fn default() -> Self {
@@ -126,6 +111,9 @@ pub enum ConfigError {
     Figment(#[from] Box<figment::Error>),
     #[error("configuration: unknown time zone {0:?} (expected an IANA name such as Asia/Shanghai)")]
     TimeZone(String),
+    /// A value that parses but cannot be used; `key` is the setting (`HOTLINE_<KEY>`).
+    #[error("configuration: {key}: {problem}")]
+    Invalid { key: &'static str, problem: String },
 }
 
 impl Config {
@@ -136,12 +124,56 @@ impl Config {
             Some(path) => figment = figment.merge(Toml::file_exact(path)),
             None => figment = figment.merge(Toml::file("hotline.toml")),
         }
+        let keys = keys();
+        let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
         let config: Config = figment
-            .merge(Env::prefixed("HOTLINE_").only(&KEYS))
+            .merge(Env::prefixed("HOTLINE_").only(&keys))
             .extract()
             .map_err(Box::new)?;
-        config.time_zone()?;
+        config.validate()?;
         Ok(config)
+    }
+
+    /// Every rule a loaded configuration must keep, checked once.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let invalid = |key, problem: &str| ConfigError::Invalid {
+            key,
+            problem: problem.to_owned(),
+        };
+        self.time_zone()?;
+        if !(0.0..=1.0).contains(&self.dispatch_threshold) {
+            return Err(invalid("dispatch_threshold", "must be between 0 and 1"));
+        }
+        let name_like = |s: &str| {
+            !s.is_empty()
+                && s.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        };
+        if !name_like(&self.bus_prefix) {
+            return Err(invalid(
+                "bus_prefix",
+                "must be ASCII letters, digits, '-', '_' or '.'",
+            ));
+        }
+        if let Some(url) = &self.database_url
+            && !["postgres://", "postgresql://", "sqlite:"]
+                .iter()
+                .any(|scheme| url.starts_with(scheme))
+        {
+            return Err(invalid(
+                "database_url",
+                "must start with postgres://, postgresql:// or sqlite:",
+            ));
+        }
+        if let Some(url) = &self.amqp_url
+            && !(url.starts_with("amqp://") || url.starts_with("amqps://"))
+        {
+            return Err(invalid("amqp_url", "must start with amqp:// or amqps://"));
+        }
+        if !(self.rating_url.starts_with("http://") || self.rating_url.starts_with("https://")) {
+            return Err(invalid("rating_url", "must start with http:// or https://"));
+        }
+        Ok(())
     }
 
     pub fn time_zone(&self) -> Result<chrono_tz::Tz, ConfigError> {
@@ -208,6 +240,48 @@ mod tests {
             );
             Ok(())
         });
+    }
+
+    #[test]
+    fn every_field_is_a_key() {
+        let keys = keys();
+        assert_eq!(keys.len(), 20);
+        for key in [
+            "data_dir",
+            "dispatch_threshold",
+            "notify_webhook_ca",
+            "log_format",
+        ] {
+            assert!(keys.iter().any(|k| k == key), "{key}");
+        }
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("HOTLINE_DUPLICATE_WINDOW_HOURS", "12");
+            jail.set_env("HOTLINE_BUS_PREFIX", "city-a");
+            let c = Config::load(None).unwrap();
+            assert_eq!(c.duplicate_window_hours, 12);
+            assert_eq!(c.bus_prefix, "city-a");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn invalid_values_name_their_key() {
+        for (var, value, key) in [
+            ("HOTLINE_DISPATCH_THRESHOLD", "1.5", "dispatch_threshold"),
+            ("HOTLINE_BUS_PREFIX", "城市", "bus_prefix"),
+            ("HOTLINE_DATABASE_URL", "mysql://db/x", "database_url"),
+            ("HOTLINE_AMQP_URL", "http://mq", "amqp_url"),
+            ("HOTLINE_RATING_URL", "ftp://x", "rating_url"),
+        ] {
+            figment::Jail::expect_with(|jail| {
+                jail.set_env(var, value);
+                match Config::load(None) {
+                    Err(ConfigError::Invalid { key: k, .. }) => assert_eq!(k, key),
+                    other => panic!("{var}={value}: {other:?}"),
+                }
+                Ok(())
+            });
+        }
     }
 
     #[test]

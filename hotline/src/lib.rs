@@ -9,7 +9,10 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 use chrono::{Datelike, Utc};
-use hotline_bus::{Bus, InProcessBus, ParkingLot, RabbitBus, RabbitOptions, RetryPolicy, topology};
+use hotline_bus::{
+    Bus, BusError, InProcessBus, Message, ParkingLot, RabbitBus, RabbitOptions, RetryPolicy,
+    topology,
+};
 use hotline_gateway::{AppState, Clock, TokenSigner, system_clock};
 use hotline_locales::Localizer;
 use hotline_router::centroid::taxonomy_texts;
@@ -18,12 +21,12 @@ use hotline_router::{
     Blend, Classifier, KeywordClassifier, MODEL_WEIGHT, RouterHandler, RoutingPolicy,
     taxonomy_classifier_from,
 };
-use hotline_schemas::calendar::BusinessCalendar;
 use hotline_schemas::lifecycle::Rules;
-use hotline_schemas::sla::SlaPolicies;
-use hotline_schemas::taxonomy::Taxonomy;
-use hotline_schemas::unit::demo_units;
-use hotline_schemas::{Actor, Appeal, Envelope, Role};
+use hotline_schemas::policy::calendar::BusinessCalendar;
+use hotline_schemas::policy::sla::SlaPolicies;
+use hotline_schemas::value::taxonomy::Taxonomy;
+use hotline_schemas::value::unit::demo_units;
+use hotline_schemas::{Actor, Appeal, Role};
 use hotline_store::{PostgresStore, SqliteStore, Store};
 pub use hotline_worker::install_tls_provider;
 use hotline_worker::{
@@ -40,15 +43,25 @@ use config::Database;
 
 /// Opens the configured store and applies its migrations.
 pub async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
+    open_store_with_clock(config, system_clock()).await
+}
+
+/// Opens the configured store, reading the time from `clock`, and applies its migrations.
+pub async fn open_store_with_clock(
+    config: &Config,
+    clock: Clock,
+) -> anyhow::Result<Arc<dyn Store>> {
     let store: Arc<dyn Store> = match config.database() {
         Database::SqliteFile(path) => {
             std::fs::create_dir_all(&config.data_dir).with_context(|| {
                 format!("creating data directory {}", config.data_dir.display())
             })?;
-            Arc::new(SqliteStore::open(&path).await?)
+            Arc::new(SqliteStore::open(&path).await?.with_clock(clock))
         }
-        Database::SqliteUrl(url) => Arc::new(SqliteStore::connect_url(&url).await?),
-        Database::Postgres(url) => Arc::new(PostgresStore::connect(&url).await?),
+        Database::SqliteUrl(url) => {
+            Arc::new(SqliteStore::connect_url(&url).await?.with_clock(clock))
+        }
+        Database::Postgres(url) => Arc::new(PostgresStore::connect(&url).await?.with_clock(clock)),
     };
     store.migrate().await.context("applying migrations")?;
     Ok(store)
@@ -168,11 +181,12 @@ struct StoreParking(Arc<dyn Store>);
 
 #[async_trait::async_trait]
 impl ParkingLot for StoreParking {
-    async fn park(&self, group: &str, envelope: &Envelope, error: &str) -> Result<(), String> {
+    async fn park(&self, group: &str, message: &Message, error: &str) -> Result<(), BusError> {
+        let body = String::from_utf8_lossy(&message.body);
         self.0
-            .park(group, envelope, error)
+            .park(group, message.event_id, &body, error)
             .await
-            .map_err(|e| e.to_string())
+            .map_err(|e| BusError::Parking(e.to_string()))
     }
 }
 
@@ -225,7 +239,7 @@ impl Platform {
     /// Opens the store (migrating it and loading the demo units into an empty one) and
     /// connects the bus the configuration names.
     pub async fn open(config: &Config, clock: Clock) -> anyhow::Result<Platform> {
-        let store = open_store(config).await?;
+        let store = open_store_with_clock(config, clock.clone()).await?;
         if config.demo_data && store.seed_units_if_empty(&demo_units()).await? {
             tracing::info!(
                 "loaded the demo units into an empty database (demo data: replace with the city's units)"
@@ -292,7 +306,7 @@ impl Platform {
                 .into_iter()
                 .filter_map(|c| {
                     let matter = self.taxonomy.matter(c.matter.as_deref()?)?;
-                    (matter.unit == c.unit).then(|| (c.text, matter.code.clone()))
+                    (matter.unit == c.unit).then(|| (c.text, matter.code.to_string()))
                 })
                 .collect();
             let learnt = corrections.len();
@@ -414,8 +428,9 @@ impl Platform {
                 Ok(())
             });
             let (store, bus, stop) = (self.store.clone(), self.bus.clone(), shutdown.clone());
+            let clock = self.clock.clone();
             tasks.spawn(async move {
-                run_relay(store, bus, RelayOptions::default(), stop).await;
+                run_relay(store, bus, clock, RelayOptions::default(), stop).await;
                 Ok(())
             });
             let (timers, stop) = (self.timers(TimerOptions::default()), shutdown.clone());

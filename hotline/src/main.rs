@@ -117,7 +117,11 @@ async fn main() -> anyhow::Result<()> {
             let actor = Actor {
                 name: name.unwrap_or_else(|| role.as_str().to_owned()),
                 role,
-                unit: if role == Role::Unit { unit } else { None },
+                unit: if role == Role::Unit {
+                    unit.map(Into::into)
+                } else {
+                    None
+                },
                 appeal: None,
             };
             println!("{}", hotline::issue_token(&config, &actor)?);

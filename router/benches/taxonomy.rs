@@ -16,7 +16,7 @@ use hotline_router::{
     Blend, CENTROID_WEIGHT, CentroidClassifier, Classifier, KeywordClassifier, MODEL_WEIGHT,
     RoutingPolicy, taxonomy_classifier_from,
 };
-use hotline_schemas::taxonomy::Taxonomy;
+use hotline_schemas::value::taxonomy::Taxonomy;
 
 /// A classifier several blends share.
 struct Shared(Arc<dyn Classifier>);

@@ -3,7 +3,7 @@
 //! probabilities by a softmax. A linear model that learns from three or four examples a
 //! matter and trains in milliseconds, so the router builds it from the taxonomy at every start.
 
-use hotline_schemas::taxonomy::Taxonomy;
+use hotline_schemas::value::taxonomy::Taxonomy;
 use rustc_hash::FxHashMap;
 
 use crate::model::text::normalise;
@@ -197,7 +197,7 @@ pub fn example_texts(taxonomy: &Taxonomy) -> Vec<(usize, String, String)> {
             m.examples
                 .iter()
                 .enumerate()
-                .map(|(i, e)| (i, fast2s::convert(e), m.code.clone()))
+                .map(|(i, e)| (i, fast2s::convert(e), m.code.to_string()))
         })
         .collect()
 }
@@ -211,7 +211,7 @@ pub fn description_texts(taxonomy: &Taxonomy) -> Vec<(String, String)> {
         .flat_map(|m| {
             std::iter::once(m.name.clone())
                 .chain(m.keywords.iter().map(|k| format!("{} {k}", m.name)))
-                .map(|t| (t, m.code.clone()))
+                .map(|t| (t, m.code.to_string()))
                 .collect::<Vec<_>>()
         })
         .collect()

@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, HashSet};
 
-use hotline_schemas::taxonomy::Taxonomy;
+use hotline_schemas::value::taxonomy::Taxonomy;
 
 use crate::centroid::{description_texts, example_texts};
 use crate::routing::{Classifier, best_unit, scored_matters};
@@ -123,8 +123,8 @@ pub fn cross_validate(
         r.never_placed = taxonomy
             .matters
             .iter()
-            .filter(|m| !placed.contains(&m.code))
-            .map(|m| m.code.clone())
+            .filter(|m| !placed.contains(m.code.as_str()))
+            .map(|m| m.code.to_string())
             .collect();
     }
     results

@@ -2,7 +2,7 @@
 //! keywords in the text, and its probability is its share of all hits. Transparent and
 //! instant; the trained model replaces it where one is loaded.
 
-use hotline_schemas::taxonomy::Taxonomy;
+use hotline_schemas::value::taxonomy::Taxonomy;
 
 use crate::routing::Classifier;
 
@@ -20,7 +20,7 @@ impl KeywordClassifier {
                 .iter()
                 .map(|m| {
                     let keywords = m.keywords.iter().filter(|k| !k.trim().is_empty()).cloned();
-                    (m.code.clone(), keywords.collect())
+                    (m.code.to_string(), keywords.collect())
                 })
                 .collect(),
         }
@@ -64,7 +64,7 @@ mod tests {
             .find(|m| m.keywords.iter().any(|k| k == "路灯"))
             .unwrap();
         let scores = c.classify("园区门口路灯坏了一个月,路灯一直不亮");
-        assert_eq!(scores[0].0, street_light.code);
+        assert_eq!(scores[0].0, street_light.code.as_str());
         let total: f64 = scores.iter().map(|(_, p)| p).sum();
         assert!((total - 1.0).abs() < 1e-9);
         assert!(scores.windows(2).all(|w| w[0].1 >= w[1].1));

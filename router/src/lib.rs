@@ -13,11 +13,11 @@ pub mod routing;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
+use hotline_bus::topology::ROUTER;
 use hotline_bus::{Handler, HandlerError};
-use hotline_schemas::lifecycle::{self, Command, Rules};
-use hotline_schemas::taxonomy::Taxonomy;
-use hotline_schemas::{Actor, Envelope, EventType, Priority, Role, Status};
+use hotline_schemas::lifecycle::{Rules, decide};
+use hotline_schemas::value::taxonomy::Taxonomy;
+use hotline_schemas::{Actor, Clock, Command, Envelope, EventType, Role};
 use hotline_store::{CommitMeta, Consumed, Store, StoreError};
 
 pub use blend::Blend;
@@ -56,9 +56,6 @@ pub fn taxonomy_classifier_from(taxonomy: &Taxonomy, texts: &[(String, String)])
 /// How many recent appeals are compared for duplicates at most.
 const DUPLICATE_CANDIDATES: i64 = 500;
 
-/// The consumer group of the router.
-pub const GROUP: &str = "router";
-
 /// How often a classification is recomputed when the appeal changed under it.
 const CONFLICT_RETRIES: usize = 5;
 
@@ -67,7 +64,7 @@ const CONFLICT_RETRIES: usize = 5;
 pub struct RouterHandler {
     store: Arc<dyn Store>,
     rules: Arc<Rules>,
-    clock: Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>,
+    clock: Clock,
     taxonomy: Arc<Taxonomy>,
     classifier: Arc<dyn Classifier>,
     policy: RoutingPolicy,
@@ -78,7 +75,7 @@ impl RouterHandler {
     pub fn new(
         store: Arc<dyn Store>,
         rules: Arc<Rules>,
-        clock: Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>,
+        clock: Clock,
         taxonomy: Arc<Taxonomy>,
         classifier: Arc<dyn Classifier>,
         policy: RoutingPolicy,
@@ -100,10 +97,6 @@ impl RouterHandler {
     }
 }
 
-fn transient(e: impl std::fmt::Display) -> HandlerError {
-    HandlerError::Transient(e.to_string())
-}
-
 #[async_trait]
 impl Handler for RouterHandler {
     async fn handle(&self, envelope: &Envelope) -> Result<(), HandlerError> {
@@ -111,10 +104,15 @@ impl Handler for RouterHandler {
             return Ok(());
         }
         let consumed = Consumed {
-            consumer: GROUP.to_owned(),
+            consumer: ROUTER.group.to_owned(),
             event_id: envelope.event_id,
         };
-        if self.store.is_consumed(&consumed).await.map_err(transient)? {
+        if self
+            .store
+            .is_consumed(&consumed)
+            .await
+            .map_err(HandlerError::transient)?
+        {
             return Ok(());
         }
         let meta = CommitMeta {
@@ -126,15 +124,17 @@ impl Handler for RouterHandler {
                 .store
                 .appeal(envelope.appeal_id)
                 .await
-                .map_err(transient)?
-                .ok_or_else(|| transient(format!("appeal {} not found", envelope.appeal_id)))?;
+                .map_err(HandlerError::transient)?
+                .ok_or_else(|| {
+                    HandlerError::transient(format!("appeal {} not found", envelope.appeal_id))
+                })?;
             // Only earlier appeals can be what this one repeats.
             let recent = if self.policy.duplicate_window > chrono::Duration::zero() {
                 let since = appeal.created_at - self.policy.duplicate_window;
                 self.store
                     .recent_appeals(since, appeal.created_at, DUPLICATE_CANDIDATES)
                     .await
-                    .map_err(transient)?
+                    .map_err(HandlerError::transient)?
             } else {
                 Vec::new()
             };
@@ -146,31 +146,16 @@ impl Handler for RouterHandler {
                 &self.policy,
             );
             let ctx = self.rules.context((self.clock)(), &self.actor);
-            let mut data = routing.to_event_data();
-            let raise = !routing.urgent_signals.is_empty()
-                && appeal.priority == Priority::Normal
-                && appeal.status == Status::Received;
-            data["priority"] = serde_json::json!(if raise {
-                Priority::Urgent
-            } else {
-                appeal.priority
-            });
-            let mut decision =
-                match lifecycle::note(&appeal, EventType::Classified, None, data, &ctx) {
-                    Ok(d) => d,
-                    // Voided, merged or closed before the router saw it: nothing to classify.
-                    Err(_) => return self.acknowledge(&meta).await,
-                };
-            decision.appeal.matter = routing.matter.clone();
-            decision.appeal.suggestions = routing.suggestions.clone();
-            decision.appeal.duplicate_of = routing.duplicate_of;
-            if raise {
-                decision.appeal.priority = Priority::Urgent;
-            }
+            let classify = Command::Classify(routing.classification(&appeal));
+            let mut decision = match decide(&appeal, classify, &ctx) {
+                Ok(d) => d,
+                // Voided, merged or closed before the router saw it: nothing to classify.
+                Err(_) => return self.acknowledge(&meta).await,
+            };
             if let (true, Some(unit)) = (routing.dispatch, routing.unit.clone()) {
-                let dispatch =
-                    lifecycle::decide(&decision.appeal, Command::Dispatch { unit }, &ctx)
-                        .map_err(|e| HandlerError::Permanent(e.to_string()))?;
+                let matter = None;
+                let dispatch = decide(decision.appeal(), Command::Dispatch { unit, matter }, &ctx)
+                    .map_err(HandlerError::permanent)?;
                 decision = decision.then(dispatch);
             }
             match self.store.commit(&decision, &meta).await {
@@ -187,10 +172,10 @@ impl Handler for RouterHandler {
                 }
                 Err(StoreError::AlreadyConsumed) => return Ok(()),
                 Err(StoreError::Conflict) => continue,
-                Err(e) => return Err(transient(e)),
+                Err(e) => return Err(HandlerError::transient(e)),
             }
         }
-        Err(transient(
+        Err(HandlerError::transient(
             "the appeal kept changing while it was classified",
         ))
     }
@@ -202,7 +187,7 @@ impl RouterHandler {
             self.store
                 .mark_consumed(consumed)
                 .await
-                .map_err(transient)?;
+                .map_err(HandlerError::transient)?;
         }
         Ok(())
     }

@@ -5,9 +5,11 @@
 use std::collections::HashSet;
 
 use chrono::Duration;
-use hotline_schemas::taxonomy::Taxonomy;
-use hotline_schemas::{Appeal, AppealId, Appellant, Channel, Status, Suggestion};
-use serde_json::json;
+use hotline_schemas::event::Classification;
+use hotline_schemas::value::taxonomy::Taxonomy;
+use hotline_schemas::{
+    Appeal, AppealId, Appellant, Channel, MatterCode, Status, Suggestion, UnitCode,
+};
 
 /// Scores texts: labels (matter codes) with calibrated probabilities, best first.
 pub trait Classifier: Send + Sync + 'static {
@@ -38,8 +40,8 @@ impl Default for RoutingPolicy {
 /// What the router concluded about one appeal.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Routing {
-    pub matter: Option<String>,
-    pub unit: Option<String>,
+    pub matter: Option<MatterCode>,
+    pub unit: Option<UnitCode>,
     pub confidence: f64,
     /// Up to three matters with their units, best first.
     pub suggestions: Vec<Suggestion>,
@@ -53,17 +55,20 @@ pub struct Routing {
 }
 
 impl Routing {
-    pub fn to_event_data(&self) -> serde_json::Value {
-        json!({
-            "matter": self.matter,
-            "unit": self.unit,
-            "confidence": self.confidence,
-            "suggestions": self.suggestions,
-            "dispatched": self.dispatch,
-            "urgent_signals": self.urgent_signals,
-            "duplicate_of": self.duplicate_of,
-            "rule": self.rule,
-        })
+    /// The conclusion as the router records it on `appeal`.
+    pub fn classification(&self, appeal: &Appeal) -> Classification {
+        Classification {
+            matter: self.matter.clone(),
+            unit: self.unit.clone(),
+            confidence: self.confidence,
+            suggestions: self.suggestions.clone(),
+            dispatched: self.dispatch,
+            urgent_signals: self.urgent_signals.clone(),
+            duplicate_of: self.duplicate_of,
+            rule: self.rule.map(str::to_owned),
+            // `decide` raises it when the signals call for it.
+            priority: appeal.priority,
+        }
     }
 }
 
@@ -85,7 +90,7 @@ pub fn route(
     // The router dispatches to a unit: its matters' probabilities add up, and the matter is the
     // best of the unit chosen.
     let best_unit = best_unit(&scored);
-    let matter = best_unit.and_then(|(unit, _)| scored.iter().find(|s| s.unit == unit));
+    let matter = best_unit.and_then(|(unit, _)| scored.iter().find(|s| s.unit == *unit));
     let mut routing = Routing {
         matter: matter.map(|s| s.matter.clone()),
         unit: matter.map(|s| s.unit.clone()),
@@ -138,7 +143,7 @@ pub fn scored_matters(taxonomy: &Taxonomy, scores: Vec<(String, f64)>) -> Vec<Su
 pub fn best_unit(scored: &[Suggestion]) -> Option<(&str, f64)> {
     let mut units: Vec<(&str, f64)> = Vec::new();
     for s in scored {
-        match units.iter_mut().find(|(u, _)| *u == s.unit) {
+        match units.iter_mut().find(|(u, _)| *u == s.unit.as_str()) {
             Some((_, total)) => *total += s.probability,
             None => units.push((s.unit.as_str(), s.probability)),
         }
@@ -291,7 +296,7 @@ mod tests {
             .unwrap()
             .code
             .clone();
-        Box::leak(code.into_boxed_str())
+        Box::leak(code.to_string().into_boxed_str())
     }
 
     #[test]
@@ -342,7 +347,7 @@ mod tests {
             .iter()
             .filter(|m| m.unit == "SWUJ")
             .take(2)
-            .map(|m| &*Box::leak(m.code.clone().into_boxed_str()))
+            .map(|m| &*Box::leak(m.code.to_string().into_boxed_str()))
             .collect();
         let power = some_matter(&t, "GDJ");
         // The best single matter is the power bureau's, but the water bureau's two together
@@ -437,7 +442,7 @@ mod tests {
             "13900000001",
             0,
         );
-        earlier.matter = Some(m.to_owned());
+        earlier.matter = Some(m.into());
         // Near-identical text from someone else.
         let same_text = appeal(
             Channel::Web,

@@ -207,11 +207,15 @@ fn tipdm() -> Option<PathBuf> {
     let p = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../../shared/data/appeals/tipdm2020c/labeled.csv");
     if p.exists() {
-        Some(p)
-    } else {
-        println!("skipped: {} is absent", p.display());
-        None
+        return Some(p);
     }
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "{} is absent, and CI is set: the labelled appeals are required",
+        p.display()
+    );
+    println!("SKIPPED: {} is absent", p.display());
+    None
 }
 
 /// Trains on the train split, evaluates on the test split; returns the evaluation.

@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 
-use crate::appeal::{Appeal, Rating};
-use crate::event::{Event, EventType};
+use crate::appeal::Appeal;
+use crate::event::{Event, EventPayload};
 
 /// The figures of one unit, or of the whole city.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -86,29 +86,12 @@ pub fn compute(
         // set it.
         let mut due: Option<DateTime<Utc>> = None;
         for event in events {
-            let data_unit = event
-                .data
-                .get("unit")
-                .and_then(|u| u.as_str())
-                .map(str::to_owned);
-            if let Some(d) = event
-                .data
-                .get("resolve_due")
-                .and_then(|v| serde_json::from_value::<DateTime<Utc>>(v.clone()).ok())
-                && matches!(
-                    event.event_type,
-                    EventType::Dispatched
-                        | EventType::Reassigned
-                        | EventType::ExtensionApproved
-                        | EventType::Reopened
-                        | EventType::Resumed
-                )
-            {
+            if let Some(d) = event.payload.sets_resolve_due() {
                 due = Some(d);
             }
-            match event.event_type {
-                EventType::Dispatched | EventType::Reassigned => {
-                    unit = data_unit.or(unit);
+            match &event.payload {
+                EventPayload::Dispatched(assignment) | EventPayload::Reassigned(assignment) => {
+                    unit = Some(assignment.unit.to_string());
                     dispatched_at = Some(event.at);
                     if within(event.at, from, to) {
                         city.dispatched += 1;
@@ -117,7 +100,7 @@ pub fn compute(
                         }
                     }
                 }
-                EventType::Accepted | EventType::Returned => {
+                EventPayload::Accepted { .. } | EventPayload::Returned { .. } => {
                     if let Some(at) = dispatched_at.take()
                         && within(at, from, to)
                         && event.at - at <= response_limit
@@ -128,17 +111,12 @@ pub fn compute(
                         }
                     }
                 }
-                EventType::Replied if !replied_once => {
+                EventPayload::Replied { paused_seconds, .. } if !replied_once => {
                     replied_once = true;
                     if within(event.at, from, to) {
                         let on_time = due.is_none_or(|due| event.at <= due);
                         // Time spent waiting for the appellant (补充材料) is not handling time.
-                        let paused = event
-                            .data
-                            .get("paused_seconds")
-                            .and_then(serde_json::Value::as_i64)
-                            .unwrap_or(0);
-                        let seconds = (event.at - appeal.created_at).num_seconds() - paused;
+                        let seconds = (event.at - appeal.created_at).num_seconds() - paused_seconds;
                         let hours = seconds.max(0) as f64 / 3600.0;
                         for f in std::iter::once(&mut city)
                             .chain(unit.as_ref().map(|u| units.entry(u.clone()).or_default()))
@@ -149,12 +127,8 @@ pub fn compute(
                         }
                     }
                 }
-                EventType::Rated if within(event.at, from, to) => {
-                    let good = event
-                        .data
-                        .get("rating")
-                        .and_then(|r| serde_json::from_value::<Rating>(r.clone()).ok())
-                        .is_some_and(Rating::is_good);
+                EventPayload::Rated { rating, .. } if within(event.at, from, to) => {
+                    let good = rating.is_good();
                     for f in std::iter::once(&mut city)
                         .chain(unit.as_ref().map(|u| units.entry(u.clone()).or_default()))
                     {
@@ -165,16 +139,16 @@ pub fn compute(
                 _ => {}
             }
         }
-        if appeal.status.is_open() && appeal.deadlines.resolve_due.is_some_and(|due| due < now) {
+        if appeal.is_overdue(now) {
             city.overdue += 1;
             if let Some(u) = &appeal.unit {
-                units.entry(u.clone()).or_default().overdue += 1;
+                units.entry(u.to_string()).or_default().overdue += 1;
             }
         }
         if within(appeal.created_at, from, to)
             && let Some(u) = &appeal.unit
         {
-            units.entry(u.clone()).or_default().received += 1;
+            units.entry(u.to_string()).or_default().received += 1;
         }
     }
     city.finish();
@@ -190,167 +164,4 @@ pub fn compute(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::appeal::{Appellant, Channel, Kind, Location, NewAppeal, Priority};
-    use crate::calendar::BusinessCalendar;
-    use crate::ids::AppealId;
-    use crate::lifecycle::{Command, Rules, decide, received_event};
-    use crate::role::{Actor, Role};
-    use crate::sla::SlaPolicies;
-    use chrono::TimeZone;
-
-    fn rules() -> Rules {
-        Rules {
-            policies: SlaPolicies::default_policies().unwrap(),
-            calendar: BusinessCalendar::official().unwrap(),
-            tz: chrono_tz::Asia::Shanghai,
-        }
-    }
-
-    fn actor(role: Role, unit: Option<&str>) -> Actor {
-        Actor {
-            name: "x".into(),
-            role,
-            unit: unit.map(Into::into),
-            appeal: None,
-        }
-    }
-
-    /// An appeal received at `start`, put through `steps` (minutes after start, command).
-    fn history(start: DateTime<Utc>, steps: &[(i64, Command, Role)]) -> (Appeal, Vec<Event>) {
-        let new = NewAppeal {
-            channel: Channel::Web,
-            kind: Kind::Complaint,
-            priority: Priority::Normal,
-            title: "停水".into(),
-            body: "小区停水".into(),
-            appellant: Appellant::Person {
-                name: "李".into(),
-                phone: None,
-                wechat_openid: None,
-            },
-            location: Location::default(),
-            attachments: vec![],
-        };
-        let mut appeal = Appeal::received(AppealId::new(), "20261102-000001".into(), new, start);
-        let mut events = vec![received_event(&appeal, "agent")];
-        let rules = rules();
-        for (minutes, command, role) in steps {
-            let a = actor(*role, Some("SWUJ"));
-            let ctx = rules.context(start + Duration::minutes(*minutes), &a);
-            let d = decide(&appeal, command.clone(), &ctx).unwrap();
-            appeal = d.appeal;
-            events.extend(d.events);
-        }
-        (appeal, events)
-    }
-
-    #[test]
-    fn rates_count_what_the_period_holds() {
-        // Monday 2026-11-02 09:00 Shanghai.
-        let start = Utc.with_ymd_and_hms(2026, 11, 2, 1, 0, 0).unwrap();
-        let dispatch = || Command::Dispatch {
-            unit: "SWUJ".into(),
-        };
-        let good = history(
-            start,
-            &[
-                (0, dispatch(), Role::Dispatcher),
-                (10, Command::Accept, Role::Unit),
-                (
-                    24 * 60,
-                    Command::Reply {
-                        result: "已修复".into(),
-                    },
-                    Role::Unit,
-                ),
-                (
-                    25 * 60,
-                    Command::Rate {
-                        rating: Rating::VerySatisfied,
-                        comment: None,
-                    },
-                    Role::Appellant,
-                ),
-            ],
-        );
-        // Signed for after 40 minutes, replied after the 3-working-day deadline, rated badly.
-        let late = history(
-            start,
-            &[
-                (0, dispatch(), Role::Dispatcher),
-                (40, Command::Accept, Role::Unit),
-                (
-                    5 * 24 * 60,
-                    Command::Reply {
-                        result: "已处理".into(),
-                    },
-                    Role::Unit,
-                ),
-                (
-                    5 * 24 * 60 + 60,
-                    Command::Rate {
-                        rating: Rating::Dissatisfied,
-                        comment: None,
-                    },
-                    Role::Appellant,
-                ),
-            ],
-        );
-        // Dispatched, never signed for: overdue now.
-        let open = history(start, &[(0, dispatch(), Role::Dispatcher)]);
-        let from = Utc.with_ymd_and_hms(2026, 10, 31, 16, 0, 0).unwrap();
-        let to = Utc.with_ymd_and_hms(2026, 11, 30, 16, 0, 0).unwrap();
-        let now = start + Duration::days(10);
-        let s = compute(&[good, late, open], from, to, now, Duration::minutes(30));
-        assert_eq!(s.city.received, 3);
-        assert_eq!(s.city.dispatched, 3);
-        assert_eq!(s.city.responded_in_time, 1);
-        assert!((s.city.response_rate.unwrap() - 1.0 / 3.0).abs() < 1e-9);
-        assert_eq!((s.city.replied, s.city.replied_on_time), (2, 1));
-        assert_eq!(s.city.on_time_rate, Some(0.5));
-        assert_eq!((s.city.rated, s.city.satisfied), (2, 1));
-        assert_eq!(s.city.satisfaction_rate, Some(0.5));
-        assert_eq!(s.city.overdue, 1);
-        assert!((s.city.average_handling_hours.unwrap() - (24.0 + 120.0) / 2.0).abs() < 1e-9);
-        let unit = &s.units["SWUJ"];
-        assert_eq!(
-            (unit.received, unit.dispatched, unit.replied, unit.overdue),
-            (3, 3, 2, 1)
-        );
-
-        // Paused for the appellant's material for two working days: the deadline moves, so the
-        // reply is on time, and the pause is not handling time.
-        let paused = history(
-            start,
-            &[
-                (0, dispatch(), Role::Dispatcher),
-                (10, Command::Accept, Role::Unit),
-                (
-                    60,
-                    Command::Pause {
-                        reason: "请补充照片".into(),
-                    },
-                    Role::Unit,
-                ),
-                (2 * 24 * 60 + 60, Command::Resume, Role::Unit),
-                (
-                    4 * 24 * 60,
-                    Command::Reply {
-                        result: "已修复".into(),
-                    },
-                    Role::Unit,
-                ),
-            ],
-        );
-        let s = compute(&[paused], from, to, now, Duration::minutes(30));
-        assert_eq!((s.city.replied, s.city.replied_on_time), (1, 1));
-        assert!((s.city.average_handling_hours.unwrap() - 48.0).abs() < 1e-9);
-
-        // A period that holds none of it.
-        let later = compute(&[], to, to + Duration::days(30), now, Duration::minutes(30));
-        assert_eq!(later.city.response_rate, None);
-        assert_eq!(later.city.received, 0);
-    }
-}
+mod tests;

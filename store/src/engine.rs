@@ -8,12 +8,16 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use std::sync::LazyLock;
+
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use hotline_schemas::lifecycle::{Decision, received_event};
-use hotline_schemas::ticket::{day_key, format_ticket_no};
-use hotline_schemas::unit::Unit;
-use hotline_schemas::{Appeal, AppealId, Envelope, Event, EventId, EventType};
+use hotline_schemas::lifecycle::{Change, Decision};
+use hotline_schemas::value::ticket::{day_key, format_ticket_no};
+use hotline_schemas::value::unit::Unit;
+use hotline_schemas::{
+    Appeal, AppealId, Clock, Envelope, Event, EventId, EventPayload, Status, system_clock,
+};
 use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
@@ -64,6 +68,7 @@ pub struct SqliteStore {
     /// Writers of this process take turns here, in arrival order, instead of polling
     /// SQLite's lock.
     write_turn: Arc<Mutex<()>>,
+    clock: Clock,
 }
 
 impl SqliteStore {
@@ -98,7 +103,13 @@ impl SqliteStore {
         Ok(Self {
             pool,
             write_turn: Arc::new(Mutex::new(())),
+            clock: system_clock(),
         })
+    }
+
+    /// The same store, reading the time (of inbox and parking entries) from `clock`.
+    pub fn with_clock(self, clock: Clock) -> Self {
+        Self { clock, ..self }
     }
 
     /// A write transaction takes the database's write lock at once (`BEGIN IMMEDIATE`), so
@@ -117,6 +128,7 @@ impl SqliteStore {
 #[derive(Clone)]
 pub struct PostgresStore {
     pool: PgPool,
+    clock: Clock,
 }
 
 impl PostgresStore {
@@ -126,7 +138,15 @@ impl PostgresStore {
             .acquire_timeout(Duration::from_secs(10))
             .connect(url)
             .await?;
-        Ok(Self { pool })
+        Ok(Self {
+            pool,
+            clock: system_clock(),
+        })
+    }
+
+    /// The same store, reading the time (of inbox and parking entries) from `clock`.
+    pub fn with_clock(self, clock: Clock) -> Self {
+        Self { clock, ..self }
     }
 
     async fn begin_write(&self) -> Result<WriteTx<sqlx::Postgres>> {
@@ -187,17 +207,65 @@ fn corrupt(e: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(e.to_string())
 }
 
-/// The statuses of appeals still being worked on, as an SQL list (a macro, so literal queries
-/// can include it).
-macro_rules! open_statuses {
-    () => {
-        "('received','dispatched','accepted','returned','reopened')"
-    };
+/// `statuses` as an SQL list, e.g. `('received','returned')`.
+fn status_list(statuses: impl Iterator<Item = Status>) -> String {
+    let quoted: Vec<String> = statuses.map(|s| format!("'{}'", s.as_str())).collect();
+    format!("({})", quoted.join(","))
 }
-const OPEN_STATUSES: &str = open_statuses!();
+
+/// The open statuses (`Status::is_open`) as an SQL list.
+static OPEN_STATUSES: LazyLock<String> =
+    LazyLock::new(|| status_list(Status::matching(Status::is_open)));
+
+/// Appeals waiting for a dispatcher (`Status::awaits_dispatch`).
+static WAITING_FOR_DISPATCH: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "status IN {}",
+        status_list(Status::matching(Status::awaits_dispatch))
+    )
+});
+
+/// Appeals waiting for the unit to sign (`Status::awaits_acceptance`).
+static AWAITING_ACCEPTANCE: LazyLock<String> =
+    LazyLock::new(|| status_list(Status::matching(Status::awaits_acceptance)));
+
+/// What statistics read: appeals changed since `$1` or still open.
+static ACTIVITY: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT doc FROM appeals WHERE updated_at >= $1 OR status IN {} ORDER BY created_at",
+        *OPEN_STATUSES
+    )
+});
+
+/// The events of the appeals `ACTIVITY` reads.
+static ACTIVITY_EVENTS: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT e.id, e.appeal_id, e.seq, e.type, e.at, e.actor, e.reason, e.data \
+         FROM events e JOIN appeals a ON a.id = e.appeal_id \
+         WHERE a.updated_at >= $1 OR a.status IN {} ORDER BY e.appeal_id, e.seq",
+        *OPEN_STATUSES
+    )
+});
+
+/// An event's payload as the `type` and `data` columns hold it.
+fn stored_payload(payload: &EventPayload) -> Result<(&'static str, serde_json::Value)> {
+    let mut value = serde_json::to_value(payload).map_err(corrupt)?;
+    let data = value
+        .get_mut("data")
+        .map(serde_json::Value::take)
+        .unwrap_or_else(|| serde_json::json!({}));
+    Ok((payload.event_type().as_str(), data))
+}
+
+/// The payload in the `type` and `data` columns: `StoreError::Unreadable` when this version
+/// does not know the type or a field (written by a newer one).
+fn read_payload(event_id: Uuid, kind: String, data: serde_json::Value) -> Result<EventPayload> {
+    serde_json::from_value(serde_json::json!({ "type": kind, "data": data }))
+        .map_err(|e| StoreError::Unreadable(format!("event {event_id} ({kind}): {e}")))
+}
 
 macro_rules! sql_store {
-    ($store:ty, $db:ty, $migrator:path, $skip_locked:literal) => {
+    ($store:ty, $db:ty, $migrator:path, $skip_locked:literal, $payload_text:literal) => {
         impl $store {
             async fn find_appeal(
                 conn: &mut <$db as sqlx::Database>::Connection,
@@ -241,6 +309,7 @@ macro_rules! sql_store {
                 traceparent: Option<&str>,
             ) -> Result<()> {
                 for event in events {
+                    let (kind, data) = stored_payload(&event.payload)?;
                     sqlx::query(
                         "INSERT INTO events (id, appeal_id, seq, type, at, actor, reason, data) \
                          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -248,11 +317,11 @@ macro_rules! sql_store {
                     .bind(event.id.0)
                     .bind(event.appeal_id.0)
                     .bind(event.seq)
-                    .bind(event.event_type.as_str())
+                    .bind(kind)
                     .bind(event.at)
                     .bind(&event.actor)
                     .bind(&event.reason)
-                    .bind(Json(&event.data))
+                    .bind(Json(&data))
                     .execute(&mut *conn)
                     .await?;
                     sqlx::query(
@@ -286,7 +355,7 @@ macro_rules! sql_store {
                      ON CONFLICT (code) DO NOTHING"
                 };
                 let written = sqlx::query(sql)
-                    .bind(&unit.code)
+                    .bind(unit.code.as_str())
                     .bind(&unit.name)
                     .bind(unit.demo)
                     .bind(serde_json::to_string(&unit.keywords).map_err(corrupt)?)
@@ -303,16 +372,16 @@ macro_rules! sql_store {
 
             /// An event from a row of `events` (all columns).
             fn event_of(r: &<$db as sqlx::Database>::Row) -> Result<Event> {
-                let kind: String = r.try_get("type")?;
+                let id: Uuid = r.try_get("id")?;
+                let data = r.try_get::<Json<serde_json::Value>, _>("data")?.0;
                 Ok(Event {
-                    id: EventId(r.try_get("id")?),
+                    id: EventId(id),
                     appeal_id: AppealId(r.try_get("appeal_id")?),
                     seq: r.try_get("seq")?,
-                    event_type: EventType::from_str(&kind).map_err(corrupt)?,
                     at: r.try_get::<DateTime<Utc>, _>("at")?,
                     actor: r.try_get("actor")?,
                     reason: r.try_get("reason")?,
-                    data: r.try_get::<Json<serde_json::Value>, _>("data")?.0,
+                    payload: read_payload(id, r.try_get("type")?, data)?,
                 })
             }
 
@@ -320,6 +389,7 @@ macro_rules! sql_store {
             async fn insert_inbox(
                 conn: &mut <$db as sqlx::Database>::Connection,
                 consumed: &Consumed,
+                at: DateTime<Utc>,
             ) -> Result<bool> {
                 let inserted = sqlx::query(
                     "INSERT INTO inbox (consumer, event_id, processed_at) VALUES ($1, $2, $3) \
@@ -327,11 +397,45 @@ macro_rules! sql_store {
                 )
                 .bind(&consumed.consumer)
                 .bind(consumed.event_id.0)
-                .bind(Utc::now())
+                .bind(at)
                 .execute(&mut *conn)
                 .await?
                 .rows_affected();
                 Ok(inserted == 1)
+            }
+
+            /// Writes a change's appeal while the row still holds the version it was decided on.
+            async fn update_appeal(
+                conn: &mut <$db as sqlx::Database>::Connection,
+                change: &Change,
+            ) -> Result<()> {
+                let appeal = change.appeal();
+                let updated = sqlx::query(
+                    "UPDATE appeals SET status = $1, unit = $2, matter = $3, priority = $4, \
+                     response_due = $5, resolve_due = $6, updated_at = $7, version = $8, doc = $9, \
+                     owner = $12, due_at = $13, timer_lease = NULL WHERE id = $10 AND version = $11",
+                )
+                .bind(appeal.status.as_str())
+                .bind(appeal.unit.as_deref())
+                .bind(appeal.matter.as_deref())
+                .bind(appeal.priority.as_str())
+                .bind(appeal.deadlines.response_due)
+                .bind(appeal.deadlines.resolve_due)
+                .bind(appeal.updated_at)
+                .bind(appeal.version)
+                .bind(Json(appeal))
+                .bind(appeal.id.0)
+                .bind(change.base_version())
+                .bind(&appeal.owner)
+                .bind(appeal.sla.next.map(|n| n.at))
+                .execute(&mut *conn)
+                .await?
+                .rows_affected();
+                if updated == 1 {
+                    Ok(())
+                } else {
+                    Err(StoreError::Conflict)
+                }
             }
 
             async fn insert_appeal(
@@ -344,13 +448,13 @@ macro_rules! sql_store {
                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
                 )
                 .bind(appeal.id.0)
-                .bind(&appeal.ticket_no)
+                .bind(appeal.ticket_no.as_str())
                 .bind(appeal.channel.as_str())
                 .bind(appeal.kind.as_str())
                 .bind(appeal.priority.as_str())
                 .bind(appeal.status.as_str())
-                .bind(&appeal.unit)
-                .bind(&appeal.matter)
+                .bind(appeal.unit.as_deref())
+                .bind(appeal.matter.as_deref())
                 .bind(appeal.deadlines.response_due)
                 .bind(appeal.deadlines.resolve_due)
                 .bind(appeal.created_at)
@@ -383,7 +487,7 @@ macro_rules! sql_store {
                 rows.iter()
                     .map(|r| {
                         Ok(Unit {
-                            code: r.try_get("code")?,
+                            code: r.try_get::<String, _>("code")?.into(),
                             name: r.try_get("name")?,
                             demo: r.try_get("demo")?,
                             keywords: serde_json::from_str(&r.try_get::<String, _>("keywords")?)
@@ -436,17 +540,14 @@ macro_rules! sql_store {
                 .bind(day_key(submission.day))
                 .fetch_one(&mut *tx)
                 .await?;
-                let ticket_no = format_ticket_no(submission.day, counter);
-                let mut appeal =
-                    Appeal::received(submission.id, ticket_no, submission.new, submission.at);
-                appeal.sla.next = submission.timer;
+                let at = submission.intake.at();
+                let received = submission
+                    .intake
+                    .receive(format_ticket_no(submission.day, counter));
+                let appeal = received.appeal().clone();
                 Self::insert_appeal(&mut tx, &appeal).await?;
-                Self::insert_events(
-                    &mut tx,
-                    &[received_event(&appeal, &submission.actor)],
-                    submission.traceparent.as_deref(),
-                )
-                .await?;
+                Self::insert_events(&mut tx, received.events(), submission.traceparent.as_deref())
+                    .await?;
                 if let Some(key) = &submission.idempotency {
                     let inserted = sqlx::query(
                         "INSERT INTO idempotency_keys (caller, key, request_hash, appeal_id, created_at) \
@@ -456,7 +557,7 @@ macro_rules! sql_store {
                     .bind(&key.key)
                     .bind(&key.request_hash)
                     .bind(appeal.id.0)
-                    .bind(submission.at)
+                    .bind(at)
                     .execute(&mut *tx)
                     .await?
                     .rows_affected();
@@ -491,54 +592,31 @@ macro_rules! sql_store {
             }
 
             async fn commit(&self, decision: &Decision, meta: &CommitMeta) -> Result<()> {
-                let appeal = &decision.appeal;
-                let previous = appeal.version - decision.events.len() as i64;
                 let mut tx = self.begin_write().await?;
                 if let Some(consumed) = &meta.consumed
-                    && !Self::insert_inbox(&mut tx, consumed).await?
+                    && !Self::insert_inbox(&mut tx, consumed, (self.clock)()).await?
                 {
                     return Err(StoreError::AlreadyConsumed);
                 }
-                let updated = sqlx::query(
-                    "UPDATE appeals SET status = $1, unit = $2, matter = $3, priority = $4, \
-                     response_due = $5, resolve_due = $6, updated_at = $7, version = $8, doc = $9, \
-                     owner = $12, due_at = $13, timer_lease = NULL WHERE id = $10 AND version = $11",
-                )
-                .bind(appeal.status.as_str())
-                .bind(&appeal.unit)
-                .bind(&appeal.matter)
-                .bind(appeal.priority.as_str())
-                .bind(appeal.deadlines.response_due)
-                .bind(appeal.deadlines.resolve_due)
-                .bind(appeal.updated_at)
-                .bind(appeal.version)
-                .bind(Json(appeal))
-                .bind(appeal.id.0)
-                .bind(previous)
-                .bind(&appeal.owner)
-                .bind(appeal.sla.next.map(|n| n.at))
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-                if updated != 1 {
-                    return Err(StoreError::Conflict);
+                for change in decision.changes() {
+                    Self::update_appeal(&mut tx, change).await?;
+                    Self::insert_events(&mut tx, change.events(), meta.traceparent.as_deref())
+                        .await?;
                 }
-                Self::insert_events(&mut tx, &decision.events, meta.traceparent.as_deref()).await?;
                 tx.commit().await?;
                 Ok(())
             }
 
             async fn dispatch_queue(&self, page: u32, per_page: u32) -> Result<Page> {
-                const WAITING: &str = "status IN ('received', 'returned')";
                 let total: i64 = QueryBuilder::<$db>::new("SELECT COUNT(*) FROM appeals WHERE ")
-                    .push(WAITING)
+                    .push(WAITING_FOR_DISPATCH.as_str())
                     .build_query_scalar()
                     .fetch_one(&self.pool)
                     .await?;
                 let per_page = per_page.max(1);
                 let offset = i64::from(page.max(1) - 1) * i64::from(per_page);
                 let mut q = QueryBuilder::<$db>::new("SELECT doc FROM appeals WHERE ");
-                q.push(WAITING)
+                q.push(WAITING_FOR_DISPATCH.as_str())
                     .push(" ORDER BY created_at, ticket_no LIMIT ")
                     .push_bind(i64::from(per_page))
                     .push(" OFFSET ")
@@ -582,10 +660,12 @@ macro_rules! sql_store {
 
             async fn oversight(&self, owner: Option<&str>, now: DateTime<Utc>) -> Result<Vec<Appeal>> {
                 let mut q = QueryBuilder::<$db>::new("SELECT doc FROM appeals WHERE status IN ");
-                q.push(OPEN_STATUSES)
+                q.push(OPEN_STATUSES.as_str())
                     .push(" AND (resolve_due < ")
                     .push_bind(now)
-                    .push(" OR (status IN ('dispatched', 'reopened') AND response_due < ")
+                    .push(" OR (status IN ")
+                    .push(AWAITING_ACCEPTANCE.as_str())
+                    .push(" AND response_due < ")
                     .push_bind(now)
                     .push(")");
                 if let Some(owner) = owner {
@@ -615,11 +695,7 @@ macro_rules! sql_store {
             }
 
             async fn activity_since(&self, since: DateTime<Utc>) -> Result<Vec<(Appeal, Vec<Event>)>> {
-                let rows = sqlx::query(concat!(
-                    "SELECT doc FROM appeals WHERE updated_at >= $1 OR status IN ",
-                    open_statuses!(),
-                    " ORDER BY created_at",
-                ))
+                let rows = sqlx::query(ACTIVITY.as_str())
                 .bind(since)
                 .fetch_all(&self.pool)
                 .await?;
@@ -629,13 +705,7 @@ macro_rules! sql_store {
                     .collect::<Result<Vec<_>>>()?;
                 let index: std::collections::HashMap<Uuid, usize> =
                     appeals.iter().enumerate().map(|(i, (a, _))| (a.id.0, i)).collect();
-                let rows = sqlx::query(concat!(
-                    "SELECT e.id, e.appeal_id, e.seq, e.type, e.at, e.actor, e.reason, e.data \
-                     FROM events e JOIN appeals a ON a.id = e.appeal_id \
-                     WHERE a.updated_at >= $1 OR a.status IN ",
-                    open_statuses!(),
-                    " ORDER BY e.appeal_id, e.seq",
-                ))
+                let rows = sqlx::query(ACTIVITY_EVENTS.as_str())
                 .bind(since)
                 .fetch_all(&self.pool)
                 .await?;
@@ -657,9 +727,9 @@ macro_rules! sql_store {
                 )
                 .bind(example.appeal_id.0)
                 .bind(&example.text)
-                .bind(&example.matter)
-                .bind(&example.unit)
-                .bind(&example.suggested_matter)
+                .bind(example.matter.as_deref())
+                .bind(example.unit.as_str())
+                .bind(example.suggested_matter.as_deref())
                 .bind(&example.source)
                 .bind(example.created_at)
                 .execute(&mut *tx)
@@ -680,9 +750,11 @@ macro_rules! sql_store {
                         Ok(TrainingExample {
                             appeal_id: AppealId(r.try_get("appeal_id")?),
                             text: r.try_get("text")?,
-                            matter: r.try_get("matter")?,
-                            unit: r.try_get("unit")?,
-                            suggested_matter: r.try_get("suggested_matter")?,
+                            matter: r.try_get::<Option<String>, _>("matter")?.map(Into::into),
+                            unit: r.try_get::<String, _>("unit")?.into(),
+                            suggested_matter: r
+                                .try_get::<Option<String>, _>("suggested_matter")?
+                                .map(Into::into),
                             source: r.try_get("source")?,
                             created_at: r.try_get("created_at")?,
                         })
@@ -692,7 +764,7 @@ macro_rules! sql_store {
 
             async fn mark_consumed(&self, consumed: &Consumed) -> Result<bool> {
                 let mut tx = self.begin_write().await?;
-                let fresh = Self::insert_inbox(&mut tx, consumed).await?;
+                let fresh = Self::insert_inbox(&mut tx, consumed, (self.clock)()).await?;
                 tx.commit().await?;
                 Ok(fresh)
             }
@@ -710,9 +782,11 @@ macro_rules! sql_store {
             }
 
             async fn unpublished(&self, limit: i64) -> Result<Vec<OutboxEntry>> {
-                let rows = sqlx::query(
-                    "SELECT id, payload FROM outbox WHERE published_at IS NULL ORDER BY id LIMIT $1",
-                )
+                let rows = sqlx::query(concat!(
+                    "SELECT id, event_id, routing_key, ",
+                    $payload_text,
+                    " AS body FROM outbox WHERE published_at IS NULL ORDER BY id LIMIT $1"
+                ))
                 .bind(limit)
                 .fetch_all(&self.pool)
                 .await?;
@@ -720,7 +794,9 @@ macro_rules! sql_store {
                     .map(|r| {
                         Ok(OutboxEntry {
                             id: r.try_get("id")?,
-                            envelope: r.try_get::<Json<Envelope>, _>("payload")?.0,
+                            event_id: EventId(r.try_get("event_id")?),
+                            routing_key: r.try_get("routing_key")?,
+                            body: r.try_get("body")?,
                         })
                     })
                     .collect()
@@ -753,17 +829,23 @@ macro_rules! sql_store {
                 self.take_relay_lease().await
             }
 
-            async fn park(&self, consumer: &str, envelope: &Envelope, error: &str) -> Result<()> {
+            async fn park(
+                &self,
+                consumer: &str,
+                event_id: EventId,
+                body: &str,
+                error: &str,
+            ) -> Result<()> {
                 let mut tx = self.begin_write().await?;
                 sqlx::query(
                     "INSERT INTO parked (consumer, event_id, envelope, error, parked_at) \
                      VALUES ($1, $2, $3, $4, $5)",
                 )
                 .bind(consumer)
-                .bind(envelope.event_id.0)
-                .bind(Json(envelope))
+                .bind(event_id.0)
+                .bind(body)
                 .bind(error)
-                .bind(Utc::now())
+                .bind((self.clock)())
                 .execute(&mut *tx)
                 .await?;
                 tx.commit().await?;
@@ -771,14 +853,17 @@ macro_rules! sql_store {
             }
 
             async fn parked(&self) -> Result<Vec<Parked>> {
-                let rows = sqlx::query("SELECT consumer, envelope, error FROM parked ORDER BY id")
-                    .fetch_all(&self.pool)
-                    .await?;
+                let rows = sqlx::query(
+                    "SELECT consumer, event_id, envelope, error FROM parked ORDER BY id",
+                )
+                .fetch_all(&self.pool)
+                .await?;
                 rows.iter()
                     .map(|r| {
                         Ok(Parked {
                             consumer: r.try_get("consumer")?,
-                            envelope: r.try_get::<Json<Envelope>, _>("envelope")?.0,
+                            event_id: EventId(r.try_get("event_id")?),
+                            body: r.try_get("envelope")?,
                             error: r.try_get("error")?,
                         })
                     })
@@ -792,14 +877,14 @@ macro_rules! sql_store {
                         q.push(" AND status = ").push_bind(status.as_str());
                     }
                     if let Some(unit) = &filter.unit {
-                        q.push(" AND unit = ").push_bind(unit.as_str());
+                        q.push(" AND unit = ").push_bind(unit.to_string());
                     }
                     if let Some(channel) = filter.channel {
                         q.push(" AND channel = ").push_bind(channel.as_str());
                     }
                     if let Some(at) = filter.overdue_at {
                         q.push(" AND resolve_due < ").push_bind(at);
-                        q.push(" AND status IN ").push(OPEN_STATUSES);
+                        q.push(" AND status IN ").push(OPEN_STATUSES.as_str());
                     }
                 }
                 let mut count = QueryBuilder::<$db>::new("SELECT COUNT(*) FROM appeals");
@@ -822,11 +907,13 @@ macro_rules! sql_store {
     };
 }
 
-// SQLite has one writer at a time: nothing to skip.
-sql_store!(SqliteStore, sqlx::Sqlite, migrations::sqlite, "");
+// SQLite has one writer at a time: nothing to skip. PostgreSQL keeps the outbox as JSONB: the
+// relay reads its text.
+sql_store!(SqliteStore, sqlx::Sqlite, migrations::sqlite, "", "payload");
 sql_store!(
     PostgresStore,
     sqlx::Postgres,
     migrations::postgres,
-    " FOR UPDATE SKIP LOCKED"
+    " FOR UPDATE SKIP LOCKED",
+    "payload::text"
 );

@@ -14,6 +14,9 @@ pub enum StoreError {
     IdempotencyConflict,
     #[error("stored data is invalid: {0}")]
     Corrupt(String),
+    /// A stored event this version cannot read (written by a newer one during an upgrade?).
+    #[error("stored event unreadable by this version: {0}")]
+    Unreadable(String),
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
     #[error("migration failed: {0}")]

@@ -8,30 +8,28 @@ mod migrations;
 
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
-use hotline_schemas::lifecycle::Decision;
-use hotline_schemas::unit::Unit;
-use hotline_schemas::{Appeal, AppealId, Channel, Envelope, Event, EventId, NewAppeal, Status};
+use hotline_schemas::event::EnvelopeError;
+use hotline_schemas::lifecycle::{Decision, Intake};
+use hotline_schemas::value::unit::Unit;
+use hotline_schemas::{
+    Appeal, AppealId, Channel, Envelope, Event, EventId, MatterCode, Status, UnitCode,
+};
 
 pub use engine::{PostgresStore, RelayLease, SqliteStore};
 pub use error::StoreError;
+pub use hotline_schemas::Clock;
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
-/// A submission to record: the validated appeal and who sent it.
+/// A submission to record: the validated appeal, waiting for its ticket number.
 #[derive(Debug, Clone)]
 pub struct Submission {
-    pub id: AppealId,
-    pub new: NewAppeal,
-    pub at: DateTime<Utc>,
+    pub intake: Intake,
     /// The local day the ticket number is counted under.
     pub day: NaiveDate,
-    /// The actor recorded on the `received` event.
-    pub actor: String,
     pub idempotency: Option<IdempotencyKey>,
     /// W3C `traceparent` carried by the events on the bus.
     pub traceparent: Option<String>,
-    /// The received appeal's first timer (the dispatch limit, SPEC §6).
-    pub timer: Option<hotline_schemas::timer::DueStep>,
 }
 
 /// What else a commit records besides the decision.
@@ -51,11 +49,21 @@ pub struct Consumed {
     pub event_id: EventId,
 }
 
-/// An event waiting in the outbox, in the order it must be published.
+/// An event waiting in the outbox, in the order it must be published: the envelope as it was
+/// written, so a relay of any version passes on what it cannot read itself.
 #[derive(Debug, Clone)]
 pub struct OutboxEntry {
     pub id: i64,
-    pub envelope: Envelope,
+    pub event_id: EventId,
+    pub routing_key: String,
+    /// The envelope's JSON.
+    pub body: String,
+}
+
+impl OutboxEntry {
+    pub fn envelope(&self) -> Result<Envelope, EnvelopeError> {
+        Envelope::decode(self.body.as_bytes())
+    }
 }
 
 /// A dispatcher's correction of the router, kept to retrain the model.
@@ -64,21 +72,28 @@ pub struct TrainingExample {
     pub appeal_id: AppealId,
     pub text: String,
     /// The service matter the dispatcher chose, when they named one.
-    pub matter: Option<String>,
-    pub unit: String,
+    pub matter: Option<MatterCode>,
+    pub unit: UnitCode,
     /// What the router had suggested.
-    pub suggested_matter: Option<String>,
+    pub suggested_matter: Option<MatterCode>,
     /// `reassign`, `dispatch` or `return`.
     pub source: String,
     pub created_at: DateTime<Utc>,
 }
 
-/// A delivery a consumer gave up on.
+/// A delivery a consumer gave up on, kept as it arrived (it may be unreadable).
 #[derive(Debug, Clone)]
 pub struct Parked {
     pub consumer: String,
-    pub envelope: Envelope,
+    pub event_id: EventId,
+    pub body: String,
     pub error: String,
+}
+
+impl Parked {
+    pub fn envelope(&self) -> Result<Envelope, EnvelopeError> {
+        Envelope::decode(self.body.as_bytes())
+    }
 }
 
 /// A client's idempotency key, scoped to the caller, with a hash of the request body.
@@ -101,7 +116,7 @@ pub struct Submitted {
 #[derive(Debug, Clone, Default)]
 pub struct AppealFilter {
     pub status: Option<Status>,
-    pub unit: Option<String>,
+    pub unit: Option<UnitCode>,
     pub channel: Option<Channel>,
     /// Only open appeals whose resolution deadline has passed at this instant.
     pub overdue_at: Option<DateTime<Utc>>,
@@ -131,18 +146,20 @@ pub trait Store: Send + Sync + 'static {
     /// Loads `units` when there are none yet; returns whether it did.
     async fn seed_units_if_empty(&self, units: &[Unit]) -> Result<bool>;
 
-    /// Records a new appeal with its `received` event, outbox row, ticket number and
-    /// idempotency key in one transaction. A known key with the same request hash returns the
-    /// stored appeal; with another hash, `StoreError::IdempotencyConflict`.
+    /// Records a new appeal under the next ticket number of its day (`Intake::receive`), with
+    /// its `received` event, outbox row and idempotency key, in one transaction. A known key
+    /// with the same request hash returns the stored appeal; with another hash,
+    /// `StoreError::IdempotencyConflict`.
     async fn submit(&self, submission: Submission) -> Result<Submitted>;
 
     async fn appeal(&self, id: AppealId) -> Result<Option<Appeal>>;
     /// The appeal's history, oldest first.
     async fn events(&self, id: AppealId) -> Result<Vec<Event>>;
 
-    /// Stores a decision taken on the appeal at `decision.appeal.version - events`, its events
-    /// and their outbox rows; fails with `StoreError::Conflict` when another change got there
-    /// first, and with `StoreError::AlreadyConsumed` when `meta.consumed` was taken in before.
+    /// Stores a decision: each appeal it changes (while the store still holds the version it
+    /// was decided on), their events and outbox rows, in one transaction; fails with
+    /// `StoreError::Conflict` when another change got there first, and with
+    /// `StoreError::AlreadyConsumed` when `meta.consumed` was taken in before.
     async fn commit(&self, decision: &Decision, meta: &CommitMeta) -> Result<()>;
 
     async fn list(&self, filter: &AppealFilter) -> Result<Page>;
@@ -196,7 +213,7 @@ pub trait Store: Send + Sync + 'static {
     /// holds it.
     async fn relay_lease(&self) -> Result<Option<RelayLease>>;
 
-    /// Keeps a delivery a consumer gave up on.
-    async fn park(&self, consumer: &str, envelope: &Envelope, error: &str) -> Result<()>;
+    /// Keeps a delivery a consumer gave up on: its event id and body as they arrived.
+    async fn park(&self, consumer: &str, event_id: EventId, body: &str, error: &str) -> Result<()>;
     async fn parked(&self) -> Result<Vec<Parked>>;
 }

@@ -17,6 +17,7 @@ const SQLITE: &[(i64, &str, &str)] = engine_migrations!("sqlite":
     (3, "0003_routing", "routing"),
     (4, "0004_oversight", "oversight"),
     (5, "0005_timers", "timers"),
+    (6, "0006_raw_parking", "raw parking"),
 );
 const POSTGRES: &[(i64, &str, &str)] = engine_migrations!("postgres":
     (1, "0001_init", "init"),
@@ -24,6 +25,7 @@ const POSTGRES: &[(i64, &str, &str)] = engine_migrations!("postgres":
     (3, "0003_routing", "routing"),
     (4, "0004_oversight", "oversight"),
     (5, "0005_timers", "timers"),
+    (6, "0006_raw_parking", "raw parking"),
 );
 
 fn migrator(list: &'static [(i64, &'static str, &'static str)]) -> Migrator {

@@ -16,9 +16,11 @@ use chrono::Utc;
 use hdrhistogram::Histogram;
 use hotline::{Config, Platform, Roles};
 use hotline_bus::{Handler, HandlerError, topology};
-use hotline_schemas::ticket::ticket_day;
+use hotline_schemas::lifecycle::Intake;
+use hotline_schemas::value::ticket::ticket_day;
 use hotline_schemas::{
-    AppealId, Appellant, Channel, Envelope, EventType, Kind, Location, NewAppeal, Priority,
+    Actor, AppealId, Appellant, Channel, Envelope, EventType, Kind, Location, NewAppeal, Priority,
+    Role,
 };
 use hotline_store::Submission;
 use hotline_worker::{RelayOptions, run_relay};
@@ -58,19 +60,22 @@ fn appeal(i: usize) -> NewAppeal {
 async fn relay_throughput(config: &Config, events: usize) -> anyhow::Result<f64> {
     let platform = Platform::open(config, hotline_gateway::system_clock()).await?;
     let tz = platform.rules.tz;
+    let agent = Actor {
+        name: "bench".to_owned(),
+        role: Role::Agent,
+        unit: None,
+        appeal: None,
+    };
     for i in 0..events {
         let at = Utc::now();
+        let intake = Intake::new(appeal(i), &platform.rules.context(at, &agent))?;
         platform
             .store
             .submit(Submission {
-                id: AppealId::new(),
-                new: appeal(i),
-                at,
+                intake,
                 day: ticket_day(at, tz),
-                actor: "bench".to_owned(),
                 idempotency: None,
                 traceparent: None,
-                timer: None,
             })
             .await?;
     }
@@ -87,6 +92,7 @@ async fn relay_throughput(config: &Config, events: usize) -> anyhow::Result<f64>
     let relay = tokio::spawn(run_relay(
         platform.store.clone(),
         platform.bus.clone(),
+        hotline_gateway::system_clock(),
         RelayOptions::default(),
         stop.clone(),
     ));
@@ -160,10 +166,12 @@ async fn intake_to_router(config: &Config, appeals: usize) -> anyhow::Result<His
     for id in ids {
         loop {
             let events = store.events(id).await?;
-            let received = events.iter().find(|e| e.event_type == EventType::Received);
+            let received = events
+                .iter()
+                .find(|e| e.event_type() == EventType::Received);
             let classified = events
                 .iter()
-                .find(|e| e.event_type == EventType::Classified);
+                .find(|e| e.event_type() == EventType::Classified);
             if let (Some(r), Some(c)) = (received, classified) {
                 let micros = (c.at - r.at).num_microseconds().unwrap_or(0).max(1);
                 histogram.record(micros as u64)?;

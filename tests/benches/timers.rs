@@ -21,10 +21,9 @@ use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use chrono_tz::Asia::Shanghai;
 use hdrhistogram::Histogram;
 use hotline::{Config, Platform};
-use hotline_schemas::lifecycle::{Command, Rules, decide};
-use hotline_schemas::timer::fire;
+use hotline_schemas::lifecycle::{Rules, decide, fire};
 use hotline_schemas::{
-    Actor, Appeal, AppealId, Appellant, Channel, Kind, Location, NewAppeal, Priority, Role,
+    Actor, Appeal, AppealId, Appellant, Channel, Command, Kind, Location, NewAppeal, Priority, Role,
 };
 use hotline_worker::{TimerOptions, run_timers};
 use sqlx::postgres::PgPoolOptions;
@@ -73,7 +72,7 @@ fn appeal_at(
     let unit = Actor {
         name: "承办人".to_owned(),
         role: Role::Unit,
-        unit: Some("CGJ".to_owned()),
+        unit: Some("CGJ".into()),
         appeal: None,
     };
     let span_ms = TimeDelta::hours(72).num_milliseconds();
@@ -81,7 +80,7 @@ fn appeal_at(
     let dispatched_at = t0 - TimeDelta::hours(72) + TimeDelta::milliseconds(offset);
     let mut appeal = Appeal::received(
         AppealId::new(),
-        format!("B{i:09}"),
+        format!("B{i:09}").into(),
         new_appeal(i),
         dispatched_at - TimeDelta::minutes(3),
     );
@@ -90,7 +89,8 @@ fn appeal_at(
             dispatched_at,
             &dispatcher,
             Command::Dispatch {
-                unit: "CGJ".to_owned(),
+                unit: "CGJ".into(),
+                matter: None,
             },
         ),
         (
@@ -102,16 +102,16 @@ fn appeal_at(
     for (at, who, command) in steps {
         // Steps due before the command are fired first, as the worker would have.
         if let Ok(Some(d)) = fire(&appeal, &rules.context(at, &system), None) {
-            appeal = d.appeal;
+            appeal = d.into_appeal();
         }
-        appeal = decide(&appeal, command, &rules.context(at, who))?.appeal;
+        appeal = decide(&appeal, command, &rules.context(at, who))?.into_appeal();
     }
     if let Ok(Some(d)) = fire(
         &appeal,
         &rules.context(t0, &system),
         Some("分管城管的副区长"),
     ) {
-        appeal = d.appeal;
+        appeal = d.into_appeal();
     }
     Ok(appeal)
 }
@@ -123,13 +123,13 @@ async fn insert(pool: &PgPool, appeals: &[Appeal]) -> anyhow::Result<()> {
     );
     q.push_values(appeals, |mut row, a| {
         row.push_bind(a.id.0)
-            .push_bind(&a.ticket_no)
+            .push_bind(a.ticket_no.as_str())
             .push_bind(a.channel.as_str())
             .push_bind(a.kind.as_str())
             .push_bind(a.priority.as_str())
             .push_bind(a.status.as_str())
-            .push_bind(&a.unit)
-            .push_bind(&a.matter)
+            .push_bind(a.unit.as_deref())
+            .push_bind(a.matter.as_deref())
             .push_bind(a.deadlines.response_due)
             .push_bind(a.deadlines.resolve_due)
             .push_bind(a.created_at)

@@ -1269,7 +1269,7 @@ mod corrections_api {
         let share = |scores: Vec<(String, f64)>| {
             scores
                 .into_iter()
-                .find(|(code, _)| *code == matter.code)
+                .find(|(code, _)| *code == matter.code.as_str())
                 .map_or(0.0, |(_, p)| p)
         };
         let before = share(platform.classifier().await.unwrap().classify(text));
@@ -1277,7 +1277,7 @@ mod corrections_api {
             appeal_id: hotline_schemas::AppealId::new(),
             text: text.to_owned(),
             matter: Some(matter.code.clone()),
-            unit: unit.to_owned(),
+            unit: unit.into(),
             suggested_matter: None,
             source: "reassign".to_owned(),
             created_at: chrono::Utc::now(),

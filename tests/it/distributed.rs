@@ -21,10 +21,7 @@ pub struct Platform {
 
 impl Platform {
     pub async fn create() -> Option<Platform> {
-        let Ok(amqp) = std::env::var("HOTLINE_TEST_AMQP_URL") else {
-            eprintln!("SKIPPED: HOTLINE_TEST_AMQP_URL not set, distributed test not run");
-            return None;
-        };
+        let amqp = crate::support::service("HOTLINE_TEST_AMQP_URL", "the distributed test")?;
         let pg = PgDatabase::create().await?;
         let dir = tempfile::tempdir().unwrap();
         let prefix = format!(

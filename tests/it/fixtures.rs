@@ -95,7 +95,7 @@ impl Live {
         let actor = Actor {
             name: name.to_owned(),
             role,
-            unit: unit.map(str::to_owned),
+            unit: unit.map(Into::into),
             appeal: None,
         };
         hotline::issue_token(&self.config, &actor).unwrap()

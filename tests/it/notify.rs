@@ -96,7 +96,7 @@ async fn units_supervisors_and_appellants_are_told() {
         let actor = Actor {
             name: name.to_owned(),
             role,
-            unit: unit.map(str::to_owned),
+            unit: unit.map(Into::into),
             appeal: None,
         };
         hotline::issue_token(&config, &actor).unwrap()

@@ -192,7 +192,7 @@ async fn train_from_taxonomy_and_corrections_then_route_with_the_model() {
         "{stdout}{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let shipped = hotline_schemas::taxonomy::Taxonomy::shipped().unwrap();
+    let shipped = hotline_schemas::value::taxonomy::Taxonomy::shipped().unwrap();
     let examples: usize = shipped.matters.iter().map(|m| m.examples.len()).sum();
     assert!(
         stdout.contains(&format!("{examples} examples from the taxonomy")),

@@ -13,6 +13,22 @@ use serde_json::{Value, json};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
+/// The value of `var`, which names a service a test needs; `None` (said loudly) when it is not
+/// set, and a failure instead when `CI` is set: CI cannot pass by skipping.
+pub fn service(var: &str, test: &str) -> Option<String> {
+    match std::env::var(var) {
+        Ok(value) if !value.trim().is_empty() => Some(value),
+        _ => {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "{test}: {var} is not set, and CI is: the service is required"
+            );
+            eprintln!("SKIPPED: {var} not set, {test} not run");
+            None
+        }
+    }
+}
+
 /// Which database the platform under test runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Engine {
@@ -30,10 +46,7 @@ pub struct PgDatabase {
 impl PgDatabase {
     /// `None` (after saying so loudly) when `HOTLINE_TEST_PG_URL` is not set.
     pub async fn create() -> Option<PgDatabase> {
-        let Ok(admin_url) = std::env::var("HOTLINE_TEST_PG_URL") else {
-            eprintln!("SKIPPED: HOTLINE_TEST_PG_URL not set, PostgreSQL variant not run");
-            return None;
-        };
+        let admin_url = service("HOTLINE_TEST_PG_URL", "the PostgreSQL variant")?;
         let name = format!("hotline_it_{}", uuid_like());
         let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&admin_url)
             .await
@@ -224,7 +237,7 @@ impl TestServer {
         let actor = Actor {
             name: name.to_owned(),
             role,
-            unit: unit.map(str::to_owned),
+            unit: unit.map(Into::into),
             appeal: None,
         };
         hotline::issue_token(&self.config, &actor).unwrap()

@@ -12,15 +12,15 @@ use async_trait::async_trait;
 use backon::{ExponentialBuilder, Retryable};
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
+use hotline_bus::topology::NOTIFIER;
 use hotline_bus::{Handler, HandlerError};
 use hotline_locales::Localizer;
+use hotline_schemas::event::{EventPayload, Recipient};
 use hotline_schemas::{Appeal, Envelope, EventType};
 use hotline_store::{Consumed, Store};
 use serde::Serialize;
-use serde_json::Value;
 
-/// The consumer group of the notifier.
-pub const GROUP: &str = "notifier";
+use crate::WorkerError;
 
 /// The language notifications are written in.
 const LANG: &str = "zh-CN";
@@ -43,7 +43,7 @@ pub struct Notification {
 /// Sends notifications.
 #[async_trait]
 pub trait Notifier: Send + Sync + 'static {
-    async fn send(&self, notification: &Notification) -> Result<(), String>;
+    async fn send(&self, notification: &Notification) -> Result<(), WorkerError>;
 }
 
 /// Writes notifications to the log.
@@ -51,7 +51,7 @@ pub struct LogNotifier;
 
 #[async_trait]
 impl Notifier for LogNotifier {
-    async fn send(&self, n: &Notification) -> Result<(), String> {
+    async fn send(&self, n: &Notification) -> Result<(), WorkerError> {
         tracing::info!(to = %n.to, event = %n.event, ticket = %n.ticket_no, text = %n.text, "notification");
         Ok(())
     }
@@ -76,24 +76,24 @@ impl WebhookNotifier {
     /// Posts to `url`, `http://` or `https://`. An `https://` gateway's certificate is checked
     /// against the public (Mozilla) roots and, when given, the CA certificates in the PEM file
     /// `extra_ca` (a city's own CA).
-    pub fn new(url: impl Into<String>, extra_ca: Option<&Path>) -> Result<Self, String> {
+    pub fn new(url: impl Into<String>, extra_ca: Option<&Path>) -> Result<Self, WorkerError> {
         let url = url.into();
-        let parsed =
-            reqwest::Url::parse(&url).map_err(|e| format!("notify_webhook_url {url}: {e}"))?;
+        let parsed = reqwest::Url::parse(&url)
+            .map_err(|e| WorkerError::Config(format!("notify_webhook_url {url}: {e}")))?;
         if !matches!(parsed.scheme(), "http" | "https") {
-            return Err(format!(
+            return Err(WorkerError::Config(format!(
                 "notify_webhook_url {url}: only http:// and https:// are supported"
-            ));
+            )));
         }
         let client = reqwest::Client::builder()
             .timeout(Duration::from_secs(10))
             .tls_backend_preconfigured(tls_config(extra_ca)?)
             .build()
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| WorkerError::Config(e.to_string()))?;
         Ok(Self { client, url })
     }
 
-    async fn post(&self, n: &Notification) -> Result<(), String> {
+    async fn post(&self, n: &Notification) -> Result<(), WorkerError> {
         let response = self
             .client
             .post(&self.url)
@@ -101,19 +101,22 @@ impl WebhookNotifier {
             .json(n)
             .send()
             .await
-            .map_err(|e| format!("webhook {}: {e}", self.url))?;
+            .map_err(|e| WorkerError::Notify(format!("webhook {}: {e}", self.url)))?;
         let status = response.status();
         if status.is_success() {
             Ok(())
         } else {
-            Err(format!("webhook {} answered {status}", self.url))
+            Err(WorkerError::Notify(format!(
+                "webhook {} answered {status}",
+                self.url
+            )))
         }
     }
 }
 
 #[async_trait]
 impl Notifier for WebhookNotifier {
-    async fn send(&self, n: &Notification) -> Result<(), String> {
+    async fn send(&self, n: &Notification) -> Result<(), WorkerError> {
         (|| self.post(n))
             .retry(
                 ExponentialBuilder::default()
@@ -125,15 +128,16 @@ impl Notifier for WebhookNotifier {
 }
 
 /// TLS for the webhook: the public roots, plus the CA certificates of `extra_ca`.
-fn tls_config(extra_ca: Option<&Path>) -> Result<rustls::ClientConfig, String> {
+fn tls_config(extra_ca: Option<&Path>) -> Result<rustls::ClientConfig, WorkerError> {
     use rustls::pki_types::CertificateDer;
     use rustls::pki_types::pem::PemObject;
 
     let mut roots = rustls::RootCertStore::empty();
     roots.add_parsable_certificates(webpki_root_certs::TLS_SERVER_ROOT_CERTS.iter().cloned());
     if let Some(path) = extra_ca {
-        let named =
-            |e: &dyn std::fmt::Display| format!("notify_webhook_ca {}: {e}", path.display());
+        let named = |e: &dyn std::fmt::Display| {
+            WorkerError::Config(format!("notify_webhook_ca {}: {e}", path.display()))
+        };
         let certs = CertificateDer::pem_file_iter(path)
             .and_then(Iterator::collect::<Result<Vec<_>, _>>)
             .map_err(|e| named(&e))?;
@@ -147,7 +151,7 @@ fn tls_config(extra_ca: Option<&Path>) -> Result<rustls::ClientConfig, String> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     Ok(rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
-        .map_err(|e| e.to_string())?
+        .map_err(|e| WorkerError::Config(e.to_string()))?
         .with_root_certificates(roots)
         .with_no_client_auth())
 }
@@ -171,57 +175,87 @@ impl Composer {
         }
     }
 
-    /// An instant in the event's data, as local time.
-    fn time(&self, data: &Value, key: &str) -> String {
-        data.get(key)
-            .and_then(Value::as_str)
-            .and_then(|s| s.parse::<DateTime<Utc>>().ok())
-            .map(|t| {
-                t.with_timezone(&self.tz)
-                    .format("%Y-%m-%d %H:%M")
-                    .to_string()
-            })
-            .unwrap_or_default()
+    /// An instant as local time ("" when there is none).
+    fn time(&self, at: Option<DateTime<Utc>>) -> String {
+        at.map(|t| {
+            t.with_timezone(&self.tz)
+                .format("%Y-%m-%d %H:%M")
+                .to_string()
+        })
+        .unwrap_or_default()
     }
 
     /// The notification `envelope` calls for on `appeal`; `None` for events nobody is told of.
     pub fn compose(&self, envelope: &Envelope, appeal: &Appeal) -> Option<Notification> {
-        let data = &envelope.payload.data;
-        let text = |key: &str| data.get(key).and_then(Value::as_str).map(str::to_owned);
-        let number = |key: &str| data.get(key).map(|v| v.to_string()).unwrap_or_default();
-        let unit = text("unit")
-            .or_else(|| appeal.unit.clone())
-            .unwrap_or_default();
         let mut args = BTreeMap::from([
-            ("ticket", appeal.ticket_no.clone()),
+            ("ticket", appeal.ticket_no.to_string()),
             ("title", appeal.title.clone()),
-            ("unit", unit.clone()),
+            (
+                "unit",
+                appeal.unit.as_deref().unwrap_or_default().to_owned(),
+            ),
         ]);
-        let (message, to) = match envelope.event_type {
-            EventType::Dispatched | EventType::Reassigned => {
-                args.insert("due", self.time(data, "response_due"));
-                ("notify-dispatched", format!("unit:{}", text("unit")?))
+        let mut set_unit = |unit: &Option<hotline_schemas::UnitCode>| {
+            if let Some(unit) = unit {
+                args.insert("unit", unit.to_string());
             }
-            EventType::Reminded => {
-                args.insert("limit", text("limit").unwrap_or_default());
-                args.insert("n", number("n"));
-                args.insert("due", self.time(data, "due_at"));
-                ("notify-reminded", text("notified")?)
+        };
+        let (message, to) = match &envelope.payload.payload {
+            EventPayload::Dispatched(a) | EventPayload::Reassigned(a) => {
+                set_unit(&Some(a.unit.clone()));
+                args.insert("due", self.time(a.response_due));
+                (
+                    "notify-dispatched",
+                    Recipient::Unit(a.unit.clone()).to_string(),
+                )
             }
-            EventType::SlaWarning => {
-                let fraction = data.get("fraction").and_then(Value::as_f64).unwrap_or(0.0);
-                args.insert("percent", format!("{:.0}", fraction * 100.0));
-                args.insert("deadline", self.time(data, "resolve_due"));
-                ("notify-sla-warning", text("notified")?)
+            EventPayload::Reminded {
+                unit,
+                limit,
+                n,
+                due_at,
+                notified,
+                ..
+            } => {
+                set_unit(unit);
+                args.insert("limit", limit.as_str().to_owned());
+                args.insert("n", n.to_string());
+                args.insert("due", self.time(Some(*due_at)));
+                ("notify-reminded", notified.to_string())
             }
-            EventType::Escalated => {
-                args.insert("level", number("level"));
-                args.insert("limit", text("limit").unwrap_or_default());
-                args.insert("count", number("rework_count"));
-                args.insert("deadline", self.time(data, "due_at"));
-                ("notify-escalated", text("notified")?)
+            EventPayload::SlaWarning {
+                unit,
+                fraction,
+                resolve_due,
+                notified,
+                ..
+            } => {
+                set_unit(unit);
+                let percent = fraction.unwrap_or(0.0) * 100.0;
+                args.insert("percent", format!("{percent:.0}"));
+                args.insert("deadline", self.time(*resolve_due));
+                ("notify-sla-warning", notified.to_string())
             }
-            EventType::Replied => {
+            EventPayload::Escalated {
+                unit,
+                limit,
+                level,
+                rework_count,
+                due_at,
+                notified,
+                ..
+            } => {
+                set_unit(unit);
+                args.insert("level", level.to_string());
+                args.insert("limit", limit.as_str().to_owned());
+                args.insert(
+                    "count",
+                    rework_count.map(|c| c.to_string()).unwrap_or_default(),
+                );
+                args.insert("deadline", self.time(*due_at));
+                ("notify-escalated", notified.to_string())
+            }
+            EventPayload::Replied { .. } => {
                 args.insert("link", (self.rating_link)(appeal));
                 let to = match appeal.appellant.phone() {
                     Some(phone) => format!("appellant:{phone}"),
@@ -234,7 +268,7 @@ impl Composer {
         Some(Notification {
             to,
             event: envelope.event_type.as_str().to_owned(),
-            ticket_no: appeal.ticket_no.clone(),
+            ticket_no: appeal.ticket_no.to_string(),
             appeal_id: appeal.id.to_string(),
             event_id: envelope.event_id.to_string(),
             text: self.localizer.message(LANG, message, &args),
@@ -259,10 +293,6 @@ impl NotifierHandler {
     }
 }
 
-fn transient(e: impl std::fmt::Display) -> HandlerError {
-    HandlerError::Transient(e.to_string())
-}
-
 #[async_trait]
 impl Handler for NotifierHandler {
     async fn handle(&self, envelope: &Envelope) -> Result<(), HandlerError> {
@@ -278,18 +308,25 @@ impl Handler for NotifierHandler {
             return Ok(());
         }
         let consumed = Consumed {
-            consumer: GROUP.to_owned(),
+            consumer: NOTIFIER.group.to_owned(),
             event_id: envelope.event_id,
         };
-        if self.store.is_consumed(&consumed).await.map_err(transient)? {
+        if self
+            .store
+            .is_consumed(&consumed)
+            .await
+            .map_err(HandlerError::transient)?
+        {
             return Ok(());
         }
         let appeal = self
             .store
             .appeal(envelope.appeal_id)
             .await
-            .map_err(transient)?
-            .ok_or_else(|| transient(format!("appeal {} not found", envelope.appeal_id)))?;
+            .map_err(HandlerError::transient)?
+            .ok_or_else(|| {
+                HandlerError::transient(format!("appeal {} not found", envelope.appeal_id))
+            })?;
         let Some(notification) = self.composer.compose(envelope, &appeal) else {
             return Err(HandlerError::Permanent(format!(
                 "event {} ({}) names nobody to tell",
@@ -299,11 +336,14 @@ impl Handler for NotifierHandler {
         };
         // Sent, then recorded: a crash in between sends it once more (with the same event id,
         // for the gateway to drop), never not at all.
-        self.notifier.send(&notification).await.map_err(transient)?;
+        self.notifier
+            .send(&notification)
+            .await
+            .map_err(HandlerError::transient)?;
         self.store
             .mark_consumed(&consumed)
             .await
-            .map_err(transient)?;
+            .map_err(HandlerError::transient)?;
         Ok(())
     }
 }

@@ -5,10 +5,12 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use chrono::Utc;
-use hotline_bus::Bus;
+use hotline_bus::{Bus, Message};
+use hotline_schemas::Clock;
 use hotline_store::Store;
 use tokio_util::sync::CancellationToken;
+
+use crate::WorkerError;
 
 /// How the relay paces itself.
 #[derive(Debug, Clone)]
@@ -45,10 +47,11 @@ async fn pause(shutdown: &CancellationToken, wait: Duration) -> bool {
     }
 }
 
-/// Relays until `shutdown`.
+/// Relays until `shutdown`; `clock` dates what was published.
 pub async fn run_relay(
     store: Arc<dyn Store>,
     bus: Arc<dyn Bus>,
+    clock: Clock,
     options: RelayOptions,
     shutdown: CancellationToken,
 ) {
@@ -83,7 +86,14 @@ pub async fn run_relay(
                 }
                 checked = Instant::now();
             }
-            let outcome = relay_once(store.as_ref(), bus.as_ref(), options.batch, &shutdown).await;
+            let outcome = relay_once(
+                store.as_ref(),
+                bus.as_ref(),
+                &clock,
+                options.batch,
+                &shutdown,
+            )
+            .await;
             let wait = match outcome {
                 Ok(0) => {
                     failures = 0;
@@ -108,27 +118,33 @@ pub async fn run_relay(
     }
 }
 
-/// Publishes one batch; the number of events published.
+/// Publishes one batch, each envelope as it was written (a newer version's events too: their
+/// consumers park what they cannot read); the number of events published.
 pub async fn relay_once(
     store: &dyn Store,
     bus: &dyn Bus,
+    clock: &Clock,
     batch: i64,
     shutdown: &CancellationToken,
-) -> Result<usize, String> {
-    let entries = store.unpublished(batch).await.map_err(|e| e.to_string())?;
+) -> Result<usize, WorkerError> {
+    let entries = store.unpublished(batch).await?;
     if entries.is_empty() {
         return Ok(0);
     }
     let ids: Vec<i64> = entries.iter().map(|e| e.id).collect();
-    let envelopes: Vec<_> = entries.into_iter().map(|e| e.envelope).collect();
+    let messages: Vec<Message> = entries
+        .into_iter()
+        .map(|e| Message {
+            event_id: e.event_id,
+            routing_key: e.routing_key,
+            body: e.body.into_bytes().into(),
+        })
+        .collect();
     tokio::select! {
-        () = shutdown.cancelled() => return Err("shutting down".to_owned()),
-        published = bus.publish(&envelopes) => published.map_err(|e| e.to_string())?,
+        () = shutdown.cancelled() => return Err(WorkerError::ShuttingDown),
+        published = bus.publish(&messages) => published?,
     }
     // A crash here publishes the batch again after the restart: consumers' inboxes absorb it.
-    store
-        .mark_published(&ids, Utc::now())
-        .await
-        .map_err(|e| e.to_string())?;
+    store.mark_published(&ids, clock()).await?;
     Ok(ids.len())
 }

@@ -11,9 +11,8 @@ use std::time::Duration;
 
 use chrono::TimeDelta;
 use futures_util::StreamExt;
-use hotline_schemas::lifecycle::Rules;
-use hotline_schemas::taxonomy::Taxonomy;
-use hotline_schemas::timer::fire;
+use hotline_schemas::lifecycle::{Rules, fire};
+use hotline_schemas::value::taxonomy::Taxonomy;
 use hotline_schemas::{Actor, Appeal, Clock};
 use hotline_store::{CommitMeta, Store, StoreError};
 use tokio_util::sync::CancellationToken;
@@ -88,7 +87,7 @@ impl Timers {
         taxonomy
             .units
             .iter()
-            .filter_map(|u| Some((u.code.clone(), u.leader.clone()?)))
+            .filter_map(|u| Some((u.code.to_string(), u.leader.clone()?)))
             .collect()
     }
 
@@ -155,16 +154,16 @@ impl Timers {
             }
         };
         self.store.commit(&decision, &CommitMeta::default()).await?;
-        for event in &decision.events {
+        for event in decision.events() {
             tracing::info!(
                 appeal = %appeal.id,
                 ticket = %appeal.ticket_no,
-                event = event.event_type.as_str(),
-                step = event.data.get("step").and_then(|s| s.as_str()).unwrap_or(""),
+                event = event.event_type().as_str(),
+                step = event.payload.step().map_or("", |s| s.as_str()),
                 "time limit step"
             );
         }
-        Ok(decision.events.len())
+        Ok(decision.events().len())
     }
 }
 

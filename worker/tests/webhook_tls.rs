@@ -136,7 +136,11 @@ async fn an_https_gateway_signed_by_the_configured_ca_gets_the_notification() {
 async fn an_https_gateway_from_an_unknown_ca_is_refused() {
     let mut gateway = gateway().await;
     let notifier = WebhookNotifier::new(gateway.url.clone(), None).unwrap();
-    let error = notifier.send(&notification()).await.unwrap_err();
+    let error = notifier
+        .send(&notification())
+        .await
+        .unwrap_err()
+        .to_string();
     assert!(error.contains(&gateway.url), "{error}");
     assert!(
         gateway.requests.try_recv().is_err(),
@@ -151,17 +155,23 @@ fn bad_settings_name_themselves() {
     std::fs::write(&not_pem, "not a certificate").unwrap();
     let error = WebhookNotifier::new("https://localhost/notify", Some(&not_pem))
         .err()
-        .unwrap();
+        .unwrap()
+        .to_string();
     assert!(error.starts_with("notify_webhook_ca "), "{error}");
     let missing = dir.path().join("missing.pem");
     let error = WebhookNotifier::new("https://localhost/notify", Some(&missing))
         .err()
-        .unwrap();
+        .unwrap()
+        .to_string();
     assert!(error.starts_with("notify_webhook_ca "), "{error}");
     let error = WebhookNotifier::new("ftp://localhost/notify", None)
         .err()
-        .unwrap();
+        .unwrap()
+        .to_string();
     assert!(error.starts_with("notify_webhook_url "), "{error}");
-    let error = WebhookNotifier::new("not a url", None).err().unwrap();
+    let error = WebhookNotifier::new("not a url", None)
+        .err()
+        .unwrap()
+        .to_string();
     assert!(error.starts_with("notify_webhook_url "), "{error}");
 }

@@ -9,7 +9,7 @@ use hotline_bus::topology::{NOTIFIER, ROUTER};
 use hotline_schemas::Envelope;
 use tokio_util::sync::CancellationToken;
 
-use crate::fixtures::{Appeal, GRACE, PATIENCE, Recorder, ids};
+use crate::fixtures::{Appeal, GRACE, PATIENCE, Recorder, ids, messages};
 use crate::harness::{SHUTDOWN_LIMIT, TestBus};
 
 /// A policy whose first backoff outlasts any case, to catch a consumer between attempts.
@@ -281,7 +281,7 @@ pub async fn restarted_consumer_loses_nothing(t: TestBus) {
         tokio::spawn(async move {
             let mut attempts = Vec::new();
             for _ in 0..5 {
-                let result = bus.publish(&events).await;
+                let result = bus.publish(&messages(&events)).await;
                 let mut seen = first.handled_set();
                 seen.extend(second.handled_set());
                 let ok = result.is_ok();
@@ -434,4 +434,44 @@ pub async fn shutdown_interrupts_retry_backoff(t: TestBus) {
     }
     assert!(router.handled().is_empty());
     assert!(t.parked(ROUTER.group).await.is_empty(), "not parked either");
+}
+
+/// An event written by a newer version (of a type this one does not know) is parked with the
+/// reason, never handled and never dropped; the events behind it flow on.
+pub async fn an_unknown_event_is_parked_and_the_rest_flows(t: TestBus) {
+    let appeal = Appeal::new();
+    let router = Arc::new(Recorder::new());
+    let _consumer = t.consume(&ROUTER, router.clone());
+    let newer = appeal.written_by_a_newer_version();
+    let published = tokio::time::timeout(PATIENCE, t.bus.publish(std::slice::from_ref(&newer)))
+        .await
+        .expect("publish returned");
+    assert!(published.is_ok(), "{published:?}");
+    let after = appeal.received();
+    t.publish_ok(std::slice::from_ref(&after), PATIENCE).await;
+    eventually!(
+        "the known event taken in, the unknown one parked",
+        PATIENCE,
+        {
+            router.handled_set().contains(&after.event_id)
+                && !t.parked(ROUTER.group).await.is_empty()
+        }
+    );
+    tokio::time::sleep(GRACE).await;
+    assert_eq!(
+        router.handled(),
+        vec![after],
+        "the unknown event is not handled"
+    );
+    let parked = t.parked(ROUTER.group).await;
+    assert_eq!(parked.len(), 1, "{parked:?}");
+    assert!(parked[0].envelope.is_none(), "unreadable by this version");
+    let error = &parked[0].error;
+    assert!(
+        error.contains("appointment_booked") && error.contains("not known to this version"),
+        "{error}"
+    );
+    if !t.is_in_process() {
+        assert_eq!(parked[0].attempt, Some(1), "parked at once, not retried");
+    }
 }

@@ -8,9 +8,12 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use chrono::Utc;
-use hotline_bus::{Handler, HandlerError, ParkingLot};
-use hotline_schemas::envelope::new_traceparent;
-use hotline_schemas::{AppealId, Envelope, Event, EventId, EventType};
+use hotline_bus::{BusError, Handler, HandlerError, Message, ParkingLot};
+use hotline_schemas::event::envelope::new_traceparent;
+use hotline_schemas::event::{Assignment, EventPayload};
+use hotline_schemas::{
+    AppealId, Channel, Envelope, Event, EventId, EventType, Kind, Priority, Step, TimeLimit,
+};
 use tokio::sync::watch;
 
 /// Builds the events of one appeal, numbered in order.
@@ -30,21 +33,55 @@ impl Appeal {
     /// The envelope of the appeal's next event of type `event_type`, for `unit` if it names one.
     pub fn event(&self, event_type: EventType, unit: Option<&str>) -> Envelope {
         let seq = self.seq.fetch_add(1, Ordering::SeqCst) + 1;
-        let data = match unit {
-            Some(unit) => serde_json::json!({ "unit": unit, "seq": seq }),
-            None => serde_json::json!({ "seq": seq }),
+        let unit = unit.map(Into::into);
+        let assignment = || Assignment {
+            unit: unit.clone().unwrap_or_default(),
+            from_unit: None,
+            response_due: None,
+            resolve_due: None,
+            matter: None,
+        };
+        let payload = match event_type {
+            EventType::Received => EventPayload::Received {
+                channel: Channel::Web,
+                kind: Kind::Complaint,
+                priority: Priority::Normal,
+                ticket_no: format!("20261123-{seq:06}").into(),
+            },
+            EventType::Dispatched => EventPayload::Dispatched(assignment()),
+            EventType::Reassigned => EventPayload::Reassigned(assignment()),
+            EventType::Accepted => EventPayload::Accepted { unit },
+            EventType::SlaBreached => EventPayload::SlaBreached {
+                step: Step::ResolutionBreach,
+                due_at: Utc::now(),
+                unit,
+                limit: TimeLimit::Resolution,
+            },
+            other => panic!("no test event of type {other}"),
         };
         let event = Event {
             id: EventId::new(),
             appeal_id: self.id,
             seq,
-            event_type,
             at: Utc::now(),
             actor: "contract-test".to_owned(),
             reason: Some(format!("event #{seq}")),
-            data,
+            payload,
         };
         Envelope::new(&event, Some(new_traceparent()))
+    }
+
+    /// A message this version cannot read: an event type from a newer version.
+    pub fn written_by_a_newer_version(&self) -> Message {
+        let mut value = serde_json::to_value(self.received()).unwrap();
+        value["type"] = serde_json::json!("appointment_booked");
+        value["payload"]["type"] = serde_json::json!("appointment_booked");
+        value["payload"]["data"] = serde_json::json!({ "slot": "2026-12-02T09:00:00+08:00" });
+        Message {
+            event_id: serde_json::from_value(value["event_id"].clone()).unwrap(),
+            routing_key: "appeal.received".to_owned(),
+            body: serde_json::to_vec(&value).unwrap().into(),
+        }
     }
 
     /// `appeal.received`: bound by the router group.
@@ -71,6 +108,11 @@ impl Appeal {
     pub fn sla_breached(&self) -> Envelope {
         self.event(EventType::SlaBreached, None)
     }
+}
+
+/// `envelopes` as the bus carries them.
+pub fn messages(envelopes: &[Envelope]) -> Vec<Message> {
+    envelopes.iter().map(Message::of).collect()
 }
 
 /// The ids of `envelopes`, in order.
@@ -267,14 +309,14 @@ impl RecordingParking {
 
 #[async_trait]
 impl ParkingLot for RecordingParking {
-    async fn park(&self, group: &str, envelope: &Envelope, error: &str) -> Result<(), String> {
+    async fn park(&self, group: &str, message: &Message, error: &str) -> Result<(), BusError> {
         if self.failing.load(Ordering::SeqCst) {
-            return Err("the parking lot is full".to_owned());
+            return Err(BusError::Parking("the parking lot is full".to_owned()));
         }
         self.parked.lock().unwrap().push((
             group.to_owned(),
             Parked {
-                envelope: Some(envelope.clone()),
+                envelope: message.envelope().ok(),
                 error: error.to_owned(),
                 attempt: None,
             },

@@ -7,7 +7,7 @@ use hotline_bus::BusError;
 use hotline_bus::topology::ROUTER;
 use tokio_util::sync::CancellationToken;
 
-use crate::fixtures::{Appeal, PATIENCE, Recorder};
+use crate::fixtures::{Appeal, PATIENCE, Recorder, messages};
 use crate::harness::{Backend, SHUTDOWN_LIMIT, TestBus};
 
 /// If the parking lot fails, `publish` fails (the relay sends the event again) and the consumer
@@ -22,9 +22,12 @@ pub async fn failed_parking_is_not_acknowledged(t: TestBus) {
     let _consumer = t.consume(&ROUTER, router.clone());
 
     parking.set_failing(true);
-    let published = tokio::time::timeout(PATIENCE, t.bus.publish(std::slice::from_ref(&broken)))
-        .await
-        .expect("publish returned");
+    let published = tokio::time::timeout(
+        PATIENCE,
+        t.bus.publish(&messages(std::slice::from_ref(&broken))),
+    )
+    .await
+    .expect("publish returned");
     assert!(
         published.is_err(),
         "Ok although the event was neither taken in nor parked"

@@ -112,6 +112,7 @@ contract_suite! {
         unbound_events_are_accepted_and_dropped,
         transient_failures_are_retried_then_succeed,
         failures_are_parked_and_the_rest_flows,
+        an_unknown_event_is_parked_and_the_rest_flows,
         published_without_consumer_is_held_until_one_runs,
         restarted_consumer_loses_nothing,
         shutdown_returns_promptly,

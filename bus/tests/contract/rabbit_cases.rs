@@ -14,7 +14,7 @@ use lapin::types::{AMQPValue, FieldTable};
 use lapin::{BasicProperties, ExchangeKind};
 use tokio_util::sync::CancellationToken;
 
-use crate::fixtures::{Appeal, GRACE, PATIENCE, Recorder, ids};
+use crate::fixtures::{Appeal, GRACE, PATIENCE, Recorder, ids, messages};
 use crate::harness::{Rabbit, SHUTDOWN_LIMIT, TestBus};
 
 /// Retries slow enough to watch a delivery wait in each delay queue.
@@ -354,7 +354,8 @@ pub async fn shutdown_while_broker_unreachable() {
     );
 
     let appeal = Appeal::new();
-    let published = tokio::time::timeout(SHUTDOWN_LIMIT, bus.publish(&[appeal.received()])).await;
+    let published =
+        tokio::time::timeout(SHUTDOWN_LIMIT, bus.publish(&messages(&[appeal.received()]))).await;
     assert!(
         matches!(published, Ok(Err(_))),
         "publish to an unreachable broker: {published:?}"

@@ -4,20 +4,18 @@ use std::collections::{BTreeSet, HashSet};
 use std::sync::Arc;
 
 use chrono::{Duration, TimeDelta};
-use hotline_schemas::envelope::SCHEMA_VERSION;
-use hotline_schemas::lifecycle::Command;
-use hotline_schemas::timer::{DueStep, Step};
-use hotline_schemas::unit::{Unit, demo_units};
+use hotline_schemas::event::SCHEMA_VERSION;
+use hotline_schemas::value::unit::{Unit, demo_units};
 use hotline_schemas::{
-    Appeal, AppealId, Channel, Envelope, Event, EventId, EventType, Rating, Status,
+    Appeal, AppealId, Channel, Command, Envelope, Event, EventId, EventType, Rating, Status, Step,
 };
 use hotline_store::{AppealFilter, CommitMeta, Consumed, Store, StoreError, Submission};
 use tokio::sync::Barrier;
 use tokio::task::JoinSet;
 
 use crate::fixtures::{
-    appellant, apply, classify, date, decision, dispatch_to, dispatcher, keyed, local, monday,
-    submission, submit, unit_staff,
+    appellant, apply, classify, data, date, decision, dispatch_to, dispatcher, keyed, local,
+    monday, new_appeal, submission, submission_of, submit, unit_staff,
 };
 use crate::harness::{Location, TestDb};
 
@@ -61,7 +59,7 @@ fn set<const N: usize>(appeals: [&Appeal; N]) -> BTreeSet<AppealId> {
 }
 
 fn event_types(events: &[hotline_schemas::Event]) -> Vec<EventType> {
-    events.iter().map(|e| e.event_type).collect()
+    events.iter().map(|e| e.event_type()).collect()
 }
 
 // ---- 1. Migrations and ping ------------------------------------------------------------------
@@ -74,7 +72,7 @@ pub async fn migrate_is_idempotent_and_ping_works(db: TestDb) {
     store.ping().await.expect("ping after migrating again");
     assert_eq!(
         db.sql.count("SELECT COUNT(*) FROM _sqlx_migrations").await,
-        5,
+        6,
         "each migration is recorded once"
     );
     assert_eq!(
@@ -118,7 +116,7 @@ pub async fn seed_units_once_sorted_by_code(db: TestDb) {
     );
 
     let other = [Unit {
-        code: "AAA".to_owned(),
+        code: "AAA".into(),
         name: "别的单位".to_owned(),
         demo: false,
         keywords: vec!["路灯".to_owned()],
@@ -179,8 +177,9 @@ pub async fn concurrent_seeding_loads_units_once(db: TestDb) {
 pub async fn submit_creates_received_appeal(db: TestDb) {
     let store = &db.store;
     let at = monday();
-    let sub = submission(Channel::Hotline, at);
-    let (id, new) = (sub.id, sub.new.clone());
+    let new = new_appeal(Channel::Hotline, "营业执照变更材料反复退回");
+    let sub = submission_of(new.clone(), at);
+    let id = sub.intake.id();
 
     let submitted = store.submit(sub).await.expect("submit");
     assert!(submitted.created);
@@ -206,13 +205,13 @@ pub async fn submit_creates_received_appeal(db: TestDb) {
     assert_eq!(events.len(), 1, "{events:?}");
     let received = &events[0];
     assert_eq!(received.seq, 1);
-    assert_eq!(received.event_type, EventType::Received);
+    assert_eq!(received.event_type(), EventType::Received);
     assert_eq!(received.appeal_id, id);
     assert_eq!(received.at, at);
     assert_eq!(received.actor, "agent-01");
     assert_eq!(received.reason, None);
-    assert_eq!(received.data["ticket_no"], appeal.ticket_no.as_str());
-    assert_eq!(received.data["channel"], "hotline");
+    assert_eq!(data(received)["ticket_no"], appeal.ticket_no.as_str());
+    assert_eq!(data(received)["channel"], "hotline");
 
     let unknown = AppealId::new();
     assert_eq!(store.appeal(unknown).await.expect("appeal"), None);
@@ -252,7 +251,7 @@ pub async fn submit_assigns_ticket_numbers(db: TestDb) {
             .expect("stored");
         assert_eq!(&stored.ticket_no, &appeal.ticket_no);
         let events = store.events(appeal.id).await.expect("events");
-        assert_eq!(events[0].data["ticket_no"], appeal.ticket_no.as_str());
+        assert_eq!(data(&events[0])["ticket_no"], appeal.ticket_no.as_str());
     }
     assert_eq!(total(store).await, 6);
 }
@@ -441,7 +440,7 @@ pub async fn concurrent_submissions_get_gapless_ticket_numbers(db: TestDb) {
         .map(|s| s.appeal)
         .collect();
 
-    let mut tickets: Vec<String> = appeals.iter().map(|a| a.ticket_no.clone()).collect();
+    let mut tickets: Vec<String> = appeals.iter().map(|a| a.ticket_no.to_string()).collect();
     tickets.sort();
     let expected: Vec<String> = (1..=N).map(|n| format!("20260302-{n:06}")).collect();
     assert_eq!(tickets, expected, "distinct and gapless");
@@ -458,13 +457,28 @@ pub async fn failed_submit_leaves_nothing_behind(db: TestDb) {
     let at = monday();
     let first = submit(store, submission(Channel::Web, at)).await;
 
-    let mut duplicate = keyed(at, "web", "key-1", "hash-a");
-    duplicate.id = first.id; // the appeal id is taken: the insert fails
+    // The day's counter set back: the next ticket number is taken and the insert fails.
+    db.sql
+        .execute("UPDATE ticket_counters SET last = 0")
+        .await
+        .expect("set the counter back");
+    let duplicate = keyed(at, "web", "key-1", "hash-a");
     let err = store
         .submit(duplicate)
         .await
-        .expect_err("duplicate appeal id");
+        .expect_err("duplicate ticket number");
     assert!(matches!(err, StoreError::Database(_)), "{err:?}");
+    assert_eq!(
+        db.sql
+            .count("SELECT CAST(last AS BIGINT) FROM ticket_counters")
+            .await,
+        0,
+        "the failed submission's number is given back"
+    );
+    db.sql
+        .execute("UPDATE ticket_counters SET last = 1")
+        .await
+        .expect("restore the counter");
 
     assert_eq!(total(store).await, 1);
     assert_eq!(db.sql.count("SELECT COUNT(*) FROM events").await, 1);
@@ -506,7 +520,7 @@ pub async fn commit_stores_decisions(db: TestDb) {
         .await
         .expect("appeal")
         .expect("stored");
-    assert_eq!(stored, dispatch.appeal);
+    assert_eq!(&stored, dispatch.appeal());
     assert_eq!(stored.status, Status::Dispatched);
     assert_eq!(stored.unit.as_deref(), Some(FGJ));
     assert_eq!(stored.version, 2);
@@ -527,9 +541,9 @@ pub async fn commit_stores_decisions(db: TestDb) {
         [EventType::Received, EventType::Dispatched]
     );
     assert_eq!(events.iter().map(|e| e.seq).collect::<Vec<_>>(), [1, 2]);
-    assert_eq!(events[1], dispatch.events[0]);
+    assert_eq!(events[1], dispatch.events()[0]);
     assert_eq!(events[1].actor, "dispatcher-01");
-    assert_eq!(events[1].data["unit"], FGJ);
+    assert_eq!(data(&events[1])["unit"], FGJ);
 
     // The next step builds on the stored state.
     let later = now + Duration::minutes(5);
@@ -553,7 +567,7 @@ pub async fn commit_stores_decisions(db: TestDb) {
             EventType::Accepted
         ]
     );
-    assert_eq!(events[2], accept.events[0]);
+    assert_eq!(events[2], accept.events()[0]);
     assert_eq!(events[2].seq, 3);
 }
 
@@ -581,7 +595,7 @@ pub async fn conflicting_commits_first_wins(db: TestDb) {
         .await
         .expect("appeal")
         .expect("stored");
-    assert_eq!(stored, to_fgj.appeal);
+    assert_eq!(&stored, to_fgj.appeal());
     assert_eq!(store.events(appeal.id).await.expect("events").len(), 2);
     assert_eq!(db.sql.count("SELECT COUNT(*) FROM outbox").await, 2);
 
@@ -620,7 +634,7 @@ pub async fn conflicting_commits_first_wins(db: TestDb) {
         .await
         .expect("appeal")
         .expect("stored");
-    assert_eq!(stored, accept1.appeal);
+    assert_eq!(&stored, accept1.appeal());
     let events = store.events(appeal.id).await.expect("events");
     assert_eq!(
         event_types(&events),
@@ -630,7 +644,7 @@ pub async fn conflicting_commits_first_wins(db: TestDb) {
             EventType::Accepted
         ]
     );
-    assert_eq!(events[2].id, accept1.events[0].id);
+    assert_eq!(events[2].id, accept1.events()[0].id);
     assert_eq!(db.sql.count("SELECT COUNT(*) FROM events").await, 3);
     assert_eq!(db.sql.count("SELECT COUNT(*) FROM outbox").await, 3);
 }
@@ -672,10 +686,10 @@ pub async fn concurrent_commits_exactly_one_wins(db: TestDb) {
             .await
             .expect("appeal")
             .expect("stored");
-        assert_eq!(&stored, &winner.appeal);
+        assert_eq!(&stored, winner.appeal());
         let events = store.events(appeal.id).await.expect("events");
         assert_eq!(events.len(), 2, "round {round}: {events:?}");
-        assert_eq!(events[1], winner.events[0]);
+        assert_eq!(events[1], winner.events()[0]);
     }
     assert_eq!(db.sql.count("SELECT COUNT(*) FROM events").await, 16);
     assert_eq!(db.sql.count("SELECT COUNT(*) FROM outbox").await, 16);
@@ -689,12 +703,15 @@ pub async fn failed_commit_rolls_back_projection(db: TestDb) {
     let received = store.events(appeal.id).await.expect("events");
 
     let good = dispatch_to(&appeal, FGJ, at + Duration::minutes(1));
-    let mut bad = good.clone();
-    bad.events[0].id = received[0].id; // an event id already in the log
-    let err = store
-        .commit(&bad, &CommitMeta::default())
+    // Its event's outbox row is taken: the commit fails after the appeal and event writes.
+    db.sql
+        .outbox_row_for(good.events()[0].id.0, appeal.id.0)
         .await
-        .expect_err("duplicate event id");
+        .expect("block the outbox row");
+    let err = store
+        .commit(&good, &CommitMeta::default())
+        .await
+        .expect_err("duplicate outbox row");
     assert!(matches!(err, StoreError::Database(_)), "{err:?}");
 
     assert_eq!(
@@ -702,7 +719,11 @@ pub async fn failed_commit_rolls_back_projection(db: TestDb) {
         Some(appeal.clone())
     );
     assert_eq!(store.events(appeal.id).await.expect("events"), received);
-    assert_eq!(db.sql.count("SELECT COUNT(*) FROM outbox").await, 1);
+    assert_eq!(db.sql.count("SELECT COUNT(*) FROM outbox").await, 2);
+    db.sql
+        .execute("DELETE FROM outbox WHERE routing_key = 'blocked'")
+        .await
+        .expect("unblock");
 
     store
         .commit(&good, &CommitMeta::default())
@@ -710,7 +731,7 @@ pub async fn failed_commit_rolls_back_projection(db: TestDb) {
         .expect("the intact decision still commits");
     assert_eq!(
         store.appeal(appeal.id).await.expect("appeal"),
-        Some(good.appeal)
+        Some(good.appeal().clone())
     );
 }
 
@@ -724,7 +745,8 @@ pub async fn event_log_is_append_only(db: TestDb) {
         store,
         &appeal,
         Command::Dispatch {
-            unit: FGJ.to_owned(),
+            unit: FGJ.into(),
+            matter: None,
         },
         &dispatcher(),
         at,
@@ -772,7 +794,8 @@ pub async fn every_event_has_an_outbox_row(db: TestDb) {
         store,
         &a,
         Command::Dispatch {
-            unit: FGJ.to_owned(),
+            unit: FGJ.into(),
+            matter: None,
         },
         &dispatcher(),
         at,
@@ -790,7 +813,8 @@ pub async fn every_event_has_an_outbox_row(db: TestDb) {
         store,
         &b,
         Command::Dispatch {
-            unit: RSJ.to_owned(),
+            unit: RSJ.into(),
+            matter: None,
         },
         &dispatcher(),
         at,
@@ -800,7 +824,8 @@ pub async fn every_event_has_an_outbox_row(db: TestDb) {
         store,
         &b,
         Command::Reassign {
-            unit: SCJGJ.to_owned(),
+            unit: SCJGJ.into(),
+            matter: None,
         },
         &dispatcher(),
         at + Duration::minutes(2),
@@ -858,7 +883,7 @@ pub async fn every_event_has_an_outbox_row(db: TestDb) {
                 "the envelope carries the event as stored"
             );
             assert_eq!(envelope.event_id, event.id);
-            assert_eq!(envelope.event_type, event.event_type);
+            assert_eq!(envelope.event_type, event.event_type());
             assert_eq!(envelope.schema_version, 1);
             assert_eq!(envelope.schema_version, SCHEMA_VERSION);
             assert_eq!(envelope.appeal_id, appeal);
@@ -894,7 +919,8 @@ pub async fn list_filters_by_status_unit_and_channel(db: TestDb) {
         store,
         &web1,
         Command::Dispatch {
-            unit: FGJ.to_owned(),
+            unit: FGJ.into(),
+            matter: None,
         },
         &dispatcher(),
         later,
@@ -904,7 +930,8 @@ pub async fn list_filters_by_status_unit_and_channel(db: TestDb) {
         store,
         &web2,
         Command::Dispatch {
-            unit: RSJ.to_owned(),
+            unit: RSJ.into(),
+            matter: None,
         },
         &dispatcher(),
         later,
@@ -914,7 +941,8 @@ pub async fn list_filters_by_status_unit_and_channel(db: TestDb) {
         store,
         &wechat,
         Command::Dispatch {
-            unit: FGJ.to_owned(),
+            unit: FGJ.into(),
+            matter: None,
         },
         &dispatcher(),
         later,
@@ -924,7 +952,7 @@ pub async fn list_filters_by_status_unit_and_channel(db: TestDb) {
 
     let by = |status: Option<Status>, unit: Option<&str>, channel: Option<Channel>| AppealFilter {
         status,
-        unit: unit.map(str::to_owned),
+        unit: unit.map(Into::into),
         channel,
         ..all()
     };
@@ -994,7 +1022,8 @@ pub async fn list_overdue(db: TestDb) {
         store,
         &open,
         Command::Dispatch {
-            unit: FGJ.to_owned(),
+            unit: FGJ.into(),
+            matter: None,
         },
         &dispatcher(),
         t0,
@@ -1006,7 +1035,8 @@ pub async fn list_overdue(db: TestDb) {
         store,
         &closed,
         Command::Dispatch {
-            unit: FGJ.to_owned(),
+            unit: FGJ.into(),
+            matter: None,
         },
         &dispatcher(),
         t0,
@@ -1044,7 +1074,8 @@ pub async fn list_overdue(db: TestDb) {
         store,
         &voided,
         Command::Dispatch {
-            unit: FGJ.to_owned(),
+            unit: FGJ.into(),
+            matter: None,
         },
         &dispatcher(),
         t0,
@@ -1061,7 +1092,8 @@ pub async fn list_overdue(db: TestDb) {
         store,
         &recent,
         Command::Dispatch {
-            unit: RSJ.to_owned(),
+            unit: RSJ.into(),
+            matter: None,
         },
         &dispatcher(),
         recent_dispatch,
@@ -1105,7 +1137,7 @@ pub async fn list_overdue(db: TestDb) {
         ids(
             store,
             AppealFilter {
-                unit: Some(RSJ.to_owned()),
+                unit: Some(RSJ.into()),
                 ..overdue_at(much_later)
             }
         )
@@ -1226,7 +1258,8 @@ pub async fn timestamps_keep_microseconds(db: TestDb) {
         store,
         &appeal,
         Command::Dispatch {
-            unit: FGJ.to_owned(),
+            unit: FGJ.into(),
+            matter: None,
         },
         &dispatcher(),
         now,
@@ -1287,7 +1320,8 @@ pub async fn data_survives_reopen(db: TestDb) {
         &store,
         &appeal,
         Command::Dispatch {
-            unit: FGJ.to_owned(),
+            unit: FGJ.into(),
+            matter: None,
         },
         &dispatcher(),
         at,
@@ -1373,7 +1407,7 @@ pub async fn commit_with_consumed_takes_effect_once(db: TestDb) {
     assert!(store.is_consumed(&router).await.expect("is_consumed"));
     assert_eq!(db.sql.count("SELECT COUNT(*) FROM inbox").await, 1);
     let after_first = store.events(appeal.id).await.expect("events");
-    assert_eq!(after_first, [received.clone(), first.events[0].clone()]);
+    assert_eq!(after_first, [received.clone(), first.events()[0].clone()]);
 
     // A redelivery decides afresh on the reloaded appeal: it would not conflict, yet the inbox
     // refuses it.
@@ -1382,7 +1416,7 @@ pub async fn commit_with_consumed_takes_effect_once(db: TestDb) {
         .await
         .expect("appeal")
         .expect("stored");
-    assert_eq!(reloaded, first.appeal);
+    assert_eq!(&reloaded, first.appeal());
     let again = classify(&reloaded, RSJ, at + Duration::minutes(2));
     let err = store
         .commit(&again, &consuming(&router))
@@ -1398,7 +1432,7 @@ pub async fn commit_with_consumed_takes_effect_once(db: TestDb) {
 
     assert_eq!(
         store.appeal(appeal.id).await.expect("appeal"),
-        Some(first.appeal.clone()),
+        Some(first.appeal().clone()),
         "nothing changed"
     );
     assert_eq!(store.events(appeal.id).await.expect("events"), after_first);
@@ -1424,12 +1458,12 @@ pub async fn commit_with_consumed_takes_effect_once(db: TestDb) {
             EventType::Classified
         ]
     );
-    assert_eq!(events[2], again.events[0]);
+    assert_eq!(events[2], again.events()[0]);
     assert_eq!(db.sql.count("SELECT COUNT(*) FROM outbox").await, 3);
     assert_eq!(db.sql.count("SELECT COUNT(*) FROM inbox").await, 2);
 
     // A commit that loses on the version records no inbox row: the delivery can be retried.
-    let classified = consumed("router", first.events[0].id);
+    let classified = consumed("router", first.events()[0].id);
     let stale = classify(&reloaded, SCJGJ, at + Duration::minutes(3));
     let err = store
         .commit(&stale, &consuming(&classified))
@@ -1528,7 +1562,7 @@ pub async fn concurrent_consumers_take_effect_once(db: TestDb) {
         let winner = &winners[0].0;
         assert_eq!(
             store.appeal(appeal.id).await.expect("appeal").as_ref(),
-            Some(&winner.appeal),
+            Some(winner.appeal()),
             "round {round}"
         );
         let events = store.events(appeal.id).await.expect("events");
@@ -1537,7 +1571,7 @@ pub async fn concurrent_consumers_take_effect_once(db: TestDb) {
             [EventType::Received, EventType::Classified],
             "round {round}"
         );
-        assert_eq!(events[1], winner.events[0], "round {round}");
+        assert_eq!(events[1], winner.events()[0], "round {round}");
         assert!(store.is_consumed(&delivery).await.expect("is_consumed"));
     }
     let rounds = ROUNDS;
@@ -1587,7 +1621,7 @@ pub async fn outbox_relays_in_commit_order(db: TestDb) {
         .await
         .expect("dispatch b");
     let a_accept = decision(
-        &a_dispatch.appeal,
+        a_dispatch.appeal(),
         Command::Accept,
         &unit_staff(FGJ),
         at + Duration::minutes(3),
@@ -1621,7 +1655,7 @@ pub async fn outbox_relays_in_commit_order(db: TestDb) {
     );
     let rows = db.sql.outbox().await;
     for ((entry, (event, trace, key)), row) in entries.iter().zip(&expected).zip(&rows) {
-        let envelope = &entry.envelope;
+        let envelope = &entry.envelope().expect("readable envelope");
         assert_eq!(envelope.routing_key, *key);
         assert_eq!(envelope.event_id, event.id);
         assert_eq!(&envelope.payload, *event);
@@ -1661,8 +1695,13 @@ pub async fn outbox_relays_in_commit_order(db: TestDb) {
     let rest = store.unpublished(100).await.expect("unpublished");
     assert_eq!(ids(&rest), ids(&entries[2..]) as Vec<i64>);
     assert_eq!(
-        rest.iter().map(|e| &e.envelope).collect::<Vec<_>>(),
-        entries[2..].iter().map(|e| &e.envelope).collect::<Vec<_>>()
+        rest.iter()
+            .map(|e| e.envelope().unwrap())
+            .collect::<Vec<_>>(),
+        entries[2..]
+            .iter()
+            .map(|e| e.envelope().unwrap())
+            .collect::<Vec<_>>()
     );
     assert_eq!(
         db.sql
@@ -1679,7 +1718,7 @@ pub async fn outbox_relays_in_commit_order(db: TestDb) {
 
     // A new event queues behind the rest.
     let b_accept = decision(
-        &b_dispatch.appeal,
+        b_dispatch.appeal(),
         Command::Accept,
         &unit_staff(RSJ),
         at + Duration::minutes(6),
@@ -1692,8 +1731,8 @@ pub async fn outbox_relays_in_commit_order(db: TestDb) {
     assert_eq!(rest.len(), 4);
     let last = rest.last().expect("newest");
     assert!(last.id > entries[4].id);
-    assert_eq!(last.envelope.event_id, b_accept.events[0].id);
-    assert_eq!(last.envelope.routing_key, "appeal.accepted");
+    assert_eq!(last.envelope().unwrap().event_id, b_accept.events()[0].id);
+    assert_eq!(last.envelope().unwrap().routing_key, "appeal.accepted");
     assert_eq!(store.outbox_backlog().await.expect("backlog"), 4);
 
     let all_ids: Vec<i64> = ids(&rest);
@@ -1819,26 +1858,35 @@ pub async fn parked_deliveries_round_trip(db: TestDb) {
         .expect("dispatch");
     let entries = store.unpublished(10).await.expect("unpublished");
     assert_eq!(entries.len(), 2);
-    let (received, dispatched) = (&entries[0].envelope, &entries[1].envelope);
+    let (received, dispatched) = (
+        &entries[0].envelope().unwrap(),
+        &entries[1].envelope().unwrap(),
+    );
+    let park = |consumer, entry: &hotline_store::OutboxEntry, error| {
+        let store = store.clone();
+        let (id, body) = (entry.event_id, entry.body.clone());
+        async move { store.park(consumer, id, &body, error).await }
+    };
 
     let error = "permanent: unit 'DEMO-FGJ' has no \"inbox\"\n第二行";
-    store
-        .park("router", received, "transient: timed out after 5 retries")
-        .await
-        .expect("park");
-    store
-        .park("notifier", dispatched, error)
-        .await
-        .expect("park");
-    store
-        .park("router", dispatched, "again")
+    park(
+        "router",
+        &entries[0],
+        "transient: timed out after 5 retries",
+    )
+    .await
+    .expect("park");
+    park("notifier", &entries[1], error).await.expect("park");
+    park("router", &entries[1], "again")
         .await
         .expect("the same event may be parked twice");
 
     let parked = store.parked().await.expect("parked");
+    let envelopes: Vec<Envelope> = parked.iter().map(|p| p.envelope().unwrap()).collect();
     let got: Vec<(&str, &Envelope, &str)> = parked
         .iter()
-        .map(|p| (p.consumer.as_str(), &p.envelope, p.error.as_str()))
+        .zip(&envelopes)
+        .map(|(p, e)| (p.consumer.as_str(), e, p.error.as_str()))
         .collect();
     assert_eq!(
         got,
@@ -1850,10 +1898,10 @@ pub async fn parked_deliveries_round_trip(db: TestDb) {
         "in the order parked"
     );
     assert_eq!(
-        parked[0].envelope.traceparent.as_deref(),
+        parked[0].envelope().unwrap().traceparent.as_deref(),
         Some(TRACE_SUBMIT)
     );
-    assert_eq!(parked[1].envelope.payload, dispatch.events[0]);
+    assert_eq!(parked[1].envelope().unwrap().payload, dispatch.events()[0]);
     assert_eq!(db.sql.count("SELECT COUNT(*) FROM parked").await, 3);
     // Parking publishes or consumes nothing.
     assert_eq!(store.outbox_backlog().await.expect("backlog"), 2);
@@ -1865,7 +1913,7 @@ pub async fn unit_keywords_round_trip(db: TestDb) {
     let store = &db.store;
     let units = vec![
         Unit {
-            code: "ZZZ".to_owned(),
+            code: "ZZZ".into(),
             name: "城管局".to_owned(),
             demo: false,
             keywords: vec![
@@ -1876,13 +1924,13 @@ pub async fn unit_keywords_round_trip(db: TestDb) {
             ],
         },
         Unit {
-            code: "AAA".to_owned(),
+            code: "AAA".into(),
             name: "无关键词单位".to_owned(),
             demo: true,
             keywords: Vec::new(),
         },
         Unit {
-            code: "MMM".to_owned(),
+            code: "MMM".into(),
             name: "水务局".to_owned(),
             demo: false,
             keywords: vec!["停水".to_owned(), "停水".to_owned(), String::new()],
@@ -1940,15 +1988,10 @@ pub async fn unit_keywords_round_trip(db: TestDb) {
 
 // ---- Timers ----------------------------------------------------------------------------------
 
-/// A submission whose first timer is due `minutes` after `at`.
+/// A submission whose first timer (the dispatch limit, 15 minutes after it arrives) is due
+/// `minutes` after `at`.
 fn timed(at: chrono::DateTime<chrono::Utc>, minutes: i64) -> Submission {
-    Submission {
-        timer: Some(DueStep {
-            step: Step::DispatchOverdue,
-            at: at + Duration::minutes(minutes),
-        }),
-        ..submission(Channel::Hotline, at)
-    }
+    submission(Channel::Hotline, at + Duration::minutes(minutes - 15))
 }
 
 fn claimed_ids(appeals: &[Appeal]) -> Vec<AppealId> {
@@ -1992,7 +2035,7 @@ pub async fn timers_are_claimed_when_due_and_once_per_lease(db: TestDb) {
         .await
         .unwrap();
     let next = dispatched
-        .appeal
+        .appeal()
         .sla
         .next
         .expect("the unit's response timer");
@@ -2072,7 +2115,7 @@ pub async fn closed_appeals_have_no_timer(db: TestDb) {
         &dispatcher(),
         at + Duration::minutes(1),
     );
-    assert_eq!(void.appeal.sla.next, None);
+    assert_eq!(void.appeal().sla.next, None);
     store.commit(&void, &CommitMeta::default()).await.unwrap();
     assert_eq!(store.next_due().await.unwrap(), None);
     let later = at + Duration::days(30);
@@ -2099,7 +2142,8 @@ pub async fn dispatch_queue_holds_received_and_returned_oldest_first(db: TestDb)
         store,
         &placed,
         Command::Dispatch {
-            unit: FGJ.to_owned(),
+            unit: FGJ.into(),
+            matter: None,
         },
         &dispatcher(),
         now,
@@ -2109,7 +2153,8 @@ pub async fn dispatch_queue_holds_received_and_returned_oldest_first(db: TestDb)
         store,
         &back,
         Command::Dispatch {
-            unit: FGJ.to_owned(),
+            unit: FGJ.into(),
+            matter: None,
         },
         &dispatcher(),
         now,
@@ -2147,7 +2192,8 @@ pub async fn oversight_watches_the_late_the_unsigned_and_the_owned(db: TestDb) {
         store,
         &unsigned,
         Command::Dispatch {
-            unit: FGJ.to_owned(),
+            unit: FGJ.into(),
+            matter: None,
         },
         &dispatcher(),
         t0,
@@ -2157,7 +2203,8 @@ pub async fn oversight_watches_the_late_the_unsigned_and_the_owned(db: TestDb) {
         store,
         &signed,
         Command::Dispatch {
-            unit: FGJ.to_owned(),
+            unit: FGJ.into(),
+            matter: None,
         },
         &dispatcher(),
         t0,
@@ -2171,8 +2218,13 @@ pub async fn oversight_watches_the_late_the_unsigned_and_the_owned(db: TestDb) {
         t0 + Duration::minutes(10),
     )
     .await;
-    let mut own = classify(&owned, FGJ, t0);
-    own.appeal.owner = Some("王副区长".to_owned());
+    let leader = hotline_schemas::Actor {
+        name: "王副区长".to_owned(),
+        role: hotline_schemas::Role::Leader,
+        unit: None,
+        appeal: None,
+    };
+    let own = decision(&owned, Command::Own, &leader, t0);
     store.commit(&own, &CommitMeta::default()).await.unwrap();
 
     let ids = |appeals: Vec<Appeal>| appeals.into_iter().map(|a| a.id).collect::<Vec<_>>();

@@ -4,13 +4,13 @@ use std::sync::{Arc, LazyLock};
 
 use chrono::{DateTime, NaiveDate, TimeZone as _, Utc};
 use chrono_tz::Tz;
-use hotline_schemas::calendar::BusinessCalendar;
-use hotline_schemas::lifecycle::{Command, Context, Decision, decide, note};
-use hotline_schemas::sla::{SlaClock, SlaPolicies};
-use hotline_schemas::ticket::ticket_day;
+use hotline_schemas::event::Classification;
+use hotline_schemas::lifecycle::{Context, Decision, Intake, decide};
+use hotline_schemas::policy::calendar::BusinessCalendar;
+use hotline_schemas::policy::sla::{SlaClock, SlaPolicies};
+use hotline_schemas::value::ticket::ticket_day;
 use hotline_schemas::{
-    Actor, Appeal, AppealId, Appellant, Channel, EventType, Kind, Location, NewAppeal, Priority,
-    Role,
+    Actor, Appeal, Appellant, Channel, Command, Kind, Location, NewAppeal, Priority, Role,
 };
 use hotline_store::{CommitMeta, IdempotencyKey, Store, Submission};
 
@@ -63,20 +63,45 @@ pub fn new_appeal(channel: Channel, title: &str) -> NewAppeal {
     }
 }
 
-/// A submission without an idempotency key, counted under the local day of `at`.
-pub fn submission(channel: Channel, at: DateTime<Utc>) -> Submission {
-    let new = new_appeal(channel, "营业执照变更材料反复退回");
-    new.validate().expect("test appeal is valid");
+/// An event's `data` as stored and served.
+pub fn data(e: &hotline_schemas::Event) -> serde_json::Value {
+    serde_json::to_value(&e.payload).expect("serialisable")["data"].clone()
+}
+
+/// The context of `actor` at `now` under the shipped rules.
+pub fn context(actor: &Actor, now: DateTime<Utc>) -> Context<'_> {
+    Context {
+        now,
+        actor,
+        policies: &POLICIES,
+        clock: SlaClock::new(&CALENDAR, TZ),
+    }
+}
+
+pub fn agent() -> Actor {
+    Actor {
+        name: "agent-01".to_owned(),
+        role: Role::Agent,
+        unit: None,
+        appeal: None,
+    }
+}
+
+/// `new` submitted by an agent at `at`, without an idempotency key, counted under the local
+/// day of `at`.
+pub fn submission_of(new: NewAppeal, at: DateTime<Utc>) -> Submission {
+    let agent = agent();
     Submission {
-        id: AppealId::new(),
-        new,
-        at,
+        intake: Intake::new(new, &context(&agent, at)).expect("test appeal is valid"),
         day: ticket_day(at, TZ),
-        actor: "agent-01".to_owned(),
         idempotency: None,
         traceparent: None,
-        timer: None,
     }
+}
+
+/// A submission without an idempotency key, counted under the local day of `at`.
+pub fn submission(channel: Channel, at: DateTime<Utc>) -> Submission {
+    submission_of(new_appeal(channel, "营业执照变更材料反复退回"), at)
 }
 
 /// A web submission under an idempotency key.
@@ -104,7 +129,7 @@ pub fn unit_staff(unit: &str) -> Actor {
     Actor {
         name: format!("{unit}-staff"),
         role: Role::Unit,
-        unit: Some(unit.to_owned()),
+        unit: Some(unit.into()),
         appeal: None,
     }
 }
@@ -123,13 +148,7 @@ pub fn decision(appeal: &Appeal, command: Command, actor: &Actor, now: DateTime<
     actor
         .authorize(command.action(), appeal)
         .expect("the actor may take this action");
-    let ctx = Context {
-        now,
-        actor,
-        policies: &POLICIES,
-        clock: SlaClock::new(&CALENDAR, TZ),
-    };
-    decide(appeal, command, &ctx).expect("allowed command")
+    decide(appeal, command, &context(actor, now)).expect("allowed command")
 }
 
 /// The `classified` note the router takes on `appeal` at `now`, suggesting `unit`.
@@ -140,21 +159,31 @@ pub fn classify(appeal: &Appeal, unit: &str, now: DateTime<Utc>) -> Decision {
         unit: None,
         appeal: None,
     };
-    let ctx = Context {
-        now,
-        actor: &router,
-        policies: &POLICIES,
-        clock: SlaClock::new(&CALENDAR, TZ),
+    let classification = Classification {
+        matter: None,
+        unit: Some(unit.into()),
+        confidence: 0.3,
+        suggestions: Vec::new(),
+        dispatched: false,
+        urgent_signals: Vec::new(),
+        duplicate_of: None,
+        rule: None,
+        priority: appeal.priority,
     };
-    let data = serde_json::json!({ "unit": unit, "sure": false });
-    note(appeal, EventType::Classified, None, data, &ctx).expect("an open appeal takes a note")
+    decide(
+        appeal,
+        Command::Classify(classification),
+        &context(&router, now),
+    )
+    .expect("an open appeal takes a classification")
 }
 
 pub fn dispatch_to(appeal: &Appeal, unit: &str, now: DateTime<Utc>) -> Decision {
     decision(
         appeal,
         Command::Dispatch {
-            unit: unit.to_owned(),
+            unit: unit.into(),
+            matter: None,
         },
         &dispatcher(),
         now,
@@ -181,5 +210,5 @@ pub async fn apply(
         .commit(&d, &CommitMeta::default())
         .await
         .expect("commit");
-    d.appeal
+    d.into_appeal()
 }

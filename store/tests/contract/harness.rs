@@ -79,6 +79,36 @@ impl Sql {
         })
     }
 
+    /// An outbox row for `event_id` (routing key `blocked`), so that a commit of that event fails.
+    pub async fn outbox_row_for(
+        &self,
+        event_id: Uuid,
+        appeal_id: Uuid,
+    ) -> Result<u64, sqlx::Error> {
+        const SQL: &str = "INSERT INTO outbox (event_id, appeal_id, routing_key, payload, created_at) \
+                           VALUES ($1, $2, 'blocked', $3, $4)";
+        let payload = Json(serde_json::json!({}));
+        let at = chrono::Utc::now();
+        Ok(match self {
+            Sql::Sqlite(pool) => sqlx::query(SQL)
+                .bind(event_id)
+                .bind(appeal_id)
+                .bind(payload)
+                .bind(at)
+                .execute(pool)
+                .await?
+                .rows_affected(),
+            Sql::Postgres(pool) => sqlx::query(SQL)
+                .bind(event_id)
+                .bind(appeal_id)
+                .bind(payload)
+                .bind(at)
+                .execute(pool)
+                .await?
+                .rows_affected(),
+        })
+    }
+
     /// A `SELECT COUNT(*) …` (or any single `BIGINT` value).
     pub async fn count(&self, sql: &'static str) -> i64 {
         match self {
@@ -170,12 +200,7 @@ where
     F: FnOnce(TestDb) -> Fut + Send + 'static,
     Fut: Future<Output = ()> + Send + 'static,
 {
-    let Some(server) = std::env::var(PG_URL_VAR)
-        .ok()
-        .filter(|v| !v.trim().is_empty())
-    else {
-        announce_skip();
-        eprintln!("SKIPPED: postgres::{name}: {PG_URL_VAR} not set");
+    let Some(server) = postgres_server(name) else {
         return;
     };
     let _slot = PG_SLOTS.acquire().await.expect("semaphore");
@@ -228,6 +253,23 @@ where
         Ok(Ok(())) => {}
         Ok(Err(e)) | Err(e) => std::panic::resume_unwind(e.into_panic()),
     }
+}
+
+/// The PostgreSQL server to test against; `None` (said loudly) when `HOTLINE_TEST_PG_URL` is
+/// not set, and a failure instead when `CI` is set: CI cannot pass by skipping.
+pub fn postgres_server(name: &str) -> Option<String> {
+    let server = std::env::var(PG_URL_VAR)
+        .ok()
+        .filter(|v| !v.trim().is_empty());
+    if server.is_none() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "postgres::{name}: {PG_URL_VAR} is not set, and CI is: PostgreSQL is required"
+        );
+        announce_skip();
+        eprintln!("SKIPPED: postgres::{name}: {PG_URL_VAR} not set");
+    }
+    server
 }
 
 /// Writes the skip notice once per run, straight to stderr so the test harness's output

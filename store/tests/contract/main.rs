@@ -14,6 +14,7 @@
 mod cases;
 mod fixtures;
 mod harness;
+mod stored;
 
 /// Instantiates each case once per engine.
 macro_rules! contract_suite {

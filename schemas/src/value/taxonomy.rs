@@ -5,13 +5,14 @@ use std::collections::HashSet;
 
 use serde::{Deserialize, Serialize};
 
-use crate::unit::Unit;
+use crate::value::ids::{MatterCode, UnitCode};
+use crate::value::unit::Unit;
 
 /// A responsible unit (责任单位).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TaxonomyUnit {
-    pub code: String,
+    pub code: UnitCode,
     pub name: String,
     pub name_en: String,
     /// Who owns cases escalated to the leader level (包案).
@@ -46,11 +47,11 @@ pub struct Category {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Matter {
-    pub code: String,
+    pub code: MatterCode,
     pub name: String,
     pub name_en: String,
     pub category: String,
-    pub unit: String,
+    pub unit: UnitCode,
     pub keywords: Vec<String>,
     /// Realistic appeals about this matter: what the router learns from.
     pub examples: Vec<String>,
@@ -91,7 +92,7 @@ fn invalid(entry: impl Into<String>, problem: impl Into<String>) -> TaxonomyErro
     }
 }
 
-const SHIPPED: &str = include_str!("../taxonomy/taxonomy.toml");
+const SHIPPED: &str = include_str!("../../taxonomy/taxonomy.toml");
 
 impl Taxonomy {
     /// The sample taxonomy shipped with the platform.
@@ -109,7 +110,7 @@ impl Taxonomy {
     fn validate(&self) -> Result<(), TaxonomyError> {
         let mut unit_codes = HashSet::new();
         for (i, u) in self.units.iter().enumerate() {
-            let entry = format!("unit[{i}] {:?}", u.code);
+            let entry = format!("unit[{i}] {:?}", u.code.as_str());
             if u.code.is_empty()
                 || !u
                     .code
@@ -141,7 +142,7 @@ impl Taxonomy {
         let mut matter_codes = HashSet::new();
         let mut examples = HashSet::new();
         for (i, m) in self.matters.iter().enumerate() {
-            let entry = format!("matter[{i}] {:?}", m.code);
+            let entry = format!("matter[{i}] {:?}", m.code.as_str());
             if m.code.trim().is_empty() || m.name.trim().is_empty() || m.name_en.trim().is_empty() {
                 return Err(invalid(entry, "code, name and name_en must not be empty"));
             }
@@ -152,7 +153,10 @@ impl Taxonomy {
                 return Err(invalid(entry, format!("unknown category {:?}", m.category)));
             }
             if !unit_codes.contains(m.unit.as_str()) {
-                return Err(invalid(entry, format!("unknown unit {:?}", m.unit)));
+                return Err(invalid(
+                    entry,
+                    format!("unknown unit {:?}", m.unit.as_str()),
+                ));
             }
             if m.keywords.iter().all(|k| k.trim().is_empty()) {
                 return Err(invalid(entry, "needs at least one keyword"));
@@ -244,127 +248,4 @@ impl Taxonomy {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn shipped_taxonomy_is_complete() {
-        let t = Taxonomy::shipped().unwrap();
-        assert_eq!(t.categories.len(), 10);
-        assert_eq!(t.matters.len(), 137);
-        for name in [
-            "金融服务",
-            "人才服务",
-            "市场推广",
-            "行政服务",
-            "公共服务",
-            "法律服务",
-            "党群服务",
-            "产业空间",
-        ] {
-            assert!(
-                t.categories.iter().any(|c| c.name == name),
-                "{name} missing"
-            );
-        }
-        for m in &t.matters {
-            assert!(
-                m.examples.len() >= 4,
-                "{} has {} examples",
-                m.code,
-                m.examples.len()
-            );
-            assert!(
-                m.keywords.len() >= 3,
-                "{} has {} keywords",
-                m.code,
-                m.keywords.len()
-            );
-        }
-        let confidential: Vec<_> = t.matters.iter().filter(|m| m.confidential).collect();
-        assert!(!confidential.is_empty());
-        assert!(confidential.iter().all(|m| m.unit == "JWJW"));
-        assert!(t.unit("JWJW").is_some());
-        assert!(t.matters.iter().any(|m| !m.urgent_keywords.is_empty()));
-        let api = t.to_api();
-        assert_eq!(api["categories"].as_array().unwrap().len(), 10);
-        let listed: usize = api["categories"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|c| c["matters"].as_array().unwrap().len())
-            .sum();
-        assert_eq!(listed, 137);
-        assert_eq!(
-            t.examples().count(),
-            t.matters.iter().map(|m| m.examples.len()).sum::<usize>()
-        );
-    }
-
-    const SMALL: &str = r#"
-[[unit]]
-code = "A"
-name = "甲局"
-name_en = "A bureau"
-
-[[category]]
-code = "C1"
-name = "类一"
-name_en = "One"
-
-[[matter]]
-code = "M1"
-name = "事项一"
-name_en = "Matter one"
-category = "C1"
-unit = "A"
-keywords = ["停水"]
-examples = ["小区停水两天"]
-"#;
-
-    fn problem(text: &str) -> String {
-        match Taxonomy::from_toml(text).unwrap_err() {
-            TaxonomyError::Invalid { entry, problem } => format!("{entry}: {problem}"),
-            TaxonomyError::Toml(e) => format!("toml: {e}"),
-        }
-    }
-
-    #[test]
-    fn small_taxonomy_loads() {
-        let t = Taxonomy::from_toml(SMALL).unwrap();
-        assert_eq!(t.matter("M1").unwrap().unit, "A");
-        assert_eq!(t.unit("A").unwrap().to_unit().code, "A");
-        assert_eq!(t.matters_of("C1").count(), 1);
-        assert_eq!(t.examples().next(), Some(("小区停水两天", "M1")));
-    }
-
-    #[test]
-    fn errors_name_the_entry_and_field() {
-        let dup =
-            format!("{SMALL}\n[[unit]]\ncode = \"A\"\nname = \"又一\"\nname_en = \"again\"\n");
-        assert!(
-            problem(&dup).contains("duplicate unit code"),
-            "{}",
-            problem(&dup)
-        );
-        let bad_unit = SMALL.replace("unit = \"A\"", "unit = \"Z\"");
-        assert!(problem(&bad_unit).contains("unknown unit \"Z\""));
-        let bad_category = SMALL.replace("category = \"C1\"", "category = \"C9\"");
-        assert!(problem(&bad_category).contains("unknown category \"C9\""));
-        let empty_category =
-            format!("{SMALL}\n[[category]]\ncode = \"C2\"\nname = \"类二\"\nname_en = \"Two\"\n");
-        assert!(problem(&empty_category).contains("category \"C2\": has no matters"));
-        let no_examples = SMALL.replace("examples = [\"小区停水两天\"]", "examples = []");
-        assert!(problem(&no_examples).contains("needs at least one example"));
-        let bad_code = SMALL
-            .replace("code = \"A\"", "code = \"甲\"")
-            .replace("unit = \"A\"", "unit = \"甲\"");
-        assert!(problem(&bad_code).contains("code must be ASCII"));
-        assert!(problem("[[unit]]\ncode = ").starts_with("toml:"));
-        let unknown = SMALL.replace(
-            "keywords = [\"停水\"]",
-            "keywords = [\"停水\"]\ncolour = \"red\"",
-        );
-        assert!(problem(&unknown).contains("colour"));
-    }
-}
+mod tests;

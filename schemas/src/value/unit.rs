@@ -2,10 +2,12 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::value::ids::UnitCode;
+
 /// A unit appeals can be dispatched to, e.g. `FGJ` 区发展和改革局.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Unit {
-    pub code: String,
+    pub code: UnitCode,
     pub name: String,
     /// Demo data loaded into an empty database; a city replaces it.
     #[serde(default)]
@@ -42,7 +44,7 @@ pub fn demo_units() -> Vec<Unit> {
     units
         .into_iter()
         .map(|(code, name, keywords)| Unit {
-            code: code.to_owned(),
+            code: code.into(),
             name: name.to_owned(),
             demo: true,
             keywords: keywords.iter().map(|k| (*k).to_owned()).collect(),

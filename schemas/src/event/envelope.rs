@@ -4,11 +4,43 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::event::{Event, EventType};
-use crate::ids::{AppealId, EventId};
+use crate::value::ids::{AppealId, EventId};
 
 /// The envelope version consumers can read. A breaking change to the envelope or to an event's
 /// payload raises it.
 pub const SCHEMA_VERSION: u32 = 1;
+
+/// Why a published event cannot be read by this version: it is parked, not dropped.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EnvelopeError {
+    #[error(
+        "event {event_id}: type `{event_type}` is not known to this version (schema {SCHEMA_VERSION}); written by a newer one?"
+    )]
+    UnknownType {
+        event_id: String,
+        event_type: String,
+    },
+    #[error(
+        "event {event_id}: schema version {found} is newer than this version reads ({SCHEMA_VERSION})"
+    )]
+    NewerSchema { event_id: String, found: u32 },
+    #[error("event {event_id} ({event_type}): {detail}")]
+    Unreadable {
+        event_id: String,
+        event_type: String,
+        detail: String,
+    },
+    #[error("malformed envelope: {0}")]
+    Malformed(String),
+}
+
+/// The fields of an envelope read before its payload, to say what is wrong with it.
+#[derive(Deserialize)]
+struct Header {
+    #[serde(rename = "type")]
+    event_type: String,
+    schema_version: u32,
+}
 
 /// One event as published: who it is about, when it happened, what it carries, and the W3C
 /// trace it belongs to.
@@ -33,7 +65,7 @@ impl Envelope {
     pub fn new(event: &Event, traceparent: Option<String>) -> Self {
         Self {
             event_id: event.id,
-            event_type: event.event_type,
+            event_type: event.event_type(),
             schema_version: SCHEMA_VERSION,
             appeal_id: event.appeal_id,
             occurred_at: event.at,
@@ -42,6 +74,50 @@ impl Envelope {
             payload: event.clone(),
         }
     }
+}
+
+impl Envelope {
+    /// Reads an envelope as published, with an error that names what this version does not
+    /// know: an event type, a newer schema, a field.
+    pub fn decode(bytes: &[u8]) -> Result<Envelope, EnvelopeError> {
+        let id = event_id_of(bytes);
+        let header: Header =
+            serde_json::from_slice(bytes).map_err(|e| EnvelopeError::Malformed(e.to_string()))?;
+        if header.event_type.parse::<EventType>().is_err() {
+            return Err(EnvelopeError::UnknownType {
+                event_id: id,
+                event_type: header.event_type,
+            });
+        }
+        if header.schema_version > SCHEMA_VERSION {
+            return Err(EnvelopeError::NewerSchema {
+                event_id: id,
+                found: header.schema_version,
+            });
+        }
+        serde_json::from_slice(bytes).map_err(|e| EnvelopeError::Unreadable {
+            event_id: id,
+            event_type: header.event_type,
+            detail: e.to_string(),
+        })
+    }
+
+    /// The envelope as published.
+    pub fn encode(&self) -> Vec<u8> {
+        // An envelope holds only plain data: it always serialises.
+        serde_json::to_vec(self).unwrap_or_default()
+    }
+}
+
+/// The event id of an envelope, as far as it can be read, for error messages.
+fn event_id_of(bytes: &[u8]) -> String {
+    #[derive(Deserialize)]
+    struct Id {
+        event_id: String,
+    }
+    serde_json::from_slice::<Id>(bytes)
+        .map(|i| i.event_id)
+        .unwrap_or_else(|_| "?".to_owned())
 }
 
 /// A valid W3C `traceparent` (version 00), or `None`.
@@ -92,39 +168,4 @@ pub fn topic_matches(pattern: &str, key: &str) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn topic_matching() {
-        assert!(topic_matches("appeal.received", "appeal.received"));
-        assert!(!topic_matches("appeal.received", "appeal.accepted"));
-        assert!(topic_matches(
-            "appeal.dispatched.*",
-            "appeal.dispatched.FGJ"
-        ));
-        assert!(!topic_matches("appeal.dispatched.*", "appeal.dispatched"));
-        assert!(topic_matches("appeal.#", "appeal.dispatched.FGJ"));
-        assert!(topic_matches("appeal.#", "appeal"));
-        assert!(topic_matches("#", "sla.breached"));
-        assert!(topic_matches("*.breached", "sla.breached"));
-        assert!(!topic_matches("sla.*", "appeal.received"));
-        assert!(topic_matches("appeal.#.FGJ", "appeal.dispatched.FGJ"));
-    }
-
-    #[test]
-    fn traceparents() {
-        let t = new_traceparent();
-        assert_eq!(valid_traceparent(&t), Some(t.clone()));
-        assert!(
-            valid_traceparent("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01").is_some()
-        );
-        assert!(
-            valid_traceparent("00-00000000000000000000000000000000-00f067aa0ba902b7-01").is_none()
-        );
-        assert!(
-            valid_traceparent("01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01").is_none()
-        );
-        assert!(valid_traceparent("garbage").is_none());
-    }
-}
+mod tests;

@@ -1,13 +1,16 @@
-//! The appeal (诉求/工单) and the values it is made of.
+//! The appeal (诉求/工单), the values it is made of, and its time-limit track.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use strum::{Display, EnumIter, EnumString, IntoStaticStr};
+use strum::{Display, EnumIter, EnumString, IntoEnumIterator, IntoStaticStr};
 
-use crate::error::{DomainError, ErrorCode};
-use crate::ids::AppealId;
-use crate::timer::SlaTrack;
-use crate::uscc;
+use crate::value::error::{DomainError, ErrorCode};
+use crate::value::ids::{AppealId, MatterCode, TicketNo, UnitCode};
+use crate::value::uscc;
+
+pub mod track;
+
+pub use track::{DueStep, SlaTrack, Step, TimeLimit};
 
 macro_rules! snake_enum {
     ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident),+ $(,)? }) => {
@@ -101,6 +104,16 @@ impl Status {
     /// its rating, not for the unit).
     pub fn is_open(self) -> bool {
         !self.is_terminal() && self != Status::Replied
+    }
+
+    /// The statuses `holds` is true of.
+    pub fn matching(holds: fn(Status) -> bool) -> impl Iterator<Item = Status> {
+        Status::iter().filter(move |s| holds(*s))
+    }
+
+    /// Waiting for a dispatcher: never dispatched yet, or returned by the unit.
+    pub fn awaits_dispatch(self) -> bool {
+        matches!(self, Status::Received | Status::Returned)
     }
 
     /// Dispatched (or reopened) and not yet accepted or returned: the unit must sign for it
@@ -352,8 +365,8 @@ pub struct PendingExtension {
 /// A service matter the router thinks an appeal is about, with its unit and how sure it is.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Suggestion {
-    pub matter: String,
-    pub unit: String,
+    pub matter: MatterCode,
+    pub unit: UnitCode,
     /// Calibrated probability, 0–1.
     pub probability: f64,
 }
@@ -362,7 +375,7 @@ pub struct Suggestion {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Appeal {
     pub id: AppealId,
-    pub ticket_no: String,
+    pub ticket_no: TicketNo,
     pub channel: Channel,
     pub kind: Kind,
     pub priority: Priority,
@@ -373,9 +386,9 @@ pub struct Appeal {
     pub location: Location,
     pub attachments: Vec<Attachment>,
     /// The service matter (服务事项) code, once classified.
-    pub matter: Option<String>,
+    pub matter: Option<MatterCode>,
     /// The responsible unit (责任单位) code, once dispatched.
-    pub unit: Option<String>,
+    pub unit: Option<UnitCode>,
     pub deadlines: Deadlines,
     pub pending_extension: Option<PendingExtension>,
     pub rating: Option<Rating>,
@@ -387,6 +400,9 @@ pub struct Appeal {
     /// An earlier appeal this one probably repeats (same appellant or near-identical text).
     #[serde(default)]
     pub duplicate_of: Option<AppealId>,
+    /// Later appeals merged into this one as its duplicates.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub duplicates: Vec<AppealId>,
     /// The leader who took ownership of the case (包案).
     #[serde(default)]
     pub owner: Option<String>,
@@ -401,7 +417,12 @@ pub struct Appeal {
 
 impl Appeal {
     /// A freshly received appeal.
-    pub fn received(id: AppealId, ticket_no: String, new: NewAppeal, at: DateTime<Utc>) -> Appeal {
+    pub fn received(
+        id: AppealId,
+        ticket_no: TicketNo,
+        new: NewAppeal,
+        at: DateTime<Utc>,
+    ) -> Appeal {
         Appeal {
             id,
             ticket_no,
@@ -422,12 +443,33 @@ impl Appeal {
             rework_count: 0,
             suggestions: Vec::new(),
             duplicate_of: None,
+            duplicates: Vec::new(),
             owner: None,
             sla: SlaTrack::default(),
             created_at: at,
             updated_at: at,
             version: 1,
         }
+    }
+}
+
+impl Appeal {
+    /// Overdue at `now` (超期): still being worked on and past its resolution deadline.
+    pub fn is_overdue(&self, now: DateTime<Utc>) -> bool {
+        self.status.is_open() && self.deadlines.resolve_due.is_some_and(|due| due < now)
+    }
+
+    /// How late it is at `now`: past its resolution deadline, or, while it waits for the unit
+    /// to sign, past its response deadline; zero when not late.
+    pub fn late_seconds(&self, now: DateTime<Utc>) -> i64 {
+        let past =
+            |due: Option<DateTime<Utc>>| due.map_or(0, |due| (now - due).num_seconds().max(0));
+        let response = if self.status.awaits_acceptance() {
+            past(self.deadlines.response_due)
+        } else {
+            0
+        };
+        past(self.deadlines.resolve_due).max(response)
     }
 }
 

@@ -1,0 +1,147 @@
+//! Who may do what (SPEC §1): roles, the actor behind a request, and the access rules.
+
+use serde::{Deserialize, Serialize};
+use strum::{Display, EnumIter, EnumString, IntoStaticStr};
+
+use crate::appeal::{Appeal, Channel};
+use crate::command::Action;
+use crate::value::error::{DomainError, ErrorCode};
+use crate::value::ids::{AppealId, UnitCode};
+
+/// A role from SPEC §1.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    Display,
+    EnumString,
+    EnumIter,
+    IntoStaticStr,
+)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+pub enum Role {
+    /// 话务员
+    Agent,
+    /// 派单员
+    Dispatcher,
+    /// 承办单位 staff, bound to one unit.
+    Unit,
+    /// 督办员
+    Supervisor,
+    /// 领导
+    Leader,
+    /// 管理员
+    Admin,
+    /// The appellant following their own appeal.
+    Appellant,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        self.into()
+    }
+}
+
+/// The authenticated caller of a request, or the public for anonymous submissions.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Actor {
+    /// Recorded as the `actor` of the events this caller causes.
+    pub name: String,
+    pub role: Role,
+    /// The unit of a `unit` actor.
+    pub unit: Option<UnitCode>,
+    /// The appeal of an `appellant` actor.
+    pub appeal: Option<AppealId>,
+}
+
+impl Actor {
+    /// The platform itself (router, worker).
+    pub fn system() -> Actor {
+        Actor {
+            name: "system".to_owned(),
+            role: Role::Admin,
+            unit: None,
+            appeal: None,
+        }
+    }
+
+    /// The public submitting through a public channel without a token: recorded as
+    /// `appellant`.
+    pub fn public() -> Actor {
+        Actor {
+            name: "appellant".to_owned(),
+            role: Role::Appellant,
+            unit: None,
+            appeal: None,
+        }
+    }
+
+    /// Whether this caller may see the appeal at all (else it is reported as not found).
+    pub fn can_read(&self, appeal: &Appeal) -> bool {
+        match self.role {
+            Role::Agent | Role::Dispatcher | Role::Supervisor | Role::Leader | Role::Admin => true,
+            Role::Unit => self.unit.is_some() && self.unit == appeal.unit,
+            Role::Appellant => self.appeal == Some(appeal.id),
+        }
+    }
+
+    /// Whether this caller may list and search appeals; units see only their own.
+    pub fn can_list(&self) -> bool {
+        self.role != Role::Appellant
+    }
+
+    /// Whether this caller may submit through `channel`; the public (no token) uses public
+    /// channels only.
+    pub fn may_submit(actor: Option<&Actor>, channel: Channel) -> bool {
+        match actor {
+            None => channel.is_public(),
+            Some(a) => matches!(a.role, Role::Agent | Role::Dispatcher | Role::Admin),
+        }
+    }
+
+    /// Checks that this caller may take `action` on `appeal`: `appeal_not_found` when they may
+    /// not even see it, `forbidden` when they see it but the action is not theirs.
+    pub fn authorize(&self, action: Action, appeal: &Appeal) -> Result<(), DomainError> {
+        if !self.can_read(appeal) {
+            return Err(DomainError::new(ErrorCode::AppealNotFound));
+        }
+        let allowed = match action {
+            // The router's identity is a dispatcher's; the timers run as the system (admin).
+            Action::Classify => matches!(self.role, Role::Dispatcher | Role::Admin),
+            Action::Own => matches!(self.role, Role::Leader | Role::Admin),
+            Action::Fire => self.role == Role::Admin,
+            Action::Dispatch | Action::Reassign | Action::Void | Action::Merge => {
+                matches!(self.role, Role::Dispatcher | Role::Admin)
+            }
+            Action::Accept
+            | Action::Return
+            | Action::RequestExtension
+            | Action::Reply
+            | Action::Pause
+            | Action::Resume => self.role == Role::Unit,
+            Action::ApproveExtension => matches!(self.role, Role::Supervisor | Role::Admin),
+            // An agent closes a consultation answered on the spot (一次性告知).
+            Action::Close => matches!(self.role, Role::Supervisor | Role::Admin | Role::Agent),
+            // An agent records the rating given in a call-back (回访).
+            Action::RateSatisfied | Action::RateUnsatisfied => {
+                matches!(self.role, Role::Appellant | Role::Agent)
+            }
+        };
+        if allowed {
+            Ok(())
+        } else {
+            Err(DomainError::new(ErrorCode::Forbidden)
+                .with_arg("role", self.role.as_str())
+                .with_arg("action", action.as_str()))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,268 @@
+use super::*;
+use crate::appeal::{Appellant, Kind, Location, NewAppeal, Priority};
+use crate::value::ids::UnitCode;
+use chrono::{TimeZone, Utc};
+use strum::IntoEnumIterator;
+
+const OWN_UNIT: &str = "DEMO-FGJ";
+const OTHER_UNIT: &str = "DEMO-RSJ";
+
+fn appeal(unit: Option<&str>) -> Appeal {
+    let new = NewAppeal {
+        channel: Channel::Mailbox,
+        kind: Kind::Complaint,
+        priority: Priority::Normal,
+        title: "审批窗口刁难企业".to_owned(),
+        body: "办理许可证时窗口工作人员多次要求补交无关材料。".to_owned(),
+        appellant: Appellant::Enterprise {
+            name: "三亚某科技有限公司".to_owned(),
+            phone: None,
+            uscc: "914403001922038216".to_owned(),
+            wechat_openid: None,
+        },
+        location: Location::default(),
+        attachments: Vec::new(),
+    };
+    new.validate().unwrap();
+    let at = Utc.with_ymd_and_hms(2026, 11, 20, 7, 0, 0).unwrap();
+    let mut appeal = Appeal::received(AppealId::new(), "20261120-000001".into(), new, at);
+    appeal.unit = unit.map(UnitCode::from);
+    appeal
+}
+
+fn actor(role: Role, unit: Option<&str>, appeal: Option<AppealId>) -> Actor {
+    Actor {
+        name: format!("{role}-1"),
+        role,
+        unit: unit.map(UnitCode::from),
+        appeal,
+    }
+}
+
+/// Who an actor is relative to the appeal under test.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Who {
+    Agent,
+    Dispatcher,
+    OwnUnit,
+    OtherUnit,
+    Supervisor,
+    Leader,
+    Admin,
+    OwnAppellant,
+    OtherAppellant,
+}
+
+const EVERYONE: [Who; 9] = [
+    Who::Agent,
+    Who::Dispatcher,
+    Who::OwnUnit,
+    Who::OtherUnit,
+    Who::Supervisor,
+    Who::Leader,
+    Who::Admin,
+    Who::OwnAppellant,
+    Who::OtherAppellant,
+];
+
+fn make(who: Who, appeal: &Appeal) -> Actor {
+    match who {
+        Who::Agent => actor(Role::Agent, None, None),
+        Who::Dispatcher => actor(Role::Dispatcher, None, None),
+        Who::OwnUnit => actor(Role::Unit, Some(OWN_UNIT), None),
+        Who::OtherUnit => actor(Role::Unit, Some(OTHER_UNIT), None),
+        Who::Supervisor => actor(Role::Supervisor, None, None),
+        Who::Leader => actor(Role::Leader, None, None),
+        Who::Admin => actor(Role::Admin, None, None),
+        Who::OwnAppellant => actor(Role::Appellant, None, Some(appeal.id)),
+        Who::OtherAppellant => actor(Role::Appellant, None, Some(AppealId::new())),
+    }
+}
+
+/// SPEC §1, written out: who may take each action on an appeal dispatched to `OWN_UNIT`.
+fn may(who: Who, action: Action) -> bool {
+    use Who as W;
+    match action {
+        Action::Classify => matches!(who, W::Dispatcher | W::Admin),
+        Action::Own => matches!(who, W::Leader | W::Admin),
+        Action::Fire => who == W::Admin,
+        Action::Dispatch | Action::Reassign | Action::Void | Action::Merge => {
+            matches!(who, W::Dispatcher | W::Admin)
+        }
+        Action::Accept
+        | Action::Return
+        | Action::RequestExtension
+        | Action::Reply
+        | Action::Pause
+        | Action::Resume => who == W::OwnUnit,
+        Action::ApproveExtension => matches!(who, W::Supervisor | W::Admin),
+        Action::Close => matches!(who, W::Supervisor | W::Admin | W::Agent),
+        Action::RateSatisfied | Action::RateUnsatisfied => {
+            matches!(who, W::OwnAppellant | W::Agent)
+        }
+    }
+}
+
+fn visible(who: Who) -> bool {
+    !matches!(who, Who::OtherUnit | Who::OtherAppellant)
+}
+
+#[test]
+fn authorize_table_for_every_role_and_action() {
+    let appeal = appeal(Some(OWN_UNIT));
+    // Every role is covered by the table.
+    for role in Role::iter() {
+        assert!(
+            EVERYONE.iter().any(|w| make(*w, &appeal).role == role),
+            "{role}"
+        );
+    }
+    let mut allowed = 0;
+    for who in EVERYONE {
+        let actor = make(who, &appeal);
+        assert_eq!(actor.can_read(&appeal), visible(who), "{who:?} read");
+        for action in Action::iter() {
+            let result = actor.authorize(action, &appeal);
+            match (visible(who), may(who, action)) {
+                (false, _) => {
+                    let err = result.expect_err(&format!("{who:?} {action:?}"));
+                    assert_eq!(err.code, ErrorCode::AppealNotFound, "{who:?} {action:?}");
+                    // Nothing that would reveal the appeal exists.
+                    assert!(err.args.is_empty());
+                    assert_eq!(err.field, None);
+                }
+                (true, true) => {
+                    assert_eq!(result, Ok(()), "{who:?} {action:?}");
+                    allowed += 1;
+                }
+                (true, false) => {
+                    let err = result.expect_err(&format!("{who:?} {action:?}"));
+                    assert_eq!(err.code, ErrorCode::Forbidden, "{who:?} {action:?}");
+                    assert_eq!(
+                        err.args.get("role").map(String::as_str),
+                        Some(actor.role.as_str())
+                    );
+                    assert_eq!(
+                        err.args.get("action").map(String::as_str),
+                        Some(action.as_str())
+                    );
+                }
+            }
+        }
+    }
+    // dispatcher, admin ×4; own unit ×6; supervisor, admin ×1; close ×3; rate 2×2;
+    // classify: dispatcher, admin; own: leader, admin; fire: admin.
+    assert_eq!(allowed, 8 + 6 + 2 + 3 + 4 + 2 + 2 + 1);
+}
+
+#[test]
+fn read_rules() {
+    let dispatched = appeal(Some(OWN_UNIT));
+    let undispatched = appeal(None);
+    for role in [
+        Role::Agent,
+        Role::Dispatcher,
+        Role::Supervisor,
+        Role::Leader,
+        Role::Admin,
+    ] {
+        let a = actor(role, None, None);
+        assert!(a.can_read(&dispatched), "{role}");
+        assert!(a.can_read(&undispatched), "{role}");
+        assert!(a.can_list(), "{role}");
+    }
+    // A unit sees only what is dispatched to it; a unit token without a unit sees nothing,
+    // not even appeals without a unit.
+    let own = actor(Role::Unit, Some(OWN_UNIT), None);
+    assert!(own.can_read(&dispatched));
+    assert!(!own.can_read(&undispatched));
+    assert!(own.can_list());
+    let unitless = actor(Role::Unit, None, None);
+    assert!(!unitless.can_read(&dispatched));
+    assert!(!unitless.can_read(&undispatched));
+    assert_eq!(
+        unitless
+            .authorize(Action::Accept, &undispatched)
+            .unwrap_err()
+            .code,
+        ErrorCode::AppealNotFound
+    );
+    // An appellant sees only their own appeal and cannot list.
+    let mine = actor(Role::Appellant, None, Some(dispatched.id));
+    assert!(mine.can_read(&dispatched));
+    assert!(!mine.can_read(&undispatched));
+    assert!(!mine.can_list());
+    let anonymous = actor(Role::Appellant, None, None);
+    assert!(!anonymous.can_read(&dispatched));
+    // Once reassigned away, the former unit no longer sees it.
+    let mut moved = dispatched.clone();
+    moved.unit = Some(OTHER_UNIT.into());
+    assert!(!own.can_read(&moved));
+    assert_eq!(
+        own.authorize(Action::Reply, &moved).unwrap_err().code,
+        ErrorCode::AppealNotFound
+    );
+}
+
+#[test]
+fn the_system_is_an_admin() {
+    let system = Actor::system();
+    assert_eq!(system.name, "system");
+    assert_eq!(system.role, Role::Admin);
+    let appeal = appeal(Some(OWN_UNIT));
+    assert!(system.authorize(Action::Dispatch, &appeal).is_ok());
+    assert_eq!(
+        system.authorize(Action::Reply, &appeal).unwrap_err().code,
+        ErrorCode::Forbidden
+    );
+}
+
+#[test]
+fn may_submit_by_channel() {
+    for channel in Channel::iter() {
+        // The public (no token) only on public channels: a hotline call is logged by an
+        // agent.
+        assert_eq!(
+            Actor::may_submit(None, channel),
+            channel != Channel::Hotline,
+            "public on {channel}"
+        );
+        for role in Role::iter() {
+            let a = actor(role, Some(OWN_UNIT), None);
+            let expected = matches!(role, Role::Agent | Role::Dispatcher | Role::Admin);
+            assert_eq!(
+                Actor::may_submit(Some(&a), channel),
+                expected,
+                "{role} on {channel}"
+            );
+        }
+    }
+    assert!(!Actor::may_submit(None, Channel::Hotline));
+    assert!(Actor::may_submit(None, Channel::Mailbox));
+    assert!(Actor::may_submit(None, Channel::Open311));
+}
+
+#[test]
+fn role_codes() {
+    let codes: Vec<&str> = Role::iter().map(Role::as_str).collect();
+    assert_eq!(
+        codes,
+        [
+            "agent",
+            "dispatcher",
+            "unit",
+            "supervisor",
+            "leader",
+            "admin",
+            "appellant"
+        ]
+    );
+    for role in Role::iter() {
+        assert_eq!(role.to_string(), role.as_str());
+        assert_eq!(role.as_str().parse::<Role>(), Ok(role));
+        assert_eq!(
+            serde_json::to_value(role).unwrap(),
+            serde_json::json!(role.as_str())
+        );
+    }
+}

@@ -1,0 +1,197 @@
+//! Commands: what can be done to an appeal, as validated input, and the table of which
+//! action is allowed in which status (SPEC §5). Access rules are in [`access`].
+
+pub mod access;
+
+use strum::{EnumIter, IntoStaticStr};
+
+use crate::appeal::{Appeal, DueStep, Rating, Status};
+use crate::event::Classification;
+use crate::value::error::{DomainError, ErrorCode};
+use crate::value::ids::{MatterCode, UnitCode};
+
+pub use access::{Actor, Role};
+
+/// Something that can be done to an appeal: by a person, or by the router and the timers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, IntoStaticStr)]
+#[strum(serialize_all = "snake_case")]
+pub enum Action {
+    /// 分拨: the router's conclusion (matter, suggestions, duplicate link, urgency)
+    Classify,
+    /// 派单
+    Dispatch,
+    /// 签收
+    Accept,
+    /// 退回
+    Return,
+    /// 改派
+    Reassign,
+    /// 申请延期
+    RequestExtension,
+    /// 批准延期
+    ApproveExtension,
+    /// 办结答复
+    Reply,
+    /// 评价: 非常满意, 满意 or 基本满意
+    RateSatisfied,
+    /// 评价: 不满意 or 非常不满意 (差评), which sends it back for rework
+    RateUnsatisfied,
+    /// 补充材料: the unit waits for the appellant; the resolution clock stops
+    Pause,
+    /// The appellant's material came: the resolution clock runs again
+    Resume,
+    Close,
+    /// 作废
+    Void,
+    /// 合并: into the appeal it repeats
+    Merge,
+    /// 包案: a leader takes ownership of the case
+    Own,
+    /// A due time-limit step (the worker's timers)
+    Fire,
+}
+
+impl Action {
+    pub fn as_str(self) -> &'static str {
+        self.into()
+    }
+}
+
+/// The table of allowed transitions: the status an action leads to from a status, or `None`
+/// when the action is not allowed there.
+pub fn next_status(from: Status, action: Action) -> Option<Status> {
+    use Action as A;
+    use Status as S;
+    match (from, action) {
+        // Notes on the case: any status but a terminal one, which they leave as it is.
+        (from, A::Classify | A::Own | A::Fire) if !from.is_terminal() => Some(from),
+
+        (S::Received, A::Dispatch) => Some(S::Dispatched),
+        (S::Received, A::Close) => Some(S::Closed),
+        (S::Received, A::Void) => Some(S::Voided),
+        (S::Received, A::Merge) => Some(S::Merged),
+
+        (S::Dispatched, A::Accept) => Some(S::Accepted),
+        (S::Dispatched, A::Return) => Some(S::Returned),
+        (S::Dispatched, A::Reassign) => Some(S::Dispatched),
+        (S::Dispatched, A::Void) => Some(S::Voided),
+        (S::Dispatched, A::Merge) => Some(S::Merged),
+
+        (S::Returned, A::Dispatch) => Some(S::Dispatched),
+        (S::Returned, A::Reassign) => Some(S::Dispatched),
+        (S::Returned, A::Void) => Some(S::Voided),
+        (S::Returned, A::Merge) => Some(S::Merged),
+
+        (S::Accepted, A::RequestExtension) => Some(S::Accepted),
+        (S::Accepted, A::ApproveExtension) => Some(S::Accepted),
+        (S::Accepted, A::Reply) => Some(S::Replied),
+        (S::Accepted, A::Pause) => Some(S::Accepted),
+        (S::Accepted, A::Resume) => Some(S::Accepted),
+        (S::Accepted, A::Reassign) => Some(S::Dispatched),
+        (S::Accepted, A::Void) => Some(S::Voided),
+
+        (S::Replied, A::RateSatisfied) => Some(S::Closed),
+        (S::Replied, A::RateUnsatisfied) => Some(S::Reopened),
+        (S::Replied, A::Close) => Some(S::Closed),
+
+        (S::Reopened, A::Accept) => Some(S::Accepted),
+        (S::Reopened, A::Reassign) => Some(S::Dispatched),
+        (S::Reopened, A::Void) => Some(S::Voided),
+
+        _ => None,
+    }
+}
+
+/// The status `action` leads to, or `action_not_allowed` naming the status and the action.
+pub fn transition(from: Status, action: Action) -> Result<Status, DomainError> {
+    next_status(from, action).ok_or_else(|| {
+        DomainError::new(ErrorCode::ActionNotAllowed)
+            .with_arg("action", action.as_str())
+            .with_arg("status", from.as_str())
+    })
+}
+
+/// An action with its content, as validated input.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Command {
+    /// The router's conclusion.
+    Classify(Classification),
+    /// 派单, with the service matter when the dispatcher names it.
+    Dispatch {
+        unit: UnitCode,
+        matter: Option<MatterCode>,
+    },
+    /// 改派
+    Reassign {
+        unit: UnitCode,
+        matter: Option<MatterCode>,
+    },
+    Accept,
+    Return {
+        reason: String,
+    },
+    RequestExtension {
+        days: Option<u32>,
+        hours: Option<u32>,
+        reason: String,
+    },
+    ApproveExtension,
+    Reply {
+        result: String,
+    },
+    Rate {
+        rating: Rating,
+        comment: Option<String>,
+    },
+    Pause {
+        /// What the appellant must supply.
+        reason: String,
+    },
+    Resume,
+    Close {
+        reason: Option<String>,
+    },
+    Void {
+        reason: String,
+    },
+    /// Into `into`, the appeal this one repeats, which records the duplicate too.
+    Merge {
+        into: Box<Appeal>,
+    },
+    /// 包案: the caller, a leader, takes the case.
+    Own,
+    /// A due step of the appeal's time limits; `leader` is the unit's leader, for level 3.
+    Fire {
+        due: DueStep,
+        leader: Option<String>,
+    },
+}
+
+impl Command {
+    pub fn action(&self) -> Action {
+        match self {
+            Command::Classify(_) => Action::Classify,
+            Command::Dispatch { .. } => Action::Dispatch,
+            Command::Reassign { .. } => Action::Reassign,
+            Command::Accept => Action::Accept,
+            Command::Return { .. } => Action::Return,
+            Command::RequestExtension { .. } => Action::RequestExtension,
+            Command::ApproveExtension => Action::ApproveExtension,
+            Command::Reply { .. } => Action::Reply,
+            Command::Rate { rating, .. } if rating.is_bad() => Action::RateUnsatisfied,
+            Command::Rate { .. } => Action::RateSatisfied,
+            Command::Pause { .. } => Action::Pause,
+            Command::Resume => Action::Resume,
+            Command::Close { .. } => Action::Close,
+            Command::Void { .. } => Action::Void,
+            Command::Merge { .. } => Action::Merge,
+            Command::Own => Action::Own,
+            Command::Fire { .. } => Action::Fire,
+        }
+    }
+}
+
+/// Longest reason (退回理由, 作废理由, …) accepted, in characters.
+pub const MAX_REASON_CHARS: usize = 1_000;
+/// Longest reply (办结答复) accepted, in characters.
+pub const MAX_RESULT_CHARS: usize = 10_000;

@@ -1,0 +1,70 @@
+//! Submissions: a validated new appeal waits for the ticket number the store counts, then
+//! becomes a received appeal with its first event and its first timer.
+
+use chrono::{DateTime, Utc};
+
+use crate::appeal::{Appeal, DueStep, NewAppeal};
+use crate::event::{Event, EventPayload};
+use crate::schedule::on_receipt;
+use crate::value::error::DomainError;
+use crate::value::ids::{AppealId, EventId, TicketNo};
+
+use super::{Change, Context, Decision};
+
+/// A submission that passed validation, before it has a ticket number.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Intake {
+    id: AppealId,
+    new: NewAppeal,
+    at: DateTime<Utc>,
+    actor: String,
+    first_timer: DueStep,
+}
+
+impl Intake {
+    /// Validates `new`, submitted by `ctx.actor` at `ctx.now`; its first timer is the
+    /// dispatch limit.
+    pub fn new(new: NewAppeal, ctx: &Context<'_>) -> Result<Intake, DomainError> {
+        new.validate()?;
+        Ok(Intake {
+            id: AppealId::new(),
+            first_timer: on_receipt(ctx.now, ctx.policies, &ctx.clock),
+            new,
+            at: ctx.now,
+            actor: ctx.actor.name.clone(),
+        })
+    }
+
+    pub fn id(&self) -> AppealId {
+        self.id
+    }
+
+    pub fn at(&self) -> DateTime<Utc> {
+        self.at
+    }
+
+    /// The received appeal under `ticket_no`, with its `received` event.
+    pub fn receive(self, ticket_no: TicketNo) -> Decision {
+        let mut appeal = Appeal::received(self.id, ticket_no, self.new, self.at);
+        appeal.sla.next = Some(self.first_timer);
+        let received = Event {
+            id: EventId::new(),
+            appeal_id: appeal.id,
+            seq: 1,
+            at: self.at,
+            actor: self.actor,
+            reason: None,
+            payload: EventPayload::Received {
+                channel: appeal.channel,
+                kind: appeal.kind,
+                priority: appeal.priority,
+                ticket_no: appeal.ticket_no.clone(),
+            },
+        };
+        Decision::one(Change {
+            appeal,
+            events: vec![received],
+            base_version: 0,
+        })
+    }
+}
