@@ -2,7 +2,9 @@
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use strum::{Display, EnumIter, EnumString, IntoEnumIterator, IntoStaticStr};
+use strum::IntoEnumIterator;
+
+use crate::value::snake_enum;
 
 use crate::value::error::{DomainError, ErrorCode};
 use crate::value::ids::{AppealId, MatterCode, TicketNo, UnitCode};
@@ -11,26 +13,6 @@ use crate::value::uscc;
 pub mod track;
 
 pub use track::{DueStep, SlaTrack, Step, TimeLimit};
-
-macro_rules! snake_enum {
-    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident),+ $(,)? }) => {
-        $(#[$meta])*
-        #[derive(
-            Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize,
-            Display, EnumString, EnumIter, IntoStaticStr,
-        )]
-        #[serde(rename_all = "snake_case")]
-        #[strum(serialize_all = "snake_case")]
-        pub enum $name { $($(#[$vmeta])* $variant),+ }
-
-        impl $name {
-            /// The stable snake_case code used in the API and the database.
-            pub fn as_str(self) -> &'static str {
-                self.into()
-            }
-        }
-    };
-}
 
 snake_enum!(
     /// Where an appeal came in (渠道).

@@ -2,40 +2,22 @@
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use strum::{Display, EnumString, IntoStaticStr};
 
-/// Which time limit a step is about.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    Serialize,
-    Deserialize,
-    Display,
-    EnumString,
-    IntoStaticStr,
-)]
-#[serde(rename_all = "snake_case")]
-#[strum(serialize_all = "snake_case")]
-pub enum TimeLimit {
-    /// 派单时限: a dispatcher must place the appeal.
-    Dispatch,
-    /// 签收时限: the unit must sign for it or return it.
-    Response,
-    /// 办结时限: the unit must reply.
-    Resolution,
-    /// 整改: bad ratings sent it back for rework too often.
-    Rework,
-}
+use crate::value::snake_enum;
 
-impl TimeLimit {
-    pub fn as_str(self) -> &'static str {
-        self.into()
+snake_enum!(
+    /// Which time limit a step is about.
+    TimeLimit {
+        /// 派单时限: a dispatcher must place the appeal.
+        Dispatch,
+        /// 签收时限: the unit must sign for it or return it.
+        Response,
+        /// 办结时限: the unit must reply.
+        Resolution,
+        /// 整改: bad ratings sent it back for rework too often.
+        Rework,
     }
-}
+);
 
 /// A step of an appeal's time limits that fires at an instant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

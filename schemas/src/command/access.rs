@@ -1,52 +1,32 @@
 //! Who may do what (SPEC §1): roles, the actor behind a request, and the access rules.
 
 use serde::{Deserialize, Serialize};
-use strum::{Display, EnumIter, EnumString, IntoStaticStr};
 
 use crate::appeal::{Appeal, Channel};
 use crate::command::Action;
 use crate::value::error::{DomainError, ErrorCode};
 use crate::value::ids::{AppealId, UnitCode};
+use crate::value::snake_enum;
 
-/// A role from SPEC §1.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    Serialize,
-    Deserialize,
-    Display,
-    EnumString,
-    EnumIter,
-    IntoStaticStr,
-)]
-#[serde(rename_all = "snake_case")]
-#[strum(serialize_all = "snake_case")]
-pub enum Role {
-    /// 话务员
-    Agent,
-    /// 派单员
-    Dispatcher,
-    /// 承办单位 staff, bound to one unit.
-    Unit,
-    /// 督办员
-    Supervisor,
-    /// 领导
-    Leader,
-    /// 管理员
-    Admin,
-    /// The appellant following their own appeal.
-    Appellant,
-}
-
-impl Role {
-    pub fn as_str(self) -> &'static str {
-        self.into()
+snake_enum!(
+    /// A role from SPEC §1.
+    Role {
+        /// 话务员
+        Agent,
+        /// 派单员
+        Dispatcher,
+        /// 承办单位 staff, bound to one unit.
+        Unit,
+        /// 督办员
+        Supervisor,
+        /// 领导
+        Leader,
+        /// 管理员
+        Admin,
+        /// The appellant following their own appeal.
+        Appellant,
     }
-}
+);
 
 /// The authenticated caller of a request, or the public for anonymous submissions.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

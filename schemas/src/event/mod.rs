@@ -11,32 +11,17 @@ use std::str::FromStr;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
-use strum::{Display, EnumIter, EnumString, IntoStaticStr};
 
 use crate::appeal::{Channel, Kind, Priority, Rating, Step, Suggestion, TimeLimit};
 use crate::value::ids::{AppealId, EventId, MatterCode, TicketNo, UnitCode};
 use crate::value::limit::Limit;
+use crate::value::snake_enum;
 
 pub use envelope::{Envelope, EnvelopeError, SCHEMA_VERSION};
 
-/// The fixed list of things that can happen to an appeal.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    Serialize,
-    Deserialize,
-    Display,
-    EnumString,
-    EnumIter,
-    IntoStaticStr,
-)]
-#[serde(rename_all = "snake_case")]
-#[strum(serialize_all = "snake_case")]
-pub enum EventType {
+snake_enum!(
+    /// The fixed list of things that can happen to an appeal.
+    EventType {
     Received,
     Classified,
     Dispatched,
@@ -59,13 +44,8 @@ pub enum EventType {
     SlaWarning,
     SlaBreached,
     Escalated,
-}
-
-impl EventType {
-    pub fn as_str(self) -> &'static str {
-        self.into()
     }
-}
+);
 
 /// Who a time-limit event calls on: `dispatcher`, `unit:<code>`, `supervisor`, `leader` or
 /// `leader:<name>`.
