@@ -1333,6 +1333,15 @@ mod merge_api {
         assert_eq!(status, StatusCode::OK, "{merged}");
         assert_eq!(merged["status"], "merged");
         assert_eq!(merged["events"][1]["data"]["into"], earlier.as_str());
+        // The appeal kept records the duplicate, in the same change.
+        let (status, kept) = s
+            .get(&format!("/api/v1/appeals/{earlier}"), &t.dispatcher)
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(kept["duplicates"], json!([again]));
+        assert_eq!(event_types(&kept).last().unwrap(), "duplicate_merged");
+        assert_eq!(kept["events"][1]["data"]["duplicate"], again.as_str());
+        assert_eq!(kept["events"][1]["data"]["ticket_no"], merged["ticket_no"]);
         let (status, _) = s
             .act(
                 &again,

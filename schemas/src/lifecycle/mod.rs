@@ -92,52 +92,46 @@ impl Change {
     }
 }
 
-/// The outcome of a command: one change per appeal it touches (the appeal it was given first;
-/// a merge also changes the target), stored together.
+/// The outcome of a command: the change to the appeal it was given and, for a merge, the
+/// change to the appeal it went into; stored together.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Decision {
-    changes: Vec<Change>,
+    change: Change,
+    target: Option<Change>,
 }
 
 impl Decision {
     fn one(change: Change) -> Decision {
         Decision {
-            changes: vec![change],
+            change,
+            target: None,
         }
     }
 
     /// The appeal the command was given, as it is now.
     pub fn appeal(&self) -> &Appeal {
-        &self.changes[0].appeal
+        &self.change.appeal
     }
 
     /// That appeal's new events.
     pub fn events(&self) -> &[Event] {
-        &self.changes[0].events
+        &self.change.events
     }
 
     pub fn into_appeal(self) -> Appeal {
-        self.changes
-            .into_iter()
-            .next()
-            .map(|c| c.appeal)
-            .unwrap_or_else(|| unreachable!("a decision changes at least one appeal"))
+        self.change.appeal
     }
 
     /// Every appeal's change, the commanded appeal's first.
-    pub fn changes(&self) -> &[Change] {
-        &self.changes
+    pub fn changes(&self) -> impl Iterator<Item = &Change> {
+        std::iter::once(&self.change).chain(&self.target)
     }
 
     /// This decision followed by `next`, taken on this decision's appeal: stored as one change.
     pub fn then(mut self, next: Decision) -> Decision {
-        let mut next_changes = next.changes.into_iter();
-        if let Some(head) = next_changes.next() {
-            let first = &mut self.changes[0];
-            first.events.extend(head.events);
-            first.appeal = head.appeal;
-        }
-        self.changes.extend(next_changes);
+        self.change.events.extend(next.change.events);
+        self.change.appeal = next.change.appeal;
+        self.target = next.target.or(self.target);
         self
     }
 }
@@ -270,9 +264,10 @@ pub fn decide(
         next.pending_extension = None;
         next.sla.end_pause(ctx.now);
     }
-    let mut decision = Decision::one(events.finish(next));
-    decision.changes.extend(target);
-    Ok(decision)
+    Ok(Decision {
+        change: events.finish(next),
+        target,
+    })
 }
 
 /// Records the router's conclusion: matter, suggestions, the duplicate it probably repeats,

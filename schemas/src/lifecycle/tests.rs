@@ -1339,7 +1339,8 @@ fn a_merge_records_the_duplicate_on_its_target_too() {
         into: Box::new(target.clone()),
     };
     let decision = case.attempt(&dispatcher(), t_accept(), merge).unwrap();
-    let [duplicate, kept] = decision.changes() else {
+    let changes: Vec<&Change> = decision.changes().collect();
+    let [duplicate, kept] = changes[..] else {
         panic!("a merge changes two appeals")
     };
     assert_eq!(duplicate.appeal().status, Status::Merged);
