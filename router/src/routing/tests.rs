@@ -1,0 +1,271 @@
+use super::*;
+use chrono::{TimeZone, Utc};
+use hotline_schemas::{Kind, Location, NewAppeal, Priority};
+
+use crate::test_support::Fixed;
+
+fn taxonomy() -> Taxonomy {
+    Taxonomy::shipped().unwrap()
+}
+
+fn appeal(channel: Channel, title: &str, body: &str, phone: &str, minutes: i64) -> Appeal {
+    let new = NewAppeal {
+        channel,
+        kind: Kind::Complaint,
+        priority: Priority::Normal,
+        title: title.into(),
+        body: body.into(),
+        appellant: Appellant::Person {
+            name: "李女士".into(),
+            phone: Some(phone.into()),
+            wechat_openid: None,
+        },
+        location: Location::default(),
+        attachments: vec![],
+    };
+    let at = Utc.with_ymd_and_hms(2026, 11, 23, 1, 0, 0).unwrap() + Duration::minutes(minutes);
+    Appeal::received(AppealId::new(), "20261123-000001".into(), new, at)
+}
+
+fn some_matter(t: &Taxonomy, unit: &str) -> &'static str {
+    let code = t
+        .matters
+        .iter()
+        .find(|m| m.unit == unit && !m.confidential)
+        .unwrap()
+        .code
+        .clone();
+    Box::leak(code.to_string().into_boxed_str())
+}
+
+#[test]
+fn confident_model_dispatches_to_the_matters_unit() {
+    let t = taxonomy();
+    let m = some_matter(&t, "SWUJ");
+    let r = route(
+        &appeal(Channel::Web, "停水", "小区停水", "13900000001", 0),
+        &t,
+        &Fixed(vec![
+            (m, 0.9),
+            ("NOT-A-MATTER", 0.05),
+            (some_matter(&t, "GDJ"), 0.05),
+        ]),
+        &[],
+        &RoutingPolicy::default(),
+    );
+    assert_eq!(r.matter.as_deref(), Some(m));
+    assert_eq!(r.unit.as_deref(), Some("SWUJ"));
+    assert!(r.dispatch);
+    assert_eq!(r.suggestions.len(), 2, "unknown labels are dropped");
+    assert_eq!(r.rule, None);
+}
+
+#[test]
+fn unsure_model_leaves_it_to_the_dispatcher() {
+    let t = taxonomy();
+    let r = route(
+        &appeal(Channel::Web, "咨询", "想问一下", "13900000001", 0),
+        &t,
+        &Fixed(vec![
+            (some_matter(&t, "SWUJ"), 0.3),
+            (some_matter(&t, "GDJ"), 0.25),
+        ]),
+        &[],
+        &RoutingPolicy::default(),
+    );
+    assert!(!r.dispatch);
+    assert_eq!(r.suggestions.len(), 2);
+    assert!((r.confidence - 0.3).abs() < 1e-9);
+}
+
+#[test]
+fn matters_of_one_unit_add_up() {
+    let t = taxonomy();
+    let water: Vec<&str> = t
+        .matters
+        .iter()
+        .filter(|m| m.unit == "SWUJ")
+        .take(2)
+        .map(|m| &*Box::leak(m.code.to_string().into_boxed_str()))
+        .collect();
+    let power = some_matter(&t, "GDJ");
+    // The best single matter is the power bureau's, but the water bureau's two together
+    // weigh more: the appeal goes to the water bureau, as its best matter.
+    let r = route(
+        &appeal(Channel::Web, "停水", "小区停水", "13900000001", 0),
+        &t,
+        &Fixed(vec![(power, 0.4), (water[0], 0.35), (water[1], 0.25)]),
+        &[],
+        &RoutingPolicy::default(),
+    );
+    assert_eq!(r.unit.as_deref(), Some("SWUJ"));
+    assert_eq!(r.matter.as_deref(), Some(water[0]));
+    assert!((r.confidence - 0.6).abs() < 1e-9);
+    assert!(r.dispatch);
+    assert_eq!(r.suggestions[0].matter, power, "suggestions stay by matter");
+}
+
+#[test]
+fn mailbox_conduct_complaints_go_to_the_discipline_office() {
+    let t = taxonomy();
+    let conduct = t.matters.iter().find(|m| m.confidential).unwrap();
+    let word = conduct.keywords[0].clone();
+    let text = format!("办理审批时窗口工作人员{word},要求我们另外打点");
+    let model = Fixed(vec![(some_matter(&t, "ZSJ"), 0.95)]);
+    let r = route(
+        &appeal(Channel::Mailbox, "反映问题", &text, "13900000001", 0),
+        &t,
+        &model,
+        &[],
+        &RoutingPolicy::default(),
+    );
+    assert_eq!(r.unit.as_deref(), Some("JWJW"));
+    assert_eq!(r.rule, Some("conduct_complaint"));
+    assert!(r.dispatch);
+    // The same words through the web are left to the model.
+    let r = route(
+        &appeal(Channel::Web, "反映问题", &text, "13900000001", 0),
+        &t,
+        &model,
+        &[],
+        &RoutingPolicy::default(),
+    );
+    assert_eq!(r.unit.as_deref(), Some("ZSJ"));
+}
+
+#[test]
+fn urgency_signals_are_found() {
+    let t = taxonomy();
+    let signal = t
+        .matters
+        .iter()
+        .flat_map(|m| m.urgent_keywords.iter())
+        .next()
+        .unwrap()
+        .clone();
+    let r = route(
+        &appeal(
+            Channel::Hotline,
+            "紧急",
+            &format!("楼下{signal},请马上处理"),
+            "13900000001",
+            0,
+        ),
+        &t,
+        &Fixed(vec![]),
+        &[],
+        &RoutingPolicy::default(),
+    );
+    assert!(r.urgent_signals.contains(&signal));
+    assert!(!r.dispatch, "no unit: nothing to dispatch to");
+    let calm = route(
+        &appeal(Channel::Hotline, "咨询", "想了解政策", "13900000001", 0),
+        &t,
+        &Fixed(vec![]),
+        &[],
+        &RoutingPolicy::default(),
+    );
+    assert!(calm.urgent_signals.is_empty());
+}
+
+#[test]
+fn duplicates_are_linked_and_held_for_the_dispatcher() {
+    let t = taxonomy();
+    let m = some_matter(&t, "SWUJ");
+    let model = Fixed(vec![(m, 0.9)]);
+    let policy = RoutingPolicy::default();
+    let mut earlier = appeal(
+        Channel::Web,
+        "小区停水",
+        "幸福里小区从昨天起停水,至今没有恢复",
+        "13900000001",
+        0,
+    );
+    earlier.matter = Some(m.into());
+    // Near-identical text from someone else.
+    let same_text = appeal(
+        Channel::Web,
+        "小区停水",
+        "幸福里小区从昨天起停水,至今没有恢复!",
+        "13900000002",
+        30,
+    );
+    let r = route(
+        &same_text,
+        &t,
+        &model,
+        std::slice::from_ref(&earlier),
+        &policy,
+    );
+    assert_eq!(r.duplicate_of, Some(earlier.id));
+    assert!(!r.dispatch);
+    // The same appellant about the same matter, in other words.
+    let same_person = appeal(
+        Channel::Hotline,
+        "还是没水",
+        "我上次反映的问题还没解决",
+        "13900000001",
+        60,
+    );
+    let r = route(
+        &same_person,
+        &t,
+        &model,
+        std::slice::from_ref(&earlier),
+        &policy,
+    );
+    assert_eq!(r.duplicate_of, Some(earlier.id));
+    // Someone else, other words: not a duplicate.
+    let other = appeal(
+        Channel::Hotline,
+        "还是没水",
+        "我上次反映的问题还没解决",
+        "13900000003",
+        60,
+    );
+    let r = route(&other, &t, &model, std::slice::from_ref(&earlier), &policy);
+    assert_eq!(r.duplicate_of, None);
+    assert!(r.dispatch);
+    // Outside the window, or voided: not a duplicate.
+    let late = appeal(
+        Channel::Web,
+        "小区停水",
+        "幸福里小区从昨天起停水,至今没有恢复",
+        "13900000001",
+        8 * 24 * 60,
+    );
+    assert_eq!(
+        route(&late, &t, &model, std::slice::from_ref(&earlier), &policy).duplicate_of,
+        None
+    );
+    let mut voided = earlier.clone();
+    voided.status = Status::Voided;
+    assert_eq!(
+        route(&same_text, &t, &model, &[voided], &policy).duplicate_of,
+        None
+    );
+}
+
+#[test]
+fn traditional_characters_read_as_simplified() {
+    let t = taxonomy();
+    let a = appeal(
+        Channel::Web,
+        "廠房用地審批緩慢",
+        "申請用地三個月",
+        "13900000001",
+        0,
+    );
+    assert!(text_of(&a).contains("厂房用地审批缓慢"));
+    let keywords = crate::KeywordClassifier::new(&t);
+    let r = route(&a, &t, &keywords, &[], &RoutingPolicy::default());
+    assert_eq!(r.unit.as_deref(), Some("GHZRZYJ"));
+}
+
+#[test]
+fn similarity_is_a_fraction() {
+    assert_eq!(similarity("停水停电", "停水停电"), 1.0);
+    assert_eq!(similarity("停水", "路灯"), 0.0);
+    let s = similarity("小区停水三天", "小区停水两天");
+    assert!(s > 0.3 && s < 1.0, "{s}");
+}
