@@ -15,6 +15,12 @@ struct Claims {
     unit: Option<hotline_schemas::UnitCode>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     appeal: Option<AppealId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    user: Option<hotline_schemas::value::ids::UserId>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    in_charge_of: Vec<hotline_schemas::UnitCode>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    mailbox_reader: bool,
     iat: i64,
     exp: i64,
 }
@@ -57,6 +63,9 @@ impl TokenSigner {
             role: actor.role,
             unit: actor.unit.clone(),
             appeal: actor.appeal,
+            user: actor.user,
+            in_charge_of: actor.in_charge_of.clone(),
+            mailbox_reader: actor.mailbox_reader,
             iat: now.timestamp(),
             exp: (now + Duration::days(days)).timestamp(),
         };
@@ -78,6 +87,9 @@ impl TokenSigner {
             role: Role::Appellant,
             unit: None,
             appeal: Some(appeal),
+            user: None,
+            in_charge_of: Vec::new(),
+            mailbox_reader: false,
         };
         self.issue(&actor, now, APPELLANT_TOKEN_DAYS)
     }
@@ -100,6 +112,9 @@ impl TokenSigner {
             role: claims.role,
             unit: claims.unit,
             appeal: claims.appeal,
+            user: claims.user,
+            in_charge_of: claims.in_charge_of,
+            mailbox_reader: claims.mailbox_reader,
         })
     }
 }
@@ -114,6 +129,9 @@ mod tests {
             role,
             unit: unit.map(Into::into),
             appeal: None,
+            user: None,
+            in_charge_of: Vec::new(),
+            mailbox_reader: false,
         }
     }
 

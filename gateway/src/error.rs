@@ -77,6 +77,8 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
         | C::UnknownMatter
         | C::MatterUnitMismatch
         | C::SameUnit
+        | C::SubjectUnitRefused
+        | C::ConfidentialToDisciplineOnly
         | C::ExtensionTooLate
         | C::ExtensionUnitMismatch
         | C::NotAConsultation => StatusCode::UNPROCESSABLE_ENTITY,

@@ -55,6 +55,13 @@ impl AppState {
     pub fn tz(&self) -> Tz {
         self.rules.tz
     }
+
+    /// Whether `actor` is staff of the discipline office (纪委监委).
+    pub fn is_discipline_office(&self, actor: &hotline_schemas::Actor) -> bool {
+        actor.role == hotline_schemas::Role::Unit
+            && actor.unit.is_some()
+            && actor.unit == self.rules.discipline_unit
+    }
 }
 
 /// The API as an axum router.
@@ -65,6 +72,7 @@ pub fn app(state: Arc<AppState>) -> Router {
         .route("/stats", get(routes::stats))
         .route("/oversight", get(routes::oversight))
         .route("/dispatch-queue", get(routes::dispatch_queue))
+        .route("/mailbox-queue", get(routes::mailbox_queue))
         .route("/appeals", post(routes::submit).get(routes::list_appeals))
         .route("/appeals/{id}", get(routes::get_appeal))
         .route(

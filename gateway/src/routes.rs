@@ -16,7 +16,7 @@ use hotline_schemas::{
     Action, Actor, AppealId, Channel, Command, DomainError, ErrorCode, Kind, MatterCode, NewAppeal,
     Priority, Rating, Role, Status, UnitCode,
 };
-use hotline_store::{AppealFilter, CommitMeta, IdempotencyKey, Submission, TrainingExample};
+use hotline_store::{AppealFilter, CommitMeta, IdempotencyKey, Scope, Submission, TrainingExample};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -128,7 +128,8 @@ pub async fn stats(
         .response
         .clock_duration()
         .unwrap_or(chrono::Duration::minutes(30));
-    let activity = state.store.activity_since(from).await?;
+    let confidential = actor.reads_confidential() || state.is_discipline_office(&actor);
+    let activity = state.store.activity_since(from, confidential).await?;
     let stats = hotline_schemas::stats::compute(&activity, from, to, now, response);
     let mut body = serde_json::to_value(&stats).map_err(|e| internal(&e))?;
     body["from"] = json!(from_day);
@@ -202,7 +203,7 @@ pub async fn oversight(
     let owner = (actor.role == Role::Leader).then_some(actor.name.as_str());
     let mut cases: Vec<WatchedAppeal> = state
         .store
-        .oversight(owner, now)
+        .oversight(owner, now, &scope(&actor))
         .await?
         .into_iter()
         .map(|a| WatchedAppeal {
@@ -226,7 +227,8 @@ pub struct QueuedAppeal {
 }
 
 /// The dispatcher's queue: appeals the router could not place (or a unit returned), oldest
-/// first, with the router's suggestions and how long each has waited.
+/// first, with the router's suggestions and how long each has waited. Confidential appeals
+/// are never in it: they wait in the mailbox queue.
 pub async fn dispatch_queue(
     State(state): Shared,
     Caller(actor): Caller,
@@ -238,11 +240,33 @@ pub async fn dispatch_queue(
     ) {
         return Err(forbidden(&actor, "dispatch_queue"));
     }
+    queue(&state, false, &params).await
+}
+
+/// The mailbox readers' queue: confidential appeals waiting to be placed (书记信箱 letters the
+/// router did not give the discipline office, and what the office returned).
+pub async fn mailbox_queue(
+    State(state): Shared,
+    Caller(actor): Caller,
+    Query(params): Query<Vec<(String, String)>>,
+) -> Result<Json<Paged<QueuedAppeal>>, ApiError> {
+    if !actor.reads_confidential() {
+        return Err(forbidden(&actor, "mailbox_queue"));
+    }
+    queue(&state, true, &params).await
+}
+
+/// One page of a waiting queue.
+async fn queue(
+    state: &AppState,
+    confidential: bool,
+    params: &[(String, String)],
+) -> Result<Json<Paged<QueuedAppeal>>, ApiError> {
     let now = state.now();
-    let filter = parse_filter(&params, now)?;
+    let filter = parse_filter(params, now)?;
     let page = state
         .store
-        .dispatch_queue(filter.page, filter.per_page)
+        .dispatch_queue(confidential, filter.page, filter.per_page)
         .await?;
     let wait = state.rules.policies.dispatch_wait();
     let clock = state.rules.clock();
@@ -415,7 +439,7 @@ pub async fn list_appeals(
     if actor.role == Role::Unit {
         filter.unit = actor.unit.clone();
     }
-    let page = state.store.list(&filter).await?;
+    let page = state.store.list(&filter, &scope(&actor)).await?;
     Ok(Json(Paged {
         appeals: page
             .appeals
@@ -502,6 +526,7 @@ fn action_of(path: &str) -> Option<Action> {
         "close" => Action::Close,
         "void" => Action::Void,
         "merge" => Action::Merge,
+        "confidential" => Action::MarkConfidential,
         _ => return None,
     })
 }
@@ -562,6 +587,14 @@ struct MergeBody {
     into: AppealId,
 }
 
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConfidentialBody {
+    /// The unit the complaint is about.
+    #[serde(default)]
+    subject_unit: Option<UnitCode>,
+}
+
 /// The command in an action's body. A merge's target is loaded by the caller.
 fn parse_command(action: Action, body: &[u8]) -> Result<Command, ApiError> {
     let body: &[u8] = if body.iter().all(u8::is_ascii_whitespace) {
@@ -620,6 +653,9 @@ fn parse_command(action: Action, body: &[u8]) -> Result<Command, ApiError> {
                 comment: b.comment,
             }
         }
+        Action::MarkConfidential => Command::MarkConfidential {
+            subject_unit: parse_json::<ConfidentialBody>(body)?.subject_unit,
+        },
         // Not actions of this route (`action_of` names none of them).
         Action::Merge | Action::Classify | Action::Own | Action::Fire => {
             return Err(ApiError(
@@ -686,6 +722,12 @@ async fn perform(
     if let Command::Dispatch { unit, matter } | Command::Reassign { unit, matter } = &command {
         check_assignment(state, unit, matter.as_ref()).await?;
     }
+    if let Command::MarkConfidential {
+        subject_unit: Some(unit),
+    } = &command
+    {
+        check_unit(state, unit, "subject_unit").await?;
+    }
     let now = state.now();
     let decision = decide(&appeal, command.clone(), &state.rules.context(now, actor))?;
     let meta = CommitMeta {
@@ -715,14 +757,7 @@ async fn check_assignment(
     unit: &UnitCode,
     matter: Option<&MatterCode>,
 ) -> Result<(), ApiError> {
-    let known = state.store.units().await?.iter().any(|u| &u.code == unit);
-    if !known {
-        return Err(ApiError(
-            DomainError::new(ErrorCode::UnknownUnit)
-                .with_field("unit")
-                .with_arg("unit", unit.as_str()),
-        ));
-    }
+    check_unit(state, unit, "unit").await?;
     let Some(code) = matter else {
         return Ok(());
     };
@@ -743,6 +778,31 @@ async fn check_assignment(
         ));
     }
     Ok(())
+}
+
+/// `unit`, named in `field`, is a unit of the platform.
+async fn check_unit(state: &AppState, unit: &UnitCode, field: &str) -> Result<(), ApiError> {
+    if state.store.units().await?.iter().any(|u| &u.code == unit) {
+        return Ok(());
+    }
+    Err(ApiError(
+        DomainError::new(ErrorCode::UnknownUnit)
+            .with_field(field)
+            .with_arg("unit", unit.as_str()),
+    ))
+}
+
+/// The appeals `actor` may see, as the store filters them: their unit's for unit staff,
+/// confidential ones only for admins and mailbox readers.
+fn scope(actor: &Actor) -> Scope {
+    Scope {
+        confidential: actor.reads_confidential(),
+        unit: if actor.role == Role::Unit {
+            actor.unit.clone()
+        } else {
+            None
+        },
+    }
 }
 
 /// A dispatcher's choice that differs from the router's, or a unit's return, is kept as a

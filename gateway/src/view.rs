@@ -105,6 +105,11 @@ pub struct AppealView {
     pub duplicates: Vec<String>,
     /// The leader who owns the case (包案).
     pub owner: Option<String>,
+    /// A complaint about officials' conduct, seen only by the discipline office, mailbox
+    /// readers and admins.
+    pub confidential: bool,
+    /// The unit a confidential appeal complains about.
+    pub subject_unit: Option<UnitCode>,
     pub created_at: DateTime<FixedOffset>,
     pub updated_at: DateTime<FixedOffset>,
     pub version: i64,
@@ -144,6 +149,8 @@ impl AppealView {
             duplicate_of: a.duplicate_of.map(|id| id.to_string()),
             duplicates: a.duplicates.iter().map(ToString::to_string).collect(),
             owner: a.owner,
+            confidential: a.confidential,
+            subject_unit: a.subject_unit,
             created_at: local(a.created_at, tz),
             updated_at: local(a.updated_at, tz),
             version: a.version,

@@ -173,6 +173,7 @@ pub fn rules(config: &Config) -> anyhow::Result<Rules> {
         policies: policies(config)?,
         calendar: calendar(config)?,
         tz: config.time_zone()?,
+        discipline_unit: taxonomy(config)?.discipline_unit().map(|u| u.code.clone()),
     })
 }
 
@@ -493,6 +494,9 @@ pub async fn run(
             role: Role::Admin,
             unit: None,
             appeal: None,
+            user: None,
+            in_charge_of: Vec::new(),
+            mailbox_reader: false,
         };
         let token =
             platform

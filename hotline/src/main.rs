@@ -63,6 +63,12 @@ enum TokenCommand {
         /// Recorded as the actor of the events the token causes.
         #[arg(long)]
         name: Option<String>,
+        /// The holder reads and handles confidential appeals (书记信箱).
+        #[arg(long)]
+        mailbox_reader: bool,
+        /// A unit a leader or supervisor is in charge of (分管); may be repeated.
+        #[arg(long = "in-charge-of", value_name = "CODE")]
+        in_charge_of: Vec<String>,
     },
 }
 
@@ -107,7 +113,14 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Token {
-            command: TokenCommand::Issue { role, unit, name },
+            command:
+                TokenCommand::Issue {
+                    role,
+                    unit,
+                    name,
+                    mailbox_reader,
+                    in_charge_of,
+                },
         } => {
             let role = Role::from(role);
             anyhow::ensure!(
@@ -123,6 +136,9 @@ async fn main() -> anyhow::Result<()> {
                     None
                 },
                 appeal: None,
+                user: None,
+                in_charge_of: in_charge_of.into_iter().map(Into::into).collect(),
+                mailbox_reader,
             };
             println!("{}", hotline::issue_token(&config, &actor)?);
             Ok(())

@@ -92,6 +92,9 @@ impl RouterHandler {
                 role: Role::Dispatcher,
                 unit: None,
                 appeal: None,
+                user: None,
+                in_charge_of: Vec::new(),
+                mailbox_reader: false,
             },
         }
     }

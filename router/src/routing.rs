@@ -6,7 +6,7 @@ use std::collections::HashSet;
 
 use chrono::Duration;
 use hotline_schemas::event::Classification;
-use hotline_schemas::value::taxonomy::Taxonomy;
+use hotline_schemas::value::taxonomy::{Matter, Taxonomy};
 use hotline_schemas::{
     Appeal, AppealId, Appellant, Channel, MatterCode, Status, Suggestion, UnitCode,
 };
@@ -52,6 +52,10 @@ pub struct Routing {
     pub duplicate_of: Option<AppealId>,
     /// The rule that overrode the model, if any.
     pub rule: Option<&'static str>,
+    /// A complaint about an official's conduct (or a mailbox letter): confidential.
+    pub confidential: bool,
+    /// The unit complained about, when the text names one.
+    pub subject_unit: Option<UnitCode>,
 }
 
 impl Routing {
@@ -68,6 +72,8 @@ impl Routing {
             rule: self.rule.map(str::to_owned),
             // `decide` raises it when the signals call for it.
             priority: appeal.priority,
+            confidential: self.confidential,
+            subject_unit: self.subject_unit.clone(),
         }
     }
 }
@@ -100,26 +106,50 @@ pub fn route(
         urgent_signals: urgent_signals(&text, taxonomy),
         duplicate_of: None,
         rule: None,
+        confidential: appeal.confidential,
+        subject_unit: None,
     };
-    // 书记信箱 complaints about officials' conduct go to the discipline office, whatever the
-    // model thinks, and never to the unit complained about.
-    if appeal.channel == Channel::Mailbox
-        && let Some(matter) = taxonomy
-            .matters
-            .iter()
-            .find(|m| m.confidential && m.keywords.iter().any(|k| text.contains(k.as_str())))
-    {
+    // Complaints about officials' conduct are confidential and go to the discipline office,
+    // whatever the model thinks, and never to the unit complained about.
+    if let Some(matter) = conduct_matter(appeal, &text, taxonomy) {
         routing.matter = Some(matter.code.clone());
         routing.unit = Some(matter.unit.clone());
         routing.confidence = 1.0;
         routing.rule = Some("conduct_complaint");
+        routing.confidential = true;
+        routing.subject_unit = taxonomy.unit_named_in(&text).map(|u| u.code.clone());
     }
+    // A confidential appeal goes to the discipline office only; any other waits for the
+    // mailbox readers.
+    let office = taxonomy.discipline_unit().map(|u| &u.code);
+    let may_go = !routing.confidential || routing.unit.as_ref() == office;
     routing.duplicate_of = find_duplicate(appeal, routing.matter.as_deref(), recent, policy);
     routing.dispatch = appeal.status == Status::Received
+        && may_go
         && routing.unit.is_some()
         && routing.duplicate_of.is_none()
         && (routing.rule.is_some() || routing.confidence >= policy.threshold);
     routing
+}
+
+/// The confidential matter an appeal complains of: on the mailbox any of its keywords names it,
+/// on any channel its conduct keywords (刁难, 吃拿卡要, 雁过拔毛 …).
+fn conduct_matter<'t>(appeal: &Appeal, text: &str, taxonomy: &'t Taxonomy) -> Option<&'t Matter> {
+    let mailbox = appeal.channel == Channel::Mailbox;
+    taxonomy
+        .matters
+        .iter()
+        .filter(|m| m.confidential)
+        .find(|m| {
+            let words = if mailbox {
+                m.keywords.iter().chain(&m.conduct_keywords)
+            } else {
+                [].iter().chain(&m.conduct_keywords)
+            };
+            words
+                .into_iter()
+                .any(|k| !k.is_empty() && text.contains(k.as_str()))
+        })
 }
 
 /// A classifier's scores as matters of `taxonomy` with their units, best first (labels the

@@ -28,8 +28,8 @@ use tokio::sync::{Mutex, OwnedMutexGuard};
 use uuid::Uuid;
 
 use crate::{
-    AppealFilter, CommitMeta, Consumed, OutboxEntry, Page, Parked, Result, Store, StoreError,
-    Submission, Submitted, TrainingExample, migrations,
+    AppealFilter, CommitMeta, Consumed, OutboxEntry, Page, Parked, Result, Scope, Store,
+    StoreError, Submission, Submitted, TrainingExample, migrations,
 };
 
 /// A write transaction; on SQLite it also holds this process's turn to write.
@@ -229,10 +229,12 @@ static WAITING_FOR_DISPATCH: LazyLock<String> = LazyLock::new(|| {
 static AWAITING_ACCEPTANCE: LazyLock<String> =
     LazyLock::new(|| status_list(Status::matching(Status::awaits_acceptance)));
 
-/// What statistics read: appeals changed since `$1` or still open.
+/// What statistics read: appeals changed since `$1` or still open (confidential ones when
+/// `$2` is true).
 static ACTIVITY: LazyLock<String> = LazyLock::new(|| {
     format!(
-        "SELECT doc FROM appeals WHERE updated_at >= $1 OR status IN {} ORDER BY created_at",
+        "SELECT doc FROM appeals WHERE (updated_at >= $1 OR status IN {}) \
+         AND (confidential = FALSE OR $2) ORDER BY created_at",
         *OPEN_STATUSES
     )
 });
@@ -242,10 +244,27 @@ static ACTIVITY_EVENTS: LazyLock<String> = LazyLock::new(|| {
     format!(
         "SELECT e.id, e.appeal_id, e.seq, e.type, e.at, e.actor, e.reason, e.data \
          FROM events e JOIN appeals a ON a.id = e.appeal_id \
-         WHERE a.updated_at >= $1 OR a.status IN {} ORDER BY e.appeal_id, e.seq",
+         WHERE (a.updated_at >= $1 OR a.status IN {}) AND (a.confidential = FALSE OR $2) \
+         ORDER BY e.appeal_id, e.seq",
         *OPEN_STATUSES
     )
 });
+
+/// `scope` as SQL conditions (each starting with ` AND`).
+fn push_scope<DB: Database>(q: &mut QueryBuilder<DB>, scope: &Scope)
+where
+    for<'a> String: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+{
+    match &scope.unit {
+        Some(unit) => {
+            q.push(" AND unit = ").push_bind(unit.to_string());
+        }
+        None if !scope.confidential => {
+            q.push(" AND confidential = FALSE");
+        }
+        None => {}
+    }
+}
 
 /// An event's payload as the `type` and `data` columns hold it.
 fn stored_payload(payload: &EventPayload) -> Result<(&'static str, serde_json::Value)> {
@@ -413,7 +432,8 @@ macro_rules! sql_store {
                 let updated = sqlx::query(
                     "UPDATE appeals SET status = $1, unit = $2, matter = $3, priority = $4, \
                      response_due = $5, resolve_due = $6, updated_at = $7, version = $8, doc = $9, \
-                     owner = $12, due_at = $13, timer_lease = NULL WHERE id = $10 AND version = $11",
+                     owner = $12, due_at = $13, confidential = $14, timer_lease = NULL \
+                     WHERE id = $10 AND version = $11",
                 )
                 .bind(appeal.status.as_str())
                 .bind(appeal.unit.as_deref())
@@ -428,6 +448,7 @@ macro_rules! sql_store {
                 .bind(change.base_version())
                 .bind(&appeal.owner)
                 .bind(appeal.sla.next.map(|n| n.at))
+                .bind(appeal.confidential)
                 .execute(&mut *conn)
                 .await?
                 .rows_affected();
@@ -444,8 +465,9 @@ macro_rules! sql_store {
             ) -> Result<()> {
                 sqlx::query(
                     "INSERT INTO appeals (id, ticket_no, channel, kind, priority, status, unit, matter, \
-                     response_due, resolve_due, created_at, updated_at, version, doc, due_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+                     response_due, resolve_due, created_at, updated_at, version, doc, due_at, \
+                     confidential) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
                 )
                 .bind(appeal.id.0)
                 .bind(appeal.ticket_no.as_str())
@@ -462,6 +484,7 @@ macro_rules! sql_store {
                 .bind(appeal.version)
                 .bind(Json(appeal))
                 .bind(appeal.sla.next.map(|n| n.at))
+                .bind(appeal.confidential)
                 .execute(&mut *conn)
                 .await?;
                 Ok(())
@@ -607,9 +630,16 @@ macro_rules! sql_store {
                 Ok(())
             }
 
-            async fn dispatch_queue(&self, page: u32, per_page: u32) -> Result<Page> {
+            async fn dispatch_queue(
+                &self,
+                confidential: bool,
+                page: u32,
+                per_page: u32,
+            ) -> Result<Page> {
                 let total: i64 = QueryBuilder::<$db>::new("SELECT COUNT(*) FROM appeals WHERE ")
                     .push(WAITING_FOR_DISPATCH.as_str())
+                    .push(" AND confidential = ")
+                    .push_bind(confidential)
                     .build_query_scalar()
                     .fetch_one(&self.pool)
                     .await?;
@@ -617,6 +647,8 @@ macro_rules! sql_store {
                 let offset = i64::from(page.max(1) - 1) * i64::from(per_page);
                 let mut q = QueryBuilder::<$db>::new("SELECT doc FROM appeals WHERE ");
                 q.push(WAITING_FOR_DISPATCH.as_str())
+                    .push(" AND confidential = ")
+                    .push_bind(confidential)
                     .push(" ORDER BY created_at, ticket_no LIMIT ")
                     .push_bind(i64::from(per_page))
                     .push(" OFFSET ")
@@ -658,7 +690,12 @@ macro_rules! sql_store {
                     .await?)
             }
 
-            async fn oversight(&self, owner: Option<&str>, now: DateTime<Utc>) -> Result<Vec<Appeal>> {
+            async fn oversight(
+                &self,
+                owner: Option<&str>,
+                now: DateTime<Utc>,
+                scope: &Scope,
+            ) -> Result<Vec<Appeal>> {
                 let mut q = QueryBuilder::<$db>::new("SELECT doc FROM appeals WHERE status IN ");
                 q.push(OPEN_STATUSES.as_str())
                     .push(" AND (resolve_due < ")
@@ -671,7 +708,9 @@ macro_rules! sql_store {
                 if let Some(owner) = owner {
                     q.push(" OR owner = ").push_bind(owner);
                 }
-                q.push(") ORDER BY resolve_due IS NULL, resolve_due, created_at LIMIT 1000");
+                q.push(")");
+                push_scope(&mut q, scope);
+                q.push(" ORDER BY resolve_due IS NULL, resolve_due, created_at LIMIT 1000");
                 let rows = q.build().fetch_all(&self.pool).await?;
                 rows.iter().map(Self::appeal_of).collect()
             }
@@ -694,9 +733,14 @@ macro_rules! sql_store {
                 rows.iter().map(Self::appeal_of).collect()
             }
 
-            async fn activity_since(&self, since: DateTime<Utc>) -> Result<Vec<(Appeal, Vec<Event>)>> {
+            async fn activity_since(
+                &self,
+                since: DateTime<Utc>,
+                confidential: bool,
+            ) -> Result<Vec<(Appeal, Vec<Event>)>> {
                 let rows = sqlx::query(ACTIVITY.as_str())
                 .bind(since)
+                .bind(confidential)
                 .fetch_all(&self.pool)
                 .await?;
                 let mut appeals: Vec<(Appeal, Vec<Event>)> = rows
@@ -707,6 +751,7 @@ macro_rules! sql_store {
                     appeals.iter().enumerate().map(|(i, (a, _))| (a.id.0, i)).collect();
                 let rows = sqlx::query(ACTIVITY_EVENTS.as_str())
                 .bind(since)
+                .bind(confidential)
                 .fetch_all(&self.pool)
                 .await?;
                 for r in &rows {
@@ -870,9 +915,10 @@ macro_rules! sql_store {
                     .collect()
             }
 
-            async fn list(&self, filter: &AppealFilter) -> Result<Page> {
-                fn push_filters(q: &mut QueryBuilder<$db>, filter: &AppealFilter) {
+            async fn list(&self, filter: &AppealFilter, scope: &Scope) -> Result<Page> {
+                fn push_filters(q: &mut QueryBuilder<$db>, filter: &AppealFilter, scope: &Scope) {
                     q.push(" WHERE 1 = 1");
+                    push_scope(q, scope);
                     if let Some(status) = filter.status {
                         q.push(" AND status = ").push_bind(status.as_str());
                     }
@@ -888,13 +934,13 @@ macro_rules! sql_store {
                     }
                 }
                 let mut count = QueryBuilder::<$db>::new("SELECT COUNT(*) FROM appeals");
-                push_filters(&mut count, filter);
+                push_filters(&mut count, filter, scope);
                 let total: i64 = count.build_query_scalar().fetch_one(&self.pool).await?;
 
                 let per_page = filter.per_page.max(1);
                 let offset = i64::from(filter.page.max(1) - 1) * i64::from(per_page);
                 let mut q = QueryBuilder::<$db>::new("SELECT doc FROM appeals");
-                push_filters(&mut q, filter);
+                push_filters(&mut q, filter, scope);
                 q.push(" ORDER BY created_at DESC, ticket_no DESC LIMIT ")
                     .push_bind(i64::from(per_page))
                     .push(" OFFSET ")

@@ -112,6 +112,26 @@ pub struct Submitted {
     pub created: bool,
 }
 
+/// Which appeals a caller may see, applied inside the store's SQL (never loaded, then
+/// filtered).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Scope {
+    /// Confidential appeals are included (admins, mailbox readers).
+    pub confidential: bool,
+    /// Only appeals now dispatched to this unit (its staff), confidential ones included.
+    pub unit: Option<UnitCode>,
+}
+
+impl Scope {
+    /// Everything: the platform itself.
+    pub fn all() -> Scope {
+        Scope {
+            confidential: true,
+            unit: None,
+        }
+    }
+}
+
 /// Which appeals to list.
 #[derive(Debug, Clone, Default)]
 pub struct AppealFilter {
@@ -162,13 +182,19 @@ pub trait Store: Send + Sync + 'static {
     /// `StoreError::AlreadyConsumed` when `meta.consumed` was taken in before.
     async fn commit(&self, decision: &Decision, meta: &CommitMeta) -> Result<()>;
 
-    async fn list(&self, filter: &AppealFilter) -> Result<Page>;
-    /// Appeals waiting for a dispatcher (`received` or `returned`), oldest first.
-    async fn dispatch_queue(&self, page: u32, per_page: u32) -> Result<Page>;
+    async fn list(&self, filter: &AppealFilter, scope: &Scope) -> Result<Page>;
+    /// Appeals waiting for a dispatcher (`received` or `returned`), oldest first: the
+    /// confidential ones (the mailbox readers' queue) or the others (the dispatchers').
+    async fn dispatch_queue(&self, confidential: bool, page: u32, per_page: u32) -> Result<Page>;
     /// Open appeals a leader or supervisor watches: those past their resolution deadline at
     /// `now`, those still not signed for past their response deadline (reminded, then
-    /// escalated), and those `owner` owns (包案), most overdue first.
-    async fn oversight(&self, owner: Option<&str>, now: DateTime<Utc>) -> Result<Vec<Appeal>>;
+    /// escalated), and those `owner` owns (包案), most overdue first; within `scope`.
+    async fn oversight(
+        &self,
+        owner: Option<&str>,
+        now: DateTime<Utc>,
+        scope: &Scope,
+    ) -> Result<Vec<Appeal>>;
 
     /// Claims up to `limit` appeals whose timer (`sla.next`) is due at `now` and not claimed by
     /// another worker, for `lease` (until `now + lease`), earliest due first. PostgreSQL skips
@@ -192,8 +218,12 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Vec<Appeal>>;
 
     /// Appeals changed since `since` or still open, each with its history: what statistics
-    /// of a period starting at `since` read.
-    async fn activity_since(&self, since: DateTime<Utc>) -> Result<Vec<(Appeal, Vec<Event>)>>;
+    /// of a period starting at `since` read; confidential ones only when `confidential`.
+    async fn activity_since(
+        &self,
+        since: DateTime<Utc>,
+        confidential: bool,
+    ) -> Result<Vec<(Appeal, Vec<Event>)>>;
 
     async fn record_training_example(&self, example: &TrainingExample) -> Result<()>;
     /// Every kept correction, oldest first.

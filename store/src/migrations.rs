@@ -18,6 +18,7 @@ const SQLITE: &[(i64, &str, &str)] = engine_migrations!("sqlite":
     (4, "0004_oversight", "oversight"),
     (5, "0005_timers", "timers"),
     (6, "0006_raw_parking", "raw parking"),
+    (7, "0007_confidential", "confidential"),
 );
 const POSTGRES: &[(i64, &str, &str)] = engine_migrations!("postgres":
     (1, "0001_init", "init"),
@@ -26,6 +27,7 @@ const POSTGRES: &[(i64, &str, &str)] = engine_migrations!("postgres":
     (4, "0004_oversight", "oversight"),
     (5, "0005_timers", "timers"),
     (6, "0006_raw_parking", "raw parking"),
+    (7, "0007_confidential", "confidential"),
 );
 
 fn migrator(list: &'static [(i64, &'static str, &'static str)]) -> Migrator {

@@ -65,6 +65,9 @@ async fn relay_throughput(config: &Config, events: usize) -> anyhow::Result<f64>
         role: Role::Agent,
         unit: None,
         appeal: None,
+        user: None,
+        in_charge_of: Vec::new(),
+        mailbox_reader: false,
     };
     for i in 0..events {
         let at = Utc::now();

@@ -68,12 +68,18 @@ fn appeal_at(
         role: Role::Dispatcher,
         unit: None,
         appeal: None,
+        user: None,
+        in_charge_of: Vec::new(),
+        mailbox_reader: false,
     };
     let unit = Actor {
         name: "承办人".to_owned(),
         role: Role::Unit,
         unit: Some("CGJ".into()),
         appeal: None,
+        user: None,
+        in_charge_of: Vec::new(),
+        mailbox_reader: false,
     };
     let span_ms = TimeDelta::hours(72).num_milliseconds();
     let offset = span_ms * i64::try_from(i).unwrap_or(0) / i64::try_from(n.max(1)).unwrap_or(1);

@@ -4,7 +4,7 @@
 //! appeal, event and outbox envelope in it. Run once per schema version, by hand:
 //!
 //! ```sh
-//! HOTLINE_WRITE_FIXTURES=store/tests/fixtures/v1 HOTLINE_TEST_PG_URL=postgres://postgres@127.0.0.1:5432/postgres \
+//! HOTLINE_WRITE_FIXTURES=store/tests/fixtures/v2 HOTLINE_TEST_PG_URL=postgres://postgres@127.0.0.1:5432/postgres \
 //!   cargo test -p hotline --test it fixtures:: -- --ignored
 //! ```
 
@@ -17,16 +17,10 @@ use hotline_schemas::Role;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicI64, Ordering};
-
-use hotline::{Config, Platform, Roles};
-use hotline_schemas::Actor;
-use tokio::net::TcpListener;
-use tokio_util::sync::CancellationToken;
+use hotline::Config;
 
 use crate::procs::until;
-use crate::support::{PgDatabase, TestServer, enterprise_appeal, unplaceable_appeal};
+use crate::support::{Live, PgDatabase, enterprise_appeal, unplaceable_appeal};
 
 fn local(y: i32, mo: u32, d: u32, h: u32, mi: u32) -> DateTime<Utc> {
     Shanghai
@@ -39,102 +33,6 @@ fn target() -> Option<PathBuf> {
     std::env::var_os("HOTLINE_WRITE_FIXTURES").map(PathBuf::from)
 }
 
-/// The whole platform (gateway, router, worker with its timers) on `config`, on a clock the
-/// writer moves.
-struct Live {
-    base: String,
-    client: reqwest::Client,
-    config: Config,
-    clock: Arc<AtomicI64>,
-    shutdown: CancellationToken,
-    running: tokio::task::JoinHandle<anyhow::Result<()>>,
-}
-
-impl Live {
-    async fn start(config: Config) -> Live {
-        let clock = Arc::new(AtomicI64::new(
-            local(2026, 11, 20, 14, 40).timestamp_millis(),
-        ));
-        let platform = Arc::new(
-            Platform::open(&config, TestServer::clock_of(&clock))
-                .await
-                .unwrap(),
-        );
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
-        let shutdown = CancellationToken::new();
-        let stop = shutdown.clone();
-        let running =
-            tokio::spawn(async move { platform.run(Roles::ALL, Some(listener), stop).await });
-        Live {
-            base,
-            client: crate::support::http(),
-            config,
-            clock,
-            shutdown,
-            running,
-        }
-    }
-
-    async fn stop(self) {
-        self.shutdown.cancel();
-        self.running.await.unwrap().unwrap();
-    }
-
-    /// Moves the clock and gives the worker's timers time to fire what fell due.
-    async fn set_now(&self, at: DateTime<Utc>) {
-        self.clock.store(at.timestamp_millis(), Ordering::SeqCst);
-        tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
-    }
-
-    fn now(&self) -> DateTime<Utc> {
-        DateTime::from_timestamp_millis(self.clock.load(Ordering::SeqCst)).unwrap()
-    }
-
-    fn token(&self, role: Role, unit: Option<&str>, name: &str) -> String {
-        let actor = Actor {
-            name: name.to_owned(),
-            role,
-            unit: unit.map(Into::into),
-            appeal: None,
-        };
-        hotline::issue_token(&self.config, &actor).unwrap()
-    }
-
-    async fn post(&self, path: &str, token: Option<&str>, body: Value) -> (StatusCode, Value) {
-        let mut req = self.client.post(format!("{}{path}", self.base)).json(&body);
-        if let Some(t) = token {
-            req = req.bearer_auth(t);
-        }
-        let resp = req.send().await.unwrap();
-        let status = resp.status();
-        (status, resp.json().await.unwrap())
-    }
-
-    async fn get(&self, path: &str, token: &str) -> (StatusCode, Value) {
-        let resp = self
-            .client
-            .get(format!("{}{path}", self.base))
-            .bearer_auth(token)
-            .send()
-            .await
-            .unwrap();
-        let status = resp.status();
-        (status, resp.json().await.unwrap())
-    }
-
-    async fn submit(&self, token: Option<&str>, body: Value) -> Value {
-        let (status, appeal) = self.post("/api/v1/appeals", token, body).await;
-        assert_eq!(status, StatusCode::CREATED, "{appeal}");
-        appeal
-    }
-
-    async fn act(&self, id: &str, action: &str, token: &str, body: Value) -> (StatusCode, Value) {
-        self.post(&format!("/api/v1/appeals/{id}/{action}"), Some(token), body)
-            .await
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "writes fixture files: run by hand once per schema version"]
 async fn write_sqlite_fixture() {
@@ -144,11 +42,13 @@ async fn write_sqlite_fixture() {
         data_dir: data.path().join("data"),
         ..Config::default()
     };
-    let s = Live::start(config.clone()).await;
+    let s = Live::start(config.clone(), local(2026, 11, 20, 14, 40)).await;
     drive_every_event_type(&s).await;
     s.stop().await;
     let path = config.data_dir.join("hotline.db");
+    // The platform's connections may still be closing: wait for their locks.
     let out = Command::new("sqlite3")
+        .args(["-cmd", ".timeout 10000"])
         .arg(&path)
         .arg(".dump")
         .output()
@@ -173,7 +73,7 @@ async fn write_postgres_fixture() {
         database_url: Some(pg.url.clone()),
         ..Config::default()
     };
-    let s = Live::start(config).await;
+    let s = Live::start(config, local(2026, 11, 20, 14, 40)).await;
     drive_every_event_type(&s).await;
     s.stop().await;
     let out = Command::new("pg_dump")
@@ -400,14 +300,21 @@ async fn drive_every_event_type(s: &Live) {
     // Voided; a consultation answered on the spot.
     let spam = id_of(&s.submit(None, unplaceable_appeal()).await);
     classified(s, &spam, &p.admin).await;
-    ok(
-        s,
-        &spam,
-        "void",
-        &p.dispatcher,
-        json!({"reason": "重复骚扰电话"}),
-    )
-    .await;
+    // Marked confidential by a mailbox reader (schema 2), then voided by an admin.
+    let reader = hotline_schemas::Actor {
+        name: "书记信箱专员".to_owned(),
+        role: Role::Leader,
+        unit: None,
+        appeal: None,
+        user: None,
+        in_charge_of: Vec::new(),
+        mailbox_reader: true,
+    };
+    let reader = hotline::issue_token(&s.config, &reader).unwrap();
+    let mark = json!({"subject_unit": "GHZRZYJ"});
+    ok(s, &spam, "confidential", &reader, mark).await;
+    let void = json!({"reason": "重复骚扰电话"});
+    ok(s, &spam, "void", &p.admin, void).await;
     let question = json!({
         "channel": "hotline", "kind": "consultation", "title": "请帮忙看看",
         "body": "想咨询一件事,不知道该找哪个部门",
@@ -432,5 +339,9 @@ async fn drive_every_event_type(s: &Live) {
             seen.insert(e["type"].as_str().unwrap().to_owned());
         }
     }
-    assert_eq!(seen.len(), 21, "{seen:?}");
+    let every: std::collections::BTreeSet<String> =
+        <hotline_schemas::EventType as strum::IntoEnumIterator>::iter()
+            .map(|t| t.as_str().to_owned())
+            .collect();
+    assert_eq!(seen, every);
 }

@@ -98,6 +98,9 @@ async fn units_supervisors_and_appellants_are_told() {
             role,
             unit: unit.map(Into::into),
             appeal: None,
+            user: None,
+            in_charge_of: Vec::new(),
+            mailbox_reader: false,
         };
         hotline::issue_token(&config, &actor).unwrap()
     };

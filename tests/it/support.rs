@@ -5,13 +5,14 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 
 use chrono::{DateTime, TimeZone, Utc};
-use hotline::{Config, Platform};
+use hotline::{Config, Platform, Roles};
 use hotline_schemas::{Actor, Role};
 use hotline_worker::{Pass, TimerOptions, Timers};
 use reqwest::{Client, Method, StatusCode};
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
+use tokio_util::sync::CancellationToken;
 
 /// The value of `var`, which names a service a test needs; `None` (said loudly) when it is not
 /// set, and a failure instead when `CI` is set: CI cannot pass by skipping.
@@ -239,6 +240,9 @@ impl TestServer {
             role,
             unit: unit.map(Into::into),
             appeal: None,
+            user: None,
+            in_charge_of: Vec::new(),
+            mailbox_reader: false,
         };
         hotline::issue_token(&self.config, &actor).unwrap()
     }
@@ -307,6 +311,110 @@ impl TestServer {
         if let Some(h) = self.handle.take() {
             h.await.unwrap();
         }
+    }
+}
+
+/// The whole platform (gateway, router, worker with its timers) on `config`, on a clock the
+/// writer moves.
+pub struct Live {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub config: Config,
+    clock: Arc<AtomicI64>,
+    shutdown: CancellationToken,
+    running: tokio::task::JoinHandle<anyhow::Result<()>>,
+}
+
+impl Live {
+    /// The platform on `config`, its clock reading `at`.
+    pub async fn start(config: Config, at: DateTime<Utc>) -> Live {
+        let clock = Arc::new(AtomicI64::new(at.timestamp_millis()));
+        let platform = Arc::new(
+            Platform::open(&config, TestServer::clock_of(&clock))
+                .await
+                .unwrap(),
+        );
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let shutdown = CancellationToken::new();
+        let stop = shutdown.clone();
+        let running =
+            tokio::spawn(async move { platform.run(Roles::ALL, Some(listener), stop).await });
+        Live {
+            base,
+            client: crate::support::http(),
+            config,
+            clock,
+            shutdown,
+            running,
+        }
+    }
+
+    pub async fn stop(self) {
+        self.shutdown.cancel();
+        self.running.await.unwrap().unwrap();
+    }
+
+    /// Moves the clock and gives the worker's timers time to fire what fell due.
+    pub async fn set_now(&self, at: DateTime<Utc>) {
+        self.clock.store(at.timestamp_millis(), Ordering::SeqCst);
+        tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    }
+
+    pub fn now(&self) -> DateTime<Utc> {
+        DateTime::from_timestamp_millis(self.clock.load(Ordering::SeqCst)).unwrap()
+    }
+
+    pub fn token(&self, role: Role, unit: Option<&str>, name: &str) -> String {
+        let actor = Actor {
+            name: name.to_owned(),
+            role,
+            unit: unit.map(Into::into),
+            appeal: None,
+            user: None,
+            in_charge_of: Vec::new(),
+            mailbox_reader: false,
+        };
+        hotline::issue_token(&self.config, &actor).unwrap()
+    }
+
+    pub async fn post(&self, path: &str, token: Option<&str>, body: Value) -> (StatusCode, Value) {
+        let mut req = self.client.post(format!("{}{path}", self.base)).json(&body);
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        let resp = req.send().await.unwrap();
+        let status = resp.status();
+        (status, resp.json().await.unwrap())
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> (StatusCode, Value) {
+        let resp = self
+            .client
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        let status = resp.status();
+        (status, resp.json().await.unwrap())
+    }
+
+    pub async fn submit(&self, token: Option<&str>, body: Value) -> Value {
+        let (status, appeal) = self.post("/api/v1/appeals", token, body).await;
+        assert_eq!(status, StatusCode::CREATED, "{appeal}");
+        appeal
+    }
+
+    pub async fn act(
+        &self,
+        id: &str,
+        action: &str,
+        token: &str,
+        body: Value,
+    ) -> (StatusCode, Value) {
+        self.post(&format!("/api/v1/appeals/{id}/{action}"), Some(token), body)
+            .await
     }
 }
 

@@ -47,6 +47,7 @@ impl Appeal {
                 kind: Kind::Complaint,
                 priority: Priority::Normal,
                 ticket_no: format!("20261123-{seq:06}").into(),
+                confidential: false,
             },
             EventType::Dispatched => EventPayload::Dispatched(assignment()),
             EventType::Reassigned => EventPayload::Reassigned(assignment()),

@@ -122,7 +122,8 @@ fn mailbox_conduct_complaints_go_to_the_discipline_office() {
     assert_eq!(r.unit.as_deref(), Some("JWJW"));
     assert_eq!(r.rule, Some("conduct_complaint"));
     assert!(r.dispatch);
-    // The same words through the web are left to the model.
+    assert!(r.confidential);
+    // Through the web, a conduct keyword (刁难) makes it a conduct complaint too (SPEC §3)...
     let r = route(
         &appeal(Channel::Web, "反映问题", &text, "13900000001", 0),
         &t,
@@ -130,7 +131,40 @@ fn mailbox_conduct_complaints_go_to_the_discipline_office() {
         &[],
         &RoutingPolicy::default(),
     );
+    assert_eq!(r.unit.as_deref(), Some("JWJW"));
+    assert!(r.confidential);
+    // ...while a word that only the mailbox reads so (推诿) is left to the model.
+    let vague = "几个部门之间互相推诿,办理进度很慢";
+    assert!(conduct.keywords.iter().any(|k| vague.contains(k.as_str())));
+    let r = route(
+        &appeal(Channel::Web, "反映问题", vague, "13900000001", 0),
+        &t,
+        &model,
+        &[],
+        &RoutingPolicy::default(),
+    );
     assert_eq!(r.unit.as_deref(), Some("ZSJ"));
+    assert!(!r.confidential);
+}
+
+#[test]
+fn a_confidential_letter_the_model_places_elsewhere_waits_for_the_mailbox_readers() {
+    let t = taxonomy();
+    let model = Fixed(vec![(some_matter(&t, "ZSJ"), 0.95)]);
+    let letter = appeal(
+        Channel::Mailbox,
+        "营商环境建议",
+        "建议简化审批流程",
+        "13900000002",
+        0,
+    );
+    assert!(letter.confidential, "a mailbox letter");
+    let r = route(&letter, &t, &model, &[], &RoutingPolicy::default());
+    assert_eq!(r.unit.as_deref(), Some("ZSJ"), "suggested");
+    assert!(
+        !r.dispatch,
+        "but only the discipline office takes a confidential appeal"
+    );
 }
 
 #[test]

@@ -388,6 +388,13 @@ pub struct Appeal {
     /// The leader who took ownership of the case (包案).
     #[serde(default)]
     pub owner: Option<String>,
+    /// A complaint about officials' conduct (书记信箱): seen and handled only by the discipline
+    /// office, mailbox readers and admins; for everyone else it does not exist.
+    #[serde(default)]
+    pub confidential: bool,
+    /// The unit a confidential appeal complains about: it is never sent there.
+    #[serde(default)]
+    pub subject_unit: Option<UnitCode>,
     /// Its time limits at work: what has fired, pauses, the next step.
     #[serde(default)]
     pub sla: SlaTrack,
@@ -427,6 +434,9 @@ impl Appeal {
             duplicate_of: None,
             duplicates: Vec::new(),
             owner: None,
+            // Everything that comes through the party secretary's mailbox is confidential.
+            confidential: new.channel == Channel::Mailbox,
+            subject_unit: None,
             sla: SlaTrack::default(),
             created_at: at,
             updated_at: at,

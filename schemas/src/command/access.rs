@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use crate::appeal::{Appeal, Channel};
 use crate::command::Action;
 use crate::value::error::{DomainError, ErrorCode};
-use crate::value::ids::{AppealId, UnitCode};
+use crate::value::ids::{AppealId, UnitCode, UserId};
 use crate::value::snake_enum;
 
 snake_enum!(
@@ -38,6 +38,15 @@ pub struct Actor {
     pub unit: Option<UnitCode>,
     /// The appeal of an `appellant` actor.
     pub appeal: Option<AppealId>,
+    /// The user behind a staff token; `None` for the platform itself and for appellants.
+    #[serde(default)]
+    pub user: Option<UserId>,
+    /// The units a leader or supervisor is in charge of (分管).
+    #[serde(default)]
+    pub in_charge_of: Vec<UnitCode>,
+    /// May read and handle confidential appeals (书记信箱 readers).
+    #[serde(default)]
+    pub mailbox_reader: bool,
 }
 
 impl Actor {
@@ -48,6 +57,9 @@ impl Actor {
             role: Role::Admin,
             unit: None,
             appeal: None,
+            user: None,
+            in_charge_of: Vec::new(),
+            mailbox_reader: false,
         }
     }
 
@@ -59,16 +71,32 @@ impl Actor {
             role: Role::Appellant,
             unit: None,
             appeal: None,
+            user: None,
+            in_charge_of: Vec::new(),
+            mailbox_reader: false,
         }
     }
 
-    /// Whether this caller may see the appeal at all (else it is reported as not found).
+    /// Whether this caller may see the appeal at all (else it is reported as not found). A
+    /// confidential appeal exists only for admins, mailbox readers and the unit (the discipline
+    /// office) it is dispatched to.
     pub fn can_read(&self, appeal: &Appeal) -> bool {
         match self.role {
-            Role::Agent | Role::Dispatcher | Role::Supervisor | Role::Leader | Role::Admin => true,
-            Role::Unit => self.unit.is_some() && self.unit == appeal.unit,
             Role::Appellant => self.appeal == Some(appeal.id),
+            // A confidential appeal only ever goes to the discipline office.
+            Role::Unit => {
+                (self.unit.is_some() && self.unit == appeal.unit)
+                    || (appeal.confidential && self.mailbox_reader)
+            }
+            _ if appeal.confidential => self.reads_confidential(),
+            Role::Agent | Role::Dispatcher | Role::Supervisor | Role::Leader | Role::Admin => true,
         }
+    }
+
+    /// Whether this caller sees confidential appeals wherever they are: admins and mailbox
+    /// readers.
+    pub fn reads_confidential(&self) -> bool {
+        self.role == Role::Admin || self.mailbox_reader
     }
 
     /// Whether this caller may list and search appeals; units see only their own.
@@ -95,9 +123,12 @@ impl Actor {
             // The router's identity is a dispatcher's; the timers run as the system (admin).
             Action::Classify => matches!(self.role, Role::Dispatcher | Role::Admin),
             Action::Own => matches!(self.role, Role::Leader | Role::Admin),
+            Action::MarkConfidential => self.reads_confidential(),
             Action::Fire => self.role == Role::Admin,
+            // A confidential appeal waits for the mailbox readers, not the dispatchers.
             Action::Dispatch | Action::Reassign | Action::Void | Action::Merge => {
                 matches!(self.role, Role::Dispatcher | Role::Admin)
+                    || (appeal.confidential && self.mailbox_reader)
             }
             Action::Accept
             | Action::Return

@@ -47,6 +47,8 @@ pub enum Action {
     Merge,
     /// 包案: a leader takes ownership of the case
     Own,
+    /// Marks a complaint about an official's conduct confidential
+    MarkConfidential,
     /// A due time-limit step (the worker's timers)
     Fire,
 }
@@ -64,7 +66,9 @@ pub fn next_status(from: Status, action: Action) -> Option<Status> {
     use Status as S;
     match (from, action) {
         // Notes on the case: any status but a terminal one, which they leave as it is.
-        (from, A::Classify | A::Own | A::Fire) if !from.is_terminal() => Some(from),
+        (from, A::Classify | A::Own | A::Fire | A::MarkConfidential) if !from.is_terminal() => {
+            Some(from)
+        }
 
         (S::Received, A::Dispatch) => Some(S::Dispatched),
         (S::Received, A::Close) => Some(S::Closed),
@@ -160,6 +164,10 @@ pub enum Command {
     },
     /// 包案: the caller, a leader, takes the case.
     Own,
+    /// The appeal complains about an official's conduct (of `subject_unit`, when known).
+    MarkConfidential {
+        subject_unit: Option<UnitCode>,
+    },
     /// A due step of the appeal's time limits; `leader` is the unit's leader, for level 3.
     Fire {
         due: DueStep,
@@ -186,6 +194,7 @@ impl Command {
             Command::Void { .. } => Action::Void,
             Command::Merge { .. } => Action::Merge,
             Command::Own => Action::Own,
+            Command::MarkConfidential { .. } => Action::MarkConfidential,
             Command::Fire { .. } => Action::Fire,
         }
     }

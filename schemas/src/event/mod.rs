@@ -39,6 +39,7 @@ snake_enum!(
     Voided,
     Merged,
     DuplicateMerged,
+    MarkedConfidential,
     Owned,
     Reminded,
     SlaWarning,
@@ -47,8 +48,8 @@ snake_enum!(
     }
 );
 
-/// Who a time-limit event calls on: `dispatcher`, `unit:<code>`, `supervisor`, `leader` or
-/// `leader:<name>`.
+/// Who a time-limit event calls on: `dispatcher`, `unit:<code>`, `supervisor`, `leader`,
+/// `leader:<name>` or `mailbox_readers`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Recipient {
     Dispatcher,
@@ -56,6 +57,8 @@ pub enum Recipient {
     Supervisor,
     /// The unit's leader (包案), by name when the units data names one.
     Leader(Option<String>),
+    /// The mailbox readers: who oversees confidential appeals instead of the supervisors.
+    MailboxReaders,
 }
 
 impl fmt::Display for Recipient {
@@ -66,6 +69,7 @@ impl fmt::Display for Recipient {
             Recipient::Supervisor => f.write_str("supervisor"),
             Recipient::Leader(None) => f.write_str("leader"),
             Recipient::Leader(Some(name)) => write!(f, "leader:{name}"),
+            Recipient::MailboxReaders => f.write_str("mailbox_readers"),
         }
     }
 }
@@ -83,6 +87,7 @@ impl FromStr for Recipient {
             None if s == "dispatcher" => Ok(Recipient::Dispatcher),
             None if s == "supervisor" => Ok(Recipient::Supervisor),
             None if s == "leader" => Ok(Recipient::Leader(None)),
+            None if s == "mailbox_readers" => Ok(Recipient::MailboxReaders),
             Some(("unit", code)) => Ok(Recipient::Unit(code.into())),
             Some(("leader", name)) => Ok(Recipient::Leader(Some(name.to_owned()))),
             _ => Err(UnknownRecipient(s.to_owned())),
@@ -134,6 +139,12 @@ pub struct Classification {
     pub rule: Option<String>,
     /// The priority after classification: urgency signals raise a normal appeal to urgent.
     pub priority: Priority,
+    /// A complaint about an official's conduct: the appeal is confidential from now on.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub confidential: bool,
+    /// The unit the complaint is about, when the text names one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject_unit: Option<UnitCode>,
 }
 
 fn is_false(b: &bool) -> bool {
@@ -154,6 +165,9 @@ pub enum EventPayload {
         kind: Kind,
         priority: Priority,
         ticket_no: TicketNo,
+        /// Confidential from the start (the party secretary's mailbox).
+        #[serde(default, skip_serializing_if = "is_false")]
+        confidential: bool,
     },
     Classified(Classification),
     Dispatched(Assignment),
@@ -214,6 +228,10 @@ pub enum EventPayload {
     Voided {},
     Merged {
         into: AppealId,
+    },
+    /// Marked confidential (by a mailbox reader or an admin), naming the unit complained about.
+    MarkedConfidential {
+        subject_unit: Option<UnitCode>,
     },
     /// A later appeal was merged into this one as its duplicate.
     DuplicateMerged {
@@ -289,6 +307,7 @@ impl EventPayload {
             EventPayload::Voided {} => EventType::Voided,
             EventPayload::Merged { .. } => EventType::Merged,
             EventPayload::DuplicateMerged { .. } => EventType::DuplicateMerged,
+            EventPayload::MarkedConfidential { .. } => EventType::MarkedConfidential,
             EventPayload::Owned { .. } => EventType::Owned,
             EventPayload::Reminded { .. } => EventType::Reminded,
             EventPayload::SlaWarning { .. } => EventType::SlaWarning,

@@ -65,6 +65,12 @@ pub(super) fn fire_step(
 ) -> Result<Decision, DomainError> {
     let unit = appeal.unit.clone();
     let unit_recipient = Recipient::Unit(unit.clone().unwrap_or_default());
+    // Confidential appeals are overseen by the mailbox readers, not the supervisors.
+    let overseer = if appeal.confidential {
+        Recipient::MailboxReaders
+    } else {
+        Recipient::Supervisor
+    };
     let mut next = appeal.clone();
     next.updated_at = ctx.now;
     let track = &mut next.sla;
@@ -115,12 +121,7 @@ pub(super) fn fire_step(
         }
         Step::ResponseSupervisor => {
             track.response_escalated = true;
-            events.push(escalated(
-                TimeLimit::Response,
-                2,
-                Recipient::Supervisor,
-                None,
-            ));
+            events.push(escalated(TimeLimit::Response, 2, overseer, None));
         }
         Step::Warning => {
             let policy = ctx
@@ -145,12 +146,7 @@ pub(super) fn fire_step(
         }
         Step::Supervisor => {
             track.level = 2;
-            events.push(escalated(
-                TimeLimit::Resolution,
-                2,
-                Recipient::Supervisor,
-                None,
-            ));
+            events.push(escalated(TimeLimit::Resolution, 2, overseer, None));
         }
         Step::Leader => {
             track.level = 3;

@@ -59,6 +59,7 @@ impl Intake {
                 kind: appeal.kind,
                 priority: appeal.priority,
                 ticket_no: appeal.ticket_no.clone(),
+                confidential: appeal.confidential,
             },
         };
         Decision::one(Change {

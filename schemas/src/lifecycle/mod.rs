@@ -10,9 +10,11 @@ mod intake;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
-use crate::appeal::{Appeal, Kind, PendingExtension, Priority, Rating, Status, require_text};
+use crate::appeal::{
+    Appeal, Kind, PendingExtension, Priority, Rating, Status, TimeLimit, require_text,
+};
 use crate::command::{Actor, Command, MAX_REASON_CHARS, MAX_RESULT_CHARS, Role, transition};
-use crate::event::{Assignment, Classification, Event, EventPayload};
+use crate::event::{Assignment, Classification, Event, EventPayload, Recipient};
 use crate::policy::calendar::BusinessCalendar;
 use crate::policy::sla::{SlaClock, SlaPolicies};
 use crate::schedule::{resolution_limit, schedule};
@@ -30,6 +32,8 @@ pub struct Rules {
     pub policies: SlaPolicies,
     pub calendar: BusinessCalendar,
     pub tz: Tz,
+    /// The discipline office (纪委监委), which alone handles confidential appeals.
+    pub discipline_unit: Option<UnitCode>,
 }
 
 impl Rules {
@@ -44,6 +48,7 @@ impl Rules {
             actor,
             policies: &self.policies,
             clock: self.clock(),
+            discipline_unit: self.discipline_unit.as_ref(),
         }
     }
 }
@@ -56,6 +61,7 @@ impl Rules {
             policies: SlaPolicies::default_policies().unwrap(),
             calendar: BusinessCalendar::official().unwrap(),
             tz: chrono_tz::Asia::Shanghai,
+            discipline_unit: None,
         }
     }
 }
@@ -66,6 +72,8 @@ pub struct Context<'a> {
     pub actor: &'a Actor,
     pub policies: &'a SlaPolicies,
     pub clock: SlaClock<'a>,
+    /// The discipline office, which alone handles confidential appeals.
+    pub discipline_unit: Option<&'a UnitCode>,
 }
 
 /// One appeal's part of a decision: its new state, the events that record the change, and the
@@ -246,6 +254,9 @@ pub fn decide(
             });
             target = Some(change);
         }
+        Command::MarkConfidential { subject_unit } => {
+            mark_confidential(appeal, &mut next, subject_unit, ctx, &mut events)?;
+        }
         Command::Own => {
             next.owner = Some(ctx.actor.name.clone());
             events.push(EventPayload::Owned {
@@ -276,6 +287,12 @@ fn classify(next: &mut Appeal, classification: Classification, events: &mut Even
     next.matter = classification.matter.clone();
     next.suggestions = classification.suggestions.clone();
     next.duplicate_of = classification.duplicate_of;
+    if classification.confidential {
+        next.confidential = true;
+        if next.subject_unit.is_none() {
+            next.subject_unit = classification.subject_unit.clone();
+        }
+    }
     if next.status == Status::Received && !classification.urgent_signals.is_empty() {
         next.priority = Priority::Urgent;
     }
@@ -283,6 +300,62 @@ fn classify(next: &mut Appeal, classification: Classification, events: &mut Even
         priority: next.priority,
         ..classification
     }));
+}
+
+/// Where a confidential appeal may go: never to the unit it complains about (admins
+/// included), and only to the discipline office.
+fn confidential_destination(
+    appeal: &Appeal,
+    unit: &UnitCode,
+    ctx: &Context<'_>,
+) -> Result<(), DomainError> {
+    if !appeal.confidential {
+        return Ok(());
+    }
+    if appeal.subject_unit.as_ref() == Some(unit) {
+        return Err(DomainError::new(ErrorCode::SubjectUnitRefused)
+            .with_field("unit")
+            .with_arg("unit", unit.as_str()));
+    }
+    match ctx.discipline_unit {
+        Some(office) if office != unit => {
+            Err(DomainError::new(ErrorCode::ConfidentialToDisciplineOnly)
+                .with_field("unit")
+                .with_arg("expected", office.as_str())
+                .with_arg("unit", unit.as_str()))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Marks the appeal confidential. One another unit holds is taken from it and given to the
+/// discipline office (a reassignment: both clocks start again).
+fn mark_confidential(
+    appeal: &Appeal,
+    next: &mut Appeal,
+    subject_unit: Option<UnitCode>,
+    ctx: &Context<'_>,
+    events: &mut EventWriter<'_>,
+) -> Result<(), DomainError> {
+    next.confidential = true;
+    if subject_unit.is_some() {
+        next.subject_unit = subject_unit;
+    }
+    events.push(EventPayload::MarkedConfidential {
+        subject_unit: next.subject_unit.clone(),
+    });
+    let held_elsewhere = appeal.unit.is_some()
+        && appeal.unit.as_ref() != ctx.discipline_unit
+        && matches!(
+            appeal.status,
+            Status::Dispatched | Status::Accepted | Status::Reopened
+        );
+    if let (true, Some(office)) = (held_elsewhere, ctx.discipline_unit) {
+        let marked = next.clone();
+        assign(&marked, next, office.clone(), None, ctx, events)?;
+        next.status = Status::Dispatched;
+    }
+    Ok(())
 }
 
 /// 派单 or 改派: both clocks start again for the unit.
@@ -295,6 +368,7 @@ fn assign(
     events: &mut EventWriter<'_>,
 ) -> Result<(), DomainError> {
     require_text(&unit, "unit", 64)?;
+    confidential_destination(appeal, &unit, ctx)?;
     if appeal.status != Status::Returned && appeal.unit.as_ref() == Some(&unit) {
         return Err(DomainError::new(ErrorCode::SameUnit)
             .with_field("unit")
@@ -439,9 +513,13 @@ fn rate(
             step: None,
             due_at: None,
             unit: appeal.unit.clone(),
-            limit: crate::appeal::TimeLimit::Rework,
+            limit: TimeLimit::Rework,
             level: 2,
-            notified: crate::event::Recipient::Supervisor,
+            notified: if appeal.confidential {
+                Recipient::MailboxReaders
+            } else {
+                Recipient::Supervisor
+            },
             leader: None,
             rework_count: Some(next.rework_count),
             max_reworks: Some(max_reworks),

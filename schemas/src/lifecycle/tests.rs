@@ -58,7 +58,10 @@ const ALLOWED: &[(Status, Action, Status)] = &[
 ];
 
 fn expected_next(from: Status, action: Action) -> Option<Status> {
-    if matches!(action, Action::Classify | Action::Own | Action::Fire) {
+    if matches!(
+        action,
+        Action::Classify | Action::Own | Action::Fire | Action::MarkConfidential
+    ) {
         return NOT_TERMINAL.contains(&from).then_some(from);
     }
     ALLOWED
@@ -102,6 +105,9 @@ fn actor(name: &str, role: Role) -> Actor {
         role,
         unit: None,
         appeal: None,
+        user: None,
+        in_charge_of: Vec::new(),
+        mailbox_reader: false,
     }
 }
 fn agent() -> Actor {
@@ -133,6 +139,10 @@ fn actor_for(action: Action, appeal: &Appeal) -> Actor {
             dispatcher()
         }
         Action::Own => actor("leader-1", Role::Leader),
+        Action::MarkConfidential => Actor {
+            mailbox_reader: true,
+            ..actor("mailbox-reader-1", Role::Leader)
+        },
         Action::Fire => Actor::system(),
         Action::Accept
         | Action::Return
@@ -400,6 +410,9 @@ fn every_command(world: &World) -> Vec<Command> {
             into: Box::new(other_appeal(world)),
         },
         Command::Own,
+        Command::MarkConfidential {
+            subject_unit: Some(UNIT_B.into()),
+        },
         Command::Fire {
             due: DueStep {
                 step: Step::DispatchReminder,
@@ -422,6 +435,8 @@ fn classification() -> Classification {
         duplicate_of: None,
         rule: None,
         priority: Priority::Normal,
+        confidential: false,
+        subject_unit: None,
     }
 }
 
@@ -459,9 +474,9 @@ fn table_is_exactly_the_expected_one() {
             allowed += usize::from(expected.is_some());
         }
     }
-    assert_eq!(allowed, ALLOWED.len() + 3 * NOT_TERMINAL.len());
+    assert_eq!(allowed, ALLOWED.len() + 4 * NOT_TERMINAL.len());
     assert_eq!(Status::iter().count(), 9);
-    assert_eq!(Action::iter().count(), 17);
+    assert_eq!(Action::iter().count(), 18);
 }
 
 #[test]
@@ -586,7 +601,7 @@ fn decide_follows_the_table_for_every_status_and_command() {
             }
         }
     }
-    assert_eq!(oks, ALLOWED.len() + 3 * NOT_TERMINAL.len());
+    assert_eq!(oks, ALLOWED.len() + 4 * NOT_TERMINAL.len());
 }
 
 #[test]
@@ -1429,4 +1444,115 @@ fn received_event_is_the_first() {
     assert_eq!(data(&event)["priority"], "urgent");
     assert_eq!(data(&event)["ticket_no"], "20261120-000001");
     assert_eq!(appeal.version, 1);
+}
+
+// ---- 11. Confidential appeals ----
+
+/// The shipped rules with the discipline office named.
+fn rules_with_office() -> World {
+    World {
+        rules: Rules {
+            discipline_unit: Some("JWJW".into()),
+            ..Rules::shipped()
+        },
+    }
+}
+
+fn conduct_complaint() -> Classification {
+    Classification {
+        matter: Some("PTY-09".into()),
+        unit: Some("JWJW".into()),
+        confidence: 1.0,
+        rule: Some("conduct_complaint".to_owned()),
+        confidential: true,
+        subject_unit: Some(UNIT_A.into()),
+        ..classification()
+    }
+}
+
+#[test]
+fn a_conduct_complaint_never_goes_to_the_unit_it_accuses() {
+    let world = rules_with_office();
+    let mut case = Case::new(&world, Kind::Complaint, Priority::Normal);
+    let events = case.step(
+        &dispatcher(),
+        t_dispatch(),
+        Command::Classify(conduct_complaint()),
+    );
+    assert!(case.appeal.confidential);
+    assert_eq!(case.appeal.subject_unit.as_deref(), Some(UNIT_A));
+    assert_eq!(data(&events[0])["confidential"], true);
+    assert_eq!(data(&events[0])["subject_unit"], UNIT_A);
+    let admin = actor("admin", Role::Admin);
+    for unit in [UNIT_A, UNIT_B] {
+        let dispatch = Command::Dispatch {
+            unit: unit.into(),
+            matter: None,
+        };
+        let err = case.refused(&admin, t_dispatch(), dispatch);
+        let expected = if unit == UNIT_A {
+            ErrorCode::SubjectUnitRefused
+        } else {
+            ErrorCode::ConfidentialToDisciplineOnly
+        };
+        assert_code(&err, expected, Some("unit"));
+    }
+    let to_office = Command::Dispatch {
+        unit: "JWJW".into(),
+        matter: None,
+    };
+    case.step(&admin, t_dispatch(), to_office);
+    assert_eq!(case.appeal.unit.as_deref(), Some("JWJW"));
+    // Reassigning it to the accused unit later is refused too.
+    let back = Command::Reassign {
+        unit: UNIT_A.into(),
+        matter: None,
+    };
+    let err = case.refused(&admin, t_accept(), back);
+    assert_code(&err, ErrorCode::SubjectUnitRefused, Some("unit"));
+}
+
+#[test]
+fn marking_takes_the_appeal_from_the_unit_to_the_discipline_office() {
+    let world = rules_with_office();
+    let case = reach(&world, Kind::Complaint, Priority::Normal, Status::Accepted);
+    let reader = Actor {
+        mailbox_reader: true,
+        ..actor("书记信箱管理员", Role::Leader)
+    };
+    let mark = Command::MarkConfidential {
+        subject_unit: Some(UNIT_A.into()),
+    };
+    let decision = case.attempt(&reader, t_later(), mark).unwrap();
+    let types: Vec<EventType> = decision.events().iter().map(Event::event_type).collect();
+    assert_eq!(
+        types,
+        [EventType::MarkedConfidential, EventType::Reassigned]
+    );
+    let marked = decision.appeal();
+    assert!(marked.confidential);
+    assert_eq!(marked.status, Status::Dispatched);
+    assert_eq!(marked.unit.as_deref(), Some("JWJW"));
+    assert_eq!(marked.subject_unit.as_deref(), Some(UNIT_A));
+    assert_eq!(
+        marked.sla.started_at,
+        Some(t_later()),
+        "both clocks start again"
+    );
+}
+
+#[test]
+fn a_mailbox_letter_is_confidential_from_the_start() {
+    let world = World::new();
+    let mut new = sample_new_appeal(Kind::Complaint, Priority::Normal);
+    new.channel = crate::appeal::Channel::Mailbox;
+    let agent = actor("agent-1", Role::Agent);
+    let received = Intake::new(new, &world.rules.context(t_received(), &agent))
+        .unwrap()
+        .receive(TicketNo::from("20261120-000009"));
+    assert!(received.appeal().confidential);
+    assert_eq!(data(&received.events()[0])["confidential"], true);
+    let ordinary = intake(&world, Kind::Complaint, Priority::Normal, "agent-1");
+    assert!(!ordinary.appeal().confidential);
+    assert!(data(&ordinary.events()[0]).get("confidential").is_none());
 }

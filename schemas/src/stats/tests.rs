@@ -12,6 +12,7 @@ fn rules() -> Rules {
         policies: SlaPolicies::default_policies().unwrap(),
         calendar: BusinessCalendar::official().unwrap(),
         tz: chrono_tz::Asia::Shanghai,
+        discipline_unit: None,
     }
 }
 
@@ -21,6 +22,9 @@ fn actor(role: Role, unit: Option<&str>) -> Actor {
         role,
         unit: unit.map(Into::into),
         appeal: None,
+        user: None,
+        in_charge_of: Vec::new(),
+        mailbox_reader: false,
     }
 }
 

@@ -47,6 +47,10 @@ pub enum ErrorCode {
     IdempotencyKeyReused,
     InvalidIdempotencyKey,
     SameUnit,
+    /// A confidential appeal may not go to the unit it complains about.
+    SubjectUnitRefused,
+    /// A confidential appeal goes to the discipline office only.
+    ConfidentialToDisciplineOnly,
     NoPendingExtension,
     ExtensionPending,
     ExtensionTooLate,

@@ -142,3 +142,8 @@ code_id!(
     /// A ticket number (工单编号), e.g. `20261123-000001`.
     TicketNo
 );
+
+uuid_id!(
+    /// Identifies one user of the platform: a person with a role (staff), not a token.
+    UserId
+);

@@ -20,6 +20,12 @@ pub struct TaxonomyUnit {
     pub leader: Option<String>,
     #[serde(default)]
     pub keywords: Vec<String>,
+    /// What appellants call the unit besides its name (规自局 for 区规划和自然资源局).
+    #[serde(default)]
+    pub aliases: Vec<String>,
+    /// The discipline office (纪委监委): confidential appeals are its business.
+    #[serde(default)]
+    pub discipline: bool,
 }
 
 impl TaxonomyUnit {
@@ -58,10 +64,14 @@ pub struct Matter {
     /// Words that make an appeal urgent (12-hour limit): gas leaks, building cracks, …
     #[serde(default)]
     pub urgent_keywords: Vec<String>,
-    /// Complaints about officials' conduct (书记信箱): seen only by the discipline office and
-    /// leaders.
+    /// Complaints about officials' conduct (书记信箱): seen only by the discipline office,
+    /// mailbox readers and admins.
     #[serde(default)]
     pub confidential: bool,
+    /// Words that make an appeal on any channel a complaint about an official's conduct (so
+    /// confidential); on the mailbox any of `keywords` does.
+    #[serde(default)]
+    pub conduct_keywords: Vec<String>,
 }
 
 /// The whole taxonomy.
@@ -175,7 +185,50 @@ impl Taxonomy {
                 return Err(invalid(format!("category {:?}", c.code), "has no matters"));
             }
         }
+        self.validate_confidential()
+    }
+
+    /// One discipline office at most, and the confidential matters are its own.
+    fn validate_confidential(&self) -> Result<(), TaxonomyError> {
+        let offices: Vec<&TaxonomyUnit> = self.units.iter().filter(|u| u.discipline).collect();
+        if let [_, second, ..] = offices[..] {
+            return Err(invalid(
+                format!("unit {:?}", second.code.as_str()),
+                "a second discipline office (only one unit may have discipline = true)",
+            ));
+        }
+        for m in self.matters.iter().filter(|m| m.confidential) {
+            if offices.first().is_none_or(|office| office.code != m.unit) {
+                return Err(invalid(
+                    format!("matter {:?}", m.code.as_str()),
+                    "a confidential matter must belong to the discipline office",
+                ));
+            }
+        }
         Ok(())
+    }
+
+    /// The discipline office (纪委监委), if the taxonomy names one.
+    pub fn discipline_unit(&self) -> Option<&TaxonomyUnit> {
+        self.units.iter().find(|u| u.discipline)
+    }
+
+    /// The unit `text` names (by its name, its name without the leading 区, or an alias), the
+    /// longest mention winning; never the discipline office itself.
+    pub fn unit_named_in(&self, text: &str) -> Option<&TaxonomyUnit> {
+        self.units
+            .iter()
+            .filter(|u| !u.discipline)
+            .flat_map(|u| {
+                let short = u.name.strip_prefix('区').filter(|s| s.chars().count() >= 2);
+                std::iter::once(u.name.as_str())
+                    .chain(short)
+                    .chain(u.aliases.iter().map(String::as_str))
+                    .filter(|name| !name.is_empty() && text.contains(*name))
+                    .map(move |name| (name.chars().count(), u))
+            })
+            .max_by_key(|(length, _)| *length)
+            .map(|(_, u)| u)
     }
 
     pub fn matter(&self, code: &str) -> Option<&Matter> {

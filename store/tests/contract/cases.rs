@@ -9,7 +9,7 @@ use hotline_schemas::value::unit::{Unit, demo_units};
 use hotline_schemas::{
     Appeal, AppealId, Channel, Command, Envelope, Event, EventId, EventType, Rating, Status, Step,
 };
-use hotline_store::{AppealFilter, CommitMeta, Consumed, Store, StoreError, Submission};
+use hotline_store::{AppealFilter, CommitMeta, Consumed, Scope, Store, StoreError, Submission};
 use tokio::sync::Barrier;
 use tokio::task::JoinSet;
 
@@ -33,17 +33,20 @@ fn all() -> AppealFilter {
 }
 
 async fn total(store: &Arc<dyn Store>) -> i64 {
-    store.list(&all()).await.expect("list").total
+    store.list(&all(), &Scope::all()).await.expect("list").total
 }
 
 /// The ids of the appeals matching `filter` (all on one page), checking `total` agrees.
 async fn ids(store: &Arc<dyn Store>, filter: AppealFilter) -> BTreeSet<AppealId> {
     let page = store
-        .list(&AppealFilter {
-            page: 1,
-            per_page: 100,
-            ..filter
-        })
+        .list(
+            &AppealFilter {
+                page: 1,
+                per_page: 100,
+                ..filter
+            },
+            &Scope::all(),
+        )
         .await
         .expect("list");
     assert_eq!(
@@ -1005,7 +1008,7 @@ pub async fn list_filters_by_status_unit_and_channel(db: TestDb) {
 
     // Listed appeals are the current state.
     let page = store
-        .list(&by(None, Some(FGJ), Some(Channel::Wechat)))
+        .list(&by(None, Some(FGJ), Some(Channel::Wechat)), &Scope::all())
         .await
         .expect("list");
     assert_eq!(page.appeals, [wechat]);
@@ -1194,10 +1197,22 @@ pub async fn list_pages_newest_first(db: TestDb) {
             .collect::<Vec<_>>()
     };
 
-    let p1 = store.list(&page(1, 3, None)).await.expect("page 1");
-    let p2 = store.list(&page(2, 3, None)).await.expect("page 2");
-    let p3 = store.list(&page(3, 3, None)).await.expect("page 3");
-    let p4 = store.list(&page(4, 3, None)).await.expect("page 4");
+    let p1 = store
+        .list(&page(1, 3, None), &Scope::all())
+        .await
+        .expect("page 1");
+    let p2 = store
+        .list(&page(2, 3, None), &Scope::all())
+        .await
+        .expect("page 2");
+    let p3 = store
+        .list(&page(3, 3, None), &Scope::all())
+        .await
+        .expect("page 3");
+    let p4 = store
+        .list(&page(4, 3, None), &Scope::all())
+        .await
+        .expect("page 4");
     for p in [&p1, &p2, &p3, &p4] {
         assert_eq!(p.total, 7, "total counts every match, not the page");
     }
@@ -1209,11 +1224,11 @@ pub async fn list_pages_newest_first(db: TestDb) {
 
     // Paging applies after filtering: web appeals are numbers 1, 3, 5 and 7.
     let w1 = store
-        .list(&page(1, 2, Some(Channel::Web)))
+        .list(&page(1, 2, Some(Channel::Web)), &Scope::all())
         .await
         .expect("web page 1");
     let w2 = store
-        .list(&page(2, 2, Some(Channel::Web)))
+        .list(&page(2, 2, Some(Channel::Web)), &Scope::all())
         .await
         .expect("web page 2");
     assert_eq!((w1.total, w2.total), (4, 4));
@@ -1228,7 +1243,10 @@ pub async fn list_pages_newest_first(db: TestDb) {
     }
     let mut seen = Vec::new();
     for n in 1..=4 {
-        let p = store.list(&page(n, 3, None)).await.expect("page");
+        let p = store
+            .list(&page(n, 3, None), &Scope::all())
+            .await
+            .expect("page");
         assert_eq!(p.total, 11);
         seen.extend(p.appeals.iter().map(|a| a.id));
     }
@@ -2170,11 +2188,11 @@ pub async fn dispatch_queue_holds_received_and_returned_oldest_first(db: TestDb)
     )
     .await;
 
-    let page = store.dispatch_queue(1, 2).await.unwrap();
+    let page = store.dispatch_queue(false, 1, 2).await.unwrap();
     assert_eq!(page.total, 3);
     let ids: Vec<AppealId> = page.appeals.iter().map(|a| a.id).collect();
     assert_eq!(ids, [first.id, second.id]);
-    let page = store.dispatch_queue(2, 2).await.unwrap();
+    let page = store.dispatch_queue(false, 2, 2).await.unwrap();
     assert_eq!(
         page.appeals.iter().map(|a| a.id).collect::<Vec<_>>(),
         [back.id]
@@ -2223,6 +2241,9 @@ pub async fn oversight_watches_the_late_the_unsigned_and_the_owned(db: TestDb) {
         role: hotline_schemas::Role::Leader,
         unit: None,
         appeal: None,
+        user: None,
+        in_charge_of: Vec::new(),
+        mailbox_reader: false,
     };
     let own = decision(&owned, Command::Own, &leader, t0);
     store.commit(&own, &CommitMeta::default()).await.unwrap();
@@ -2231,19 +2252,28 @@ pub async fn oversight_watches_the_late_the_unsigned_and_the_owned(db: TestDb) {
     // An hour on: one is late to be signed for; the other is signed and within its deadline.
     let hour = t0 + Duration::hours(1);
     assert_eq!(
-        ids(store.oversight(None, hour).await.unwrap()),
+        ids(store.oversight(None, hour, &Scope::all()).await.unwrap()),
         [unsigned.id]
     );
     assert_eq!(
-        ids(store.oversight(Some("王副区长"), hour).await.unwrap()),
+        ids(store
+            .oversight(Some("王副区长"), hour, &Scope::all())
+            .await
+            .unwrap()),
         [unsigned.id, owned.id],
         "a leader also sees what they own"
     );
     // A week on: both dispatched appeals are past their resolution deadline.
     let week = t0 + Duration::days(7);
-    let late: BTreeSet<AppealId> = ids(store.oversight(None, week).await.unwrap())
+    let late: BTreeSet<AppealId> = ids(store.oversight(None, week, &Scope::all()).await.unwrap())
         .into_iter()
         .collect();
     assert_eq!(late, BTreeSet::from([unsigned.id, signed.id]));
-    assert!(store.oversight(None, t0).await.unwrap().is_empty());
+    assert!(
+        store
+            .oversight(None, t0, &Scope::all())
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }

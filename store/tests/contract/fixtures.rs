@@ -75,6 +75,7 @@ pub fn context(actor: &Actor, now: DateTime<Utc>) -> Context<'_> {
         actor,
         policies: &POLICIES,
         clock: SlaClock::new(&CALENDAR, TZ),
+        discipline_unit: None,
     }
 }
 
@@ -84,6 +85,9 @@ pub fn agent() -> Actor {
         role: Role::Agent,
         unit: None,
         appeal: None,
+        user: None,
+        in_charge_of: Vec::new(),
+        mailbox_reader: false,
     }
 }
 
@@ -122,6 +126,9 @@ pub fn dispatcher() -> Actor {
         role: Role::Dispatcher,
         unit: None,
         appeal: None,
+        user: None,
+        in_charge_of: Vec::new(),
+        mailbox_reader: false,
     }
 }
 
@@ -131,6 +138,9 @@ pub fn unit_staff(unit: &str) -> Actor {
         role: Role::Unit,
         unit: Some(unit.into()),
         appeal: None,
+        user: None,
+        in_charge_of: Vec::new(),
+        mailbox_reader: false,
     }
 }
 
@@ -140,6 +150,9 @@ pub fn appellant(appeal: &Appeal) -> Actor {
         role: Role::Appellant,
         unit: None,
         appeal: Some(appeal.id),
+        user: None,
+        in_charge_of: Vec::new(),
+        mailbox_reader: false,
     }
 }
 
@@ -158,6 +171,9 @@ pub fn classify(appeal: &Appeal, unit: &str, now: DateTime<Utc>) -> Decision {
         role: Role::Dispatcher,
         unit: None,
         appeal: None,
+        user: None,
+        in_charge_of: Vec::new(),
+        mailbox_reader: false,
     };
     let classification = Classification {
         matter: None,
@@ -169,6 +185,8 @@ pub fn classify(appeal: &Appeal, unit: &str, now: DateTime<Utc>) -> Decision {
         duplicate_of: None,
         rule: None,
         priority: appeal.priority,
+        confidential: false,
+        subject_unit: None,
     };
     decide(
         appeal,

@@ -9,21 +9,56 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use hotline_schemas::{Envelope, EventPayload, EventType, Status};
-use hotline_store::{AppealFilter, PostgresStore, SqliteStore, Store};
+use hotline_store::{AppealFilter, PostgresStore, Scope, SqliteStore, Store};
 use sqlx::{AssertSqlSafe, Connection as _};
 use strum::IntoEnumIterator;
 
 use crate::fixtures::{monday, submission};
 use crate::harness::{Sql, postgres_server, with_database};
 
-const V1_SQLITE: &str = include_str!("../fixtures/v1/sqlite.sql");
-const V1_POSTGRES: &str = include_str!("../fixtures/v1/postgres.sql");
+/// A version's dumps and the event types that came after it (its dumps cannot hold them).
+struct Fixture {
+    version: u32,
+    sqlite: &'static str,
+    postgres: &'static str,
+    newer_types: &'static [EventType],
+}
 
-/// Event types that came after version 1 (its fixtures cannot hold them).
-const AFTER_V1: [EventType; 1] = [EventType::DuplicateMerged];
+const V1: Fixture = Fixture {
+    version: 1,
+    sqlite: include_str!("../fixtures/v1/sqlite.sql"),
+    postgres: include_str!("../fixtures/v1/postgres.sql"),
+    newer_types: &[EventType::DuplicateMerged, EventType::MarkedConfidential],
+};
+
+const V2: Fixture = Fixture {
+    version: 2,
+    sqlite: include_str!("../fixtures/v2/sqlite.sql"),
+    postgres: include_str!("../fixtures/v2/postgres.sql"),
+    newer_types: &[],
+};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_v1_fixture_reads() {
+    sqlite_fixture_reads(&V1).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_v2_fixture_reads() {
+    sqlite_fixture_reads(&V2).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_v1_fixture_reads() {
+    postgres_fixture_reads(&V1).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_v2_fixture_reads() {
+    postgres_fixture_reads(&V2).await;
+}
+
+async fn sqlite_fixture_reads(fixture: &'static Fixture) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("hotline.db");
     {
@@ -33,10 +68,10 @@ async fn sqlite_v1_fixture_reads() {
         let mut conn = sqlx::SqliteConnection::connect_with(&options)
             .await
             .unwrap();
-        sqlx::raw_sql(AssertSqlSafe(V1_SQLITE))
+        sqlx::raw_sql(AssertSqlSafe(fixture.sqlite))
             .execute(&mut conn)
             .await
-            .expect("load the v1 SQLite dump");
+            .unwrap_or_else(|e| panic!("load the v{} SQLite dump: {e}", fixture.version));
         conn.close().await.unwrap();
     }
     let store = SqliteStore::open(&path).await.unwrap();
@@ -46,12 +81,12 @@ async fn sqlite_v1_fixture_reads() {
             .await
             .unwrap(),
     );
-    reads_everything(Arc::new(store), sql).await;
+    reads_everything(Arc::new(store), sql, fixture).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn postgres_v1_fixture_reads() {
-    let Some(server) = postgres_server("postgres_v1_fixture_reads") else {
+async fn postgres_fixture_reads(fixture: &'static Fixture) {
+    let Some(server) = postgres_server(&format!("postgres_v{}_fixture_reads", fixture.version))
+    else {
         return;
     };
     let database = format!("hotline_fixture_{}", uuid::Uuid::now_v7().simple());
@@ -66,10 +101,10 @@ async fn postgres_v1_fixture_reads() {
         async move {
             // The dump empties the search path of its session: its own connection.
             let mut conn = sqlx::PgConnection::connect(&url).await.unwrap();
-            sqlx::raw_sql(AssertSqlSafe(V1_POSTGRES))
+            sqlx::raw_sql(AssertSqlSafe(fixture.postgres))
                 .execute(&mut conn)
                 .await
-                .expect("load the v1 PostgreSQL dump");
+                .unwrap_or_else(|e| panic!("load the v{} PostgreSQL dump: {e}", fixture.version));
             conn.close().await.unwrap();
             let store = PostgresStore::connect(&url).await.unwrap();
             let pool = sqlx::postgres::PgPoolOptions::new()
@@ -77,7 +112,7 @@ async fn postgres_v1_fixture_reads() {
                 .connect(&url)
                 .await
                 .unwrap();
-            reads_everything(Arc::new(store), Sql::Postgres(pool)).await;
+            reads_everything(Arc::new(store), Sql::Postgres(pool), fixture).await;
         }
     })
     .await;
@@ -92,17 +127,20 @@ async fn postgres_v1_fixture_reads() {
 }
 
 /// Migrates the loaded dump to this version and reads all of it back.
-async fn reads_everything(store: Arc<dyn Store>, sql: Sql) {
+async fn reads_everything(store: Arc<dyn Store>, sql: Sql, fixture: &Fixture) {
     store
         .migrate()
         .await
         .expect("migrate the fixture to this version");
     let page = store
-        .list(&AppealFilter {
-            page: 1,
-            per_page: 100,
-            ..AppealFilter::default()
-        })
+        .list(
+            &AppealFilter {
+                page: 1,
+                per_page: 100,
+                ..AppealFilter::default()
+            },
+            &Scope::all(),
+        )
         .await
         .expect("the projection reads");
     assert_eq!(page.total, 6);
@@ -119,10 +157,13 @@ async fn reads_everything(store: Arc<dyn Store>, sql: Sql) {
         check_shapes(&appeal.status, &events);
     }
     let expected: BTreeSet<&str> = EventType::iter()
-        .filter(|t| !AFTER_V1.contains(t))
+        .filter(|t| !fixture.newer_types.contains(t))
         .map(EventType::as_str)
         .collect();
-    assert_eq!(seen, expected, "the fixture holds every event type of v1");
+    assert_eq!(
+        seen, expected,
+        "the fixture holds every event type of its version"
+    );
 
     let outbox = sql.outbox().await;
     assert_eq!(outbox.len(), events_total, "one outbox row per event");
@@ -132,7 +173,10 @@ async fn reads_everything(store: Arc<dyn Store>, sql: Sql) {
         assert_eq!(envelope.routing_key, row.routing_key);
     }
     let since = DateTime::<Utc>::from_timestamp(0, 0).unwrap();
-    let activity = store.activity_since(since).await.expect("statistics read");
+    let activity = store
+        .activity_since(since, true)
+        .await
+        .expect("statistics read");
     assert_eq!(activity.len(), 6);
 
     // The upgraded database takes new appeals, numbered on.

@@ -9,7 +9,7 @@ const OTHER_UNIT: &str = "DEMO-RSJ";
 
 fn appeal(unit: Option<&str>) -> Appeal {
     let new = NewAppeal {
-        channel: Channel::Mailbox,
+        channel: Channel::Web,
         kind: Kind::Complaint,
         priority: Priority::Normal,
         title: "审批窗口刁难企业".to_owned(),
@@ -36,6 +36,9 @@ fn actor(role: Role, unit: Option<&str>, appeal: Option<AppealId>) -> Actor {
         role,
         unit: unit.map(UnitCode::from),
         appeal,
+        user: None,
+        in_charge_of: Vec::new(),
+        mailbox_reader: false,
     }
 }
 
@@ -85,6 +88,7 @@ fn may(who: Who, action: Action) -> bool {
     match action {
         Action::Classify => matches!(who, W::Dispatcher | W::Admin),
         Action::Own => matches!(who, W::Leader | W::Admin),
+        Action::MarkConfidential => who == W::Admin,
         Action::Fire => who == W::Admin,
         Action::Dispatch | Action::Reassign | Action::Void | Action::Merge => {
             matches!(who, W::Dispatcher | W::Admin)
@@ -151,8 +155,8 @@ fn authorize_table_for_every_role_and_action() {
         }
     }
     // dispatcher, admin ×4; own unit ×6; supervisor, admin ×1; close ×3; rate 2×2;
-    // classify: dispatcher, admin; own: leader, admin; fire: admin.
-    assert_eq!(allowed, 8 + 6 + 2 + 3 + 4 + 2 + 2 + 1);
+    // classify: dispatcher, admin; own: leader, admin; fire, mark confidential: admin.
+    assert_eq!(allowed, 8 + 6 + 2 + 3 + 4 + 2 + 2 + 1 + 1);
 }
 
 #[test]
@@ -265,4 +269,44 @@ fn role_codes() {
             serde_json::json!(role.as_str())
         );
     }
+}
+
+#[test]
+fn a_confidential_appeal_exists_only_for_its_readers() {
+    let mut secret = appeal(Some("JWJW"));
+    secret.confidential = true;
+    secret.subject_unit = Some("GHZRZYJ".into());
+    let reader = Actor {
+        mailbox_reader: true,
+        ..actor(Role::Leader, None, None)
+    };
+    let cases = [
+        (actor(Role::Admin, None, None), true),
+        (reader.clone(), true),
+        (actor(Role::Unit, Some("JWJW"), None), true),
+        (actor(Role::Appellant, None, Some(secret.id)), true),
+        (actor(Role::Unit, Some("GHZRZYJ"), None), false),
+        (actor(Role::Dispatcher, None, None), false),
+        (actor(Role::Supervisor, None, None), false),
+        (actor(Role::Leader, None, None), false),
+        (actor(Role::Agent, None, None), false),
+        (actor(Role::Appellant, None, Some(AppealId::new())), false),
+    ];
+    for (who, reads) in &cases {
+        assert_eq!(who.can_read(&secret), *reads, "{:?}", who.role);
+        if !reads {
+            let err = who.authorize(Action::Dispatch, &secret).unwrap_err();
+            assert_eq!(err.code, ErrorCode::AppealNotFound, "{:?}", who.role);
+        }
+    }
+    // The mailbox readers place and mark confidential appeals; dispatchers never see them.
+    assert!(reader.authorize(Action::Reassign, &secret).is_ok());
+    assert!(reader.authorize(Action::MarkConfidential, &secret).is_ok());
+    let ordinary = appeal(Some("JWJW"));
+    assert!(reader.authorize(Action::Dispatch, &ordinary).is_err());
+    assert!(
+        actor(Role::Dispatcher, None, None)
+            .authorize(Action::MarkConfidential, &ordinary)
+            .is_err()
+    );
 }

@@ -37,6 +37,9 @@ fn actor(name: &str, role: Role, unit: Option<&str>) -> Actor {
         role,
         unit: unit.map(UnitCode::from),
         appeal: None,
+        user: None,
+        in_charge_of: Vec::new(),
+        mailbox_reader: false,
     }
 }
 
@@ -519,4 +522,18 @@ fn a_changed_policy_corrects_the_timer_without_events() {
         d.appeal().sla.next.map(|n| n.at),
         Some(at(2026, 11, 23, 9, 30))
     );
+}
+
+#[test]
+fn a_confidential_appeal_escalates_to_the_mailbox_readers() {
+    let w = World::new();
+    let mut appeal = w.dispatched(Priority::Normal, at(2026, 11, 23, 9, 0));
+    appeal.confidential = true;
+    // Not signed for: after 6 hours the overseer is called, here the mailbox readers.
+    let (_, events) = w.fire(&appeal, at(2026, 11, 23, 16, 0));
+    let escalated = events
+        .iter()
+        .find(|e| e.event_type() == crate::event::EventType::Escalated)
+        .expect("an escalation");
+    assert_eq!(data(escalated)["notified"], "mailbox_readers");
 }

@@ -119,3 +119,49 @@ fn errors_name_the_entry_and_field() {
     );
     assert!(problem(&unknown).contains("colour"));
 }
+
+#[test]
+fn units_are_found_by_name_short_name_and_alias() {
+    let t = Taxonomy::shipped().unwrap();
+    assert_eq!(t.discipline_unit().map(|u| u.code.as_str()), Some("JWJW"));
+    for text in [
+        "区规划和自然资源局的科长暗示要好处费",
+        "规划和自然资源局的人刁难我们",
+        "规自局经办人员故意刁难",
+    ] {
+        let unit = t.unit_named_in(text).map(|u| u.code.as_str());
+        assert_eq!(unit, Some("GHZRZYJ"), "{text}");
+    }
+    // The longest mention wins: 区住房和建设局 rather than a shorter alias elsewhere.
+    let unit = t.unit_named_in("区住房和建设局和执法队都推诿");
+    assert_eq!(unit.map(|u| u.code.as_str()), Some("ZJJ"));
+    assert!(
+        t.unit_named_in("纪委的同志请调查").is_none(),
+        "never the office itself"
+    );
+    assert!(t.unit_named_in("小区停水两天").is_none());
+}
+
+#[test]
+fn one_discipline_office_owns_the_confidential_matters() {
+    let t = Taxonomy::shipped().unwrap();
+    let office = t.discipline_unit().unwrap();
+    assert!(
+        t.matters
+            .iter()
+            .filter(|m| m.confidential)
+            .all(|m| m.unit == office.code)
+    );
+    assert!(
+        t.matters
+            .iter()
+            .filter(|m| m.confidential)
+            .all(|m| !m.conduct_keywords.is_empty())
+    );
+    let text = SHIPPED.replace(
+        "code = \"FGJ\"\nname = \"区发展和改革局\"",
+        "code = \"FGJ\"\ndiscipline = true\nname = \"区发展和改革局\"",
+    );
+    let err = Taxonomy::from_toml(&text).unwrap_err().to_string();
+    assert!(err.contains("second discipline office"), "{err}");
+}
