@@ -13,8 +13,8 @@ use hotline_schemas::event::envelope::{new_traceparent, valid_traceparent};
 use hotline_schemas::lifecycle::{Intake, decide};
 use hotline_schemas::value::ticket::ticket_day;
 use hotline_schemas::{
-    Action, Actor, AppealId, Channel, Command, DomainError, ErrorCode, Kind, MatterCode, NewAppeal,
-    Priority, Rating, Role, Status, UnitCode,
+    Action, Actor, Appeal, AppealId, Channel, Command, DomainError, ErrorCode, Event, Kind,
+    MatterCode, NewAppeal, Priority, Rating, Role, Status, UnitCode,
 };
 use hotline_store::{AppealFilter, CommitMeta, IdempotencyKey, Scope, Submission, TrainingExample};
 use serde::{Deserialize, Serialize};
@@ -172,11 +172,11 @@ pub async fn own(
     };
     state.store.commit(&decision, &meta).await?;
     let events = state.store.events(appeal.id).await?;
-    Ok(Json(AppealView::new(
+    Ok(Json(view(
+        &state,
+        &actor,
         decision.into_appeal(),
         Some(events),
-        state.tz(),
-        now,
     )))
 }
 
@@ -209,7 +209,7 @@ pub async fn oversight(
         .map(|a| WatchedAppeal {
             late_seconds: a.late_seconds(now),
             owned: owner.is_some() && a.owner.as_deref() == owner,
-            appeal: AppealView::new(a, None, state.tz(), now),
+            appeal: view(&state, &actor, a, None),
         })
         .collect();
     cases.sort_by_key(|c| std::cmp::Reverse(c.late_seconds));
@@ -240,7 +240,7 @@ pub async fn dispatch_queue(
     ) {
         return Err(forbidden(&actor, "dispatch_queue"));
     }
-    queue(&state, false, &params).await
+    queue(&state, &actor, false, &params).await
 }
 
 /// The mailbox readers' queue: confidential appeals waiting to be placed (书记信箱 letters the
@@ -253,12 +253,13 @@ pub async fn mailbox_queue(
     if !actor.reads_confidential() {
         return Err(forbidden(&actor, "mailbox_queue"));
     }
-    queue(&state, true, &params).await
+    queue(&state, &actor, true, &params).await
 }
 
 /// One page of a waiting queue.
 async fn queue(
     state: &AppState,
+    actor: &Actor,
     confidential: bool,
     params: &[(String, String)],
 ) -> Result<Json<Paged<QueuedAppeal>>, ApiError> {
@@ -286,7 +287,7 @@ async fn queue(
                 waiting_seconds: (now - since).num_seconds().max(0),
                 dispatch_due: due.with_timezone(&tz).fixed_offset(),
                 dispatch_overdue: now > due,
-                appeal: AppealView::new(a, None, tz, now),
+                appeal: view(state, actor, a, None),
             }
         })
         .collect();
@@ -350,7 +351,12 @@ pub async fn submit(
     Ok((
         status,
         Json(Submitted {
-            appeal: AppealView::new(appeal, Some(events), state.tz(), now),
+            appeal: view(
+                &state,
+                &submitter.following(appeal.id),
+                appeal,
+                Some(events),
+            ),
             appellant_token,
         }),
     ))
@@ -394,12 +400,7 @@ pub async fn get_appeal(
 ) -> Result<Json<AppealView>, ApiError> {
     let appeal = load_visible(&state, &actor, &id).await?;
     let events = state.store.events(appeal.id).await?;
-    Ok(Json(AppealView::new(
-        appeal,
-        Some(events),
-        state.tz(),
-        state.now(),
-    )))
+    Ok(Json(view(&state, &actor, appeal, Some(events))))
 }
 
 async fn load_visible(
@@ -444,7 +445,7 @@ pub async fn list_appeals(
         appeals: page
             .appeals
             .into_iter()
-            .map(|a| AppealView::new(a, None, state.tz(), now))
+            .map(|a| view(&state, &actor, a, None))
             .collect(),
         page: filter.page,
         per_page: filter.per_page,
@@ -527,6 +528,7 @@ fn action_of(path: &str) -> Option<Action> {
         "void" => Action::Void,
         "merge" => Action::Merge,
         "confidential" => Action::MarkConfidential,
+        "reveal" => Action::Reveal,
         _ => return None,
     })
 }
@@ -653,6 +655,9 @@ fn parse_command(action: Action, body: &[u8]) -> Result<Command, ApiError> {
                 comment: b.comment,
             }
         }
+        Action::Reveal => Command::Reveal {
+            reason: parse_json::<ReasonBody>(body)?.reason,
+        },
         Action::MarkConfidential => Command::MarkConfidential {
             subject_unit: parse_json::<ConfidentialBody>(body)?.subject_unit,
         },
@@ -743,12 +748,25 @@ async fn perform(
         .collect();
     tracing::info!(appeal = %appeal.id, actor = %actor.name, action = action.as_str(), events = ?event_types, "appeal changed");
     let events = state.store.events(appeal.id).await?;
-    Ok(Json(AppealView::new(
-        decision.into_appeal(),
-        Some(events),
-        state.tz(),
-        now,
-    )))
+    let appeal = decision.into_appeal();
+    // A reveal answers with what it reveals; everything else as the caller may see it.
+    if matches!(command, Command::Reveal { .. }) {
+        return Ok(Json(AppealView::new(appeal, Some(events), state.tz(), now)));
+    }
+    Ok(Json(view(state, actor, appeal, Some(events))))
+}
+
+/// The appeal as `actor` may see it: personal data masked unless they are entitled to it
+/// (SPEC §8).
+fn view(state: &AppState, actor: &Actor, appeal: Appeal, events: Option<Vec<Event>>) -> AppealView {
+    let (appeal, events) = if actor.sees_personal_data(&appeal) {
+        (appeal, events)
+    } else {
+        let names = appeal.person_names();
+        let events = events.map(|list| list.iter().map(|e| e.masked(&names)).collect());
+        (appeal.masked(), events)
+    };
+    AppealView::new(appeal, events, state.tz(), state.now())
 }
 
 /// The unit of a dispatch or reassignment exists, and the matter it names is that unit's.

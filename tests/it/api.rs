@@ -1360,3 +1360,129 @@ mod merge_api {
 
 #[path = "timers_api.rs"]
 mod timers_api;
+
+mod masking_api {
+    use super::*;
+
+    on_both_engines!(personal_data_is_masked_for_those_not_entitled_and_revealed_on_record);
+
+    /// The appellant's name, phone numbers and house number, as each caller is shown them.
+    fn shown(appeal: &Value) -> (String, String, String) {
+        (
+            appeal["appellant"]["name"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned(),
+            appeal["appellant"]["phone"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned(),
+            appeal["body"].as_str().unwrap_or_default().to_owned(),
+        )
+    }
+
+    fn assert_masked(appeal: &Value, who: &str) {
+        let (name, phone, body) = shown(appeal);
+        assert_eq!(name, "李**", "{who}");
+        assert_eq!(phone, "139****5678", "{who}");
+        assert!(
+            !body.contains("13912345678") && body.contains("139****5678"),
+            "{who}: {body}"
+        );
+        assert!(
+            !body.contains("501室") && !body.contains("李女士"),
+            "{who}: {body}"
+        );
+    }
+
+    fn assert_clear(appeal: &Value, who: &str) {
+        let (name, phone, body) = shown(appeal);
+        assert_eq!(
+            (name.as_str(), phone.as_str()),
+            ("李女士", "13912345678"),
+            "{who}"
+        );
+        assert!(
+            body.contains("13912345678") && body.contains("501室"),
+            "{who}: {body}"
+        );
+    }
+
+    async fn personal_data_is_masked_for_those_not_entitled_and_revealed_on_record(s: &TestServer) {
+        let t = staff(s);
+        let other_agent = s.token(Role::Agent, None, "话务员小张");
+        let leader = s.token(Role::Leader, None, "王区长");
+        let mut body = person_appeal("小区停水两天");
+        body["body"] = json!("我是李女士,电话13912345678,家住幸福小区3栋2单元501室,停水两天了。");
+        let logged = s.submit(Some(&t.agent), body).await;
+        let id = id_of(&logged);
+        assert_clear(&logged, "the agent who logged it, at once");
+        let path = format!("/api/v1/appeals/{id}");
+        let (_, mine) = s.get(&path, &t.agent).await;
+        assert_clear(&mine, "the agent who logged it");
+        for (token, who) in [
+            (&other_agent, "another agent"),
+            (&t.dispatcher, "a dispatcher"),
+            (&t.supervisor, "a supervisor"),
+            (&leader, "a leader"),
+        ] {
+            let (status, appeal) = s.get(&path, token).await;
+            assert_eq!(status, StatusCode::OK, "{who}");
+            assert_masked(&appeal, who);
+        }
+        let (_, list) = s.get("/api/v1/appeals", &t.dispatcher).await;
+        assert_masked(&list["appeals"][0], "a dispatcher's list");
+        let (_, queue) = s.get("/api/v1/dispatch-queue", &t.dispatcher).await;
+        assert_masked(&queue["appeals"][0], "the dispatch queue");
+
+        // The unit it goes to sees it all; a week later the supervisors' desk shows it masked.
+        s.act(&id, "dispatch", &t.dispatcher, json!({"unit": "DEMO-FGJ"}))
+            .await;
+        let (_, theirs) = s.get(&path, &t.unit).await;
+        assert_clear(&theirs, "the unit handling it");
+        s.set_now(s.now() + chrono::Duration::days(7));
+        let (_, desk) = s.get("/api/v1/oversight", &t.supervisor).await;
+        let case = desk["appeals"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["id"] == id.as_str())
+            .expect("on the desk")
+            .clone();
+        assert_masked(&case, "the oversight desk");
+
+        // A supervisor with a reason reveals it once; the history says who, when and why.
+        let reveal = format!("/api/v1/appeals/{id}/reveal");
+        let (status, err) = s.post(&reveal, Some(&t.supervisor), json!({})).await;
+        assert_eq!(
+            status,
+            StatusCode::BAD_REQUEST,
+            "a reason is required: {err}"
+        );
+        let (status, _) = s.post(&reveal, None, json!({"reason": "x"})).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        let why = "电话督办需联系来电人";
+        let (status, revealed) = s
+            .post(&reveal, Some(&t.supervisor), json!({"reason": why}))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{revealed}");
+        assert_clear(&revealed, "the reveal");
+        let last = revealed["events"]
+            .as_array()
+            .unwrap()
+            .last()
+            .unwrap()
+            .clone();
+        assert_eq!(last["type"], "revealed");
+        assert_eq!(last["actor"], "督办员赵六");
+        assert_eq!(last["reason"], why);
+        let (_, after) = s.get(&path, &t.supervisor).await;
+        assert_masked(&after, "the supervisor, after the reveal");
+        // A leader who takes the case sees it from then on.
+        let (status, owned) = s
+            .post(&format!("{path}/own"), Some(&leader), json!({}))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{owned}");
+        assert_clear(&owned, "its owner");
+    }
+}

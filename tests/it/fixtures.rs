@@ -313,6 +313,8 @@ async fn drive_every_event_type(s: &Live) {
     let reader = hotline::issue_token(&s.config, &reader).unwrap();
     let mark = json!({"subject_unit": "GHZRZYJ"});
     ok(s, &spam, "confidential", &reader, mark).await;
+    let why = json!({"reason": "核实来电人身份"});
+    ok(s, &spam, "reveal", &p.admin, why).await;
     let void = json!({"reason": "重复骚扰电话"});
     ok(s, &spam, "void", &p.admin, void).await;
     let question = json!({

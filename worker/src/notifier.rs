@@ -265,6 +265,11 @@ impl Composer {
             }
             _ => return None,
         };
+        // Only the unit handling it and the appellant see the appellant's details (SPEC §8).
+        if !(to.starts_with("unit:") || to.starts_with("appellant")) {
+            let title = hotline_schemas::appeal::mask::text(&appeal.title, &appeal.person_names());
+            args.insert("title", title);
+        }
         Some(Notification {
             to,
             event: envelope.event_type.as_str().to_owned(),

@@ -10,6 +10,7 @@ use crate::value::error::{DomainError, ErrorCode};
 use crate::value::ids::{AppealId, MatterCode, TicketNo, UnitCode};
 use crate::value::uscc;
 
+pub mod mask;
 pub mod track;
 
 pub use track::{DueStep, SlaTrack, Step, TimeLimit};
@@ -395,6 +396,9 @@ pub struct Appeal {
     /// The unit a confidential appeal complains about: it is never sent there.
     #[serde(default)]
     pub subject_unit: Option<UnitCode>,
+    /// The agent who logged it from a call (首问责任): they see it unmasked.
+    #[serde(default)]
+    pub logged_by: Option<String>,
     /// Its time limits at work: what has fired, pauses, the next step.
     #[serde(default)]
     pub sla: SlaTrack,
@@ -437,6 +441,7 @@ impl Appeal {
             // Everything that comes through the party secretary's mailbox is confidential.
             confidential: new.channel == Channel::Mailbox,
             subject_unit: None,
+            logged_by: None,
             sla: SlaTrack::default(),
             created_at: at,
             updated_at: at,
@@ -446,6 +451,54 @@ impl Appeal {
 }
 
 impl Appeal {
+    /// The appellant's name as written, for masking it inside free text (a person's only: an
+    /// enterprise's name is not personal data).
+    pub fn person_names(&self) -> Vec<&str> {
+        match &self.appellant {
+            Appellant::Person { name, .. } => vec![name.as_str()],
+            Appellant::Enterprise { .. } => Vec::new(),
+        }
+    }
+
+    /// The appeal with personal data masked (SPEC §8): the appellant's name, phone and WeChat
+    /// id, and phone, ID-card and house numbers and the name inside title, body, address and
+    /// attachment names.
+    pub fn masked(&self) -> Appeal {
+        let names = self.person_names();
+        let text = |t: &str| mask::text(t, &names);
+        let mut out = self.clone();
+        out.appellant = match &self.appellant {
+            Appellant::Person {
+                name,
+                phone,
+                wechat_openid,
+            } => Appellant::Person {
+                name: mask::name(name),
+                phone: phone.as_deref().map(mask::phone),
+                wechat_openid: wechat_openid.as_deref().map(mask::opaque),
+            },
+            Appellant::Enterprise {
+                name,
+                phone,
+                uscc,
+                wechat_openid,
+            } => Appellant::Enterprise {
+                name: name.clone(),
+                phone: phone.as_deref().map(mask::phone),
+                uscc: uscc.clone(),
+                wechat_openid: wechat_openid.as_deref().map(mask::opaque),
+            },
+        };
+        out.title = text(&self.title);
+        out.body = text(&self.body);
+        out.location.address = self.location.address.as_deref().map(text);
+        for attachment in &mut out.attachments {
+            attachment.name = text(&attachment.name);
+            attachment.url = None;
+        }
+        out
+    }
+
     /// Overdue at `now` (超期): still being worked on and past its resolution deadline.
     pub fn is_overdue(&self, now: DateTime<Utc>) -> bool {
         self.status.is_open() && self.deadlines.resolve_due.is_some_and(|due| due < now)

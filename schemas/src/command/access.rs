@@ -77,6 +77,18 @@ impl Actor {
         }
     }
 
+    /// This caller, or for the public the appellant of `appeal` (who follows what they just
+    /// submitted).
+    pub fn following(&self, appeal: AppealId) -> Actor {
+        match self.role {
+            Role::Appellant => Actor {
+                appeal: Some(appeal),
+                ..self.clone()
+            },
+            _ => self.clone(),
+        }
+    }
+
     /// Whether this caller may see the appeal at all (else it is reported as not found). A
     /// confidential appeal exists only for admins, mailbox readers and the unit (the discipline
     /// office) it is dispatched to.
@@ -90,6 +102,19 @@ impl Actor {
             }
             _ if appeal.confidential => self.reads_confidential(),
             Role::Agent | Role::Dispatcher | Role::Supervisor | Role::Leader | Role::Admin => true,
+        }
+    }
+
+    /// Whether this caller sees the appellant's personal data unmasked: the unit the appeal is
+    /// dispatched to, the agent who logged it, its owner, the appellant and admins (SPEC §8).
+    pub fn sees_personal_data(&self, appeal: &Appeal) -> bool {
+        let mine = |who: &Option<String>| who.as_deref() == Some(self.name.as_str());
+        match self.role {
+            Role::Admin => true,
+            Role::Appellant => self.appeal == Some(appeal.id),
+            Role::Unit => self.unit.is_some() && self.unit == appeal.unit,
+            Role::Agent => mine(&appeal.logged_by) || mine(&appeal.owner),
+            Role::Dispatcher | Role::Supervisor | Role::Leader => mine(&appeal.owner),
         }
     }
 
@@ -124,6 +149,7 @@ impl Actor {
             Action::Classify => matches!(self.role, Role::Dispatcher | Role::Admin),
             Action::Own => matches!(self.role, Role::Leader | Role::Admin),
             Action::MarkConfidential => self.reads_confidential(),
+            Action::Reveal => self.role != Role::Appellant,
             Action::Fire => self.role == Role::Admin,
             // A confidential appeal waits for the mailbox readers, not the dispatchers.
             Action::Dispatch | Action::Reassign | Action::Void | Action::Merge => {

@@ -49,6 +49,8 @@ pub enum Action {
     Own,
     /// Marks a complaint about an official's conduct confidential
     MarkConfidential,
+    /// Shows the appellant's personal data to someone not entitled to it, for a reason (audited)
+    Reveal,
     /// A due time-limit step (the worker's timers)
     Fire,
 }
@@ -65,6 +67,8 @@ pub fn next_status(from: Status, action: Action) -> Option<Status> {
     use Action as A;
     use Status as S;
     match (from, action) {
+        // An audited look at the appellant's details: any status, closed cases too.
+        (from, A::Reveal) => Some(from),
         // Notes on the case: any status but a terminal one, which they leave as it is.
         (from, A::Classify | A::Own | A::Fire | A::MarkConfidential) if !from.is_terminal() => {
             Some(from)
@@ -168,6 +172,10 @@ pub enum Command {
     MarkConfidential {
         subject_unit: Option<UnitCode>,
     },
+    /// Shows the caller the appellant's personal data, for `reason` (recorded).
+    Reveal {
+        reason: String,
+    },
     /// A due step of the appeal's time limits; `leader` is the unit's leader, for level 3.
     Fire {
         due: DueStep,
@@ -195,6 +203,7 @@ impl Command {
             Command::Merge { .. } => Action::Merge,
             Command::Own => Action::Own,
             Command::MarkConfidential { .. } => Action::MarkConfidential,
+            Command::Reveal { .. } => Action::Reveal,
             Command::Fire { .. } => Action::Fire,
         }
     }

@@ -40,6 +40,7 @@ snake_enum!(
     Merged,
     DuplicateMerged,
     MarkedConfidential,
+    Revealed,
     Owned,
     Reminded,
     SlaWarning,
@@ -229,6 +230,9 @@ pub enum EventPayload {
     Merged {
         into: AppealId,
     },
+    /// Someone not entitled to them saw the appellant's personal data, for the event's reason
+    /// (an audited reveal).
+    Revealed {},
     /// Marked confidential (by a mailbox reader or an admin), naming the unit complained about.
     MarkedConfidential {
         subject_unit: Option<UnitCode>,
@@ -308,6 +312,7 @@ impl EventPayload {
             EventPayload::Merged { .. } => EventType::Merged,
             EventPayload::DuplicateMerged { .. } => EventType::DuplicateMerged,
             EventPayload::MarkedConfidential { .. } => EventType::MarkedConfidential,
+            EventPayload::Revealed {} => EventType::Revealed,
             EventPayload::Owned { .. } => EventType::Owned,
             EventPayload::Reminded { .. } => EventType::Reminded,
             EventPayload::SlaWarning { .. } => EventType::SlaWarning,
@@ -355,6 +360,23 @@ pub struct Event {
 }
 
 impl Event {
+    /// The event with personal data masked inside its free text (reasons, replies, comments);
+    /// `names` are the appellant's.
+    pub fn masked(&self, names: &[&str]) -> Event {
+        let text = |t: &str| crate::appeal::mask::text(t, names);
+        let mut out = self.clone();
+        out.reason = self.reason.as_deref().map(text);
+        match &mut out.payload {
+            EventPayload::Replied { result, .. } => *result = text(result),
+            EventPayload::Rated {
+                comment: Some(comment),
+                ..
+            } => *comment = text(comment),
+            _ => {}
+        }
+        out
+    }
+
     pub fn event_type(&self) -> EventType {
         self.payload.event_type()
     }

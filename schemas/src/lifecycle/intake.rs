@@ -4,6 +4,7 @@
 use chrono::{DateTime, Utc};
 
 use crate::appeal::{Appeal, DueStep, NewAppeal};
+use crate::command::Role;
 use crate::event::{Event, EventPayload};
 use crate::schedule::on_receipt;
 use crate::value::error::DomainError;
@@ -18,6 +19,8 @@ pub struct Intake {
     new: NewAppeal,
     at: DateTime<Utc>,
     actor: String,
+    /// The agent who logged it from a call.
+    logged_by: Option<String>,
     first_timer: DueStep,
 }
 
@@ -32,6 +35,7 @@ impl Intake {
             new,
             at: ctx.now,
             actor: ctx.actor.name.clone(),
+            logged_by: (ctx.actor.role == Role::Agent).then(|| ctx.actor.name.clone()),
         })
     }
 
@@ -47,6 +51,7 @@ impl Intake {
     pub fn receive(self, ticket_no: TicketNo) -> Decision {
         let mut appeal = Appeal::received(self.id, ticket_no, self.new, self.at);
         appeal.sla.next = Some(self.first_timer);
+        appeal.logged_by = self.logged_by;
         let received = Event {
             id: EventId::new(),
             appeal_id: appeal.id,

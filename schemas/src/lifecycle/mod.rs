@@ -254,6 +254,10 @@ pub fn decide(
             });
             target = Some(change);
         }
+        Command::Reveal { reason } => {
+            require_text(&reason, "reason", MAX_REASON_CHARS)?;
+            events.push_with_reason(reason, EventPayload::Revealed {});
+        }
         Command::MarkConfidential { subject_unit } => {
             mark_confidential(appeal, &mut next, subject_unit, ctx, &mut events)?;
         }

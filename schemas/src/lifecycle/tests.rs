@@ -58,6 +58,9 @@ const ALLOWED: &[(Status, Action, Status)] = &[
 ];
 
 fn expected_next(from: Status, action: Action) -> Option<Status> {
+    if action == Action::Reveal {
+        return Some(from);
+    }
     if matches!(
         action,
         Action::Classify | Action::Own | Action::Fire | Action::MarkConfidential
@@ -139,6 +142,7 @@ fn actor_for(action: Action, appeal: &Appeal) -> Actor {
             dispatcher()
         }
         Action::Own => actor("leader-1", Role::Leader),
+        Action::Reveal => supervisor(),
         Action::MarkConfidential => Actor {
             mailbox_reader: true,
             ..actor("mailbox-reader-1", Role::Leader)
@@ -413,6 +417,9 @@ fn every_command(world: &World) -> Vec<Command> {
         Command::MarkConfidential {
             subject_unit: Some(UNIT_B.into()),
         },
+        Command::Reveal {
+            reason: "回访前核对来电人身份".to_owned(),
+        },
         Command::Fire {
             due: DueStep {
                 step: Step::DispatchReminder,
@@ -474,20 +481,26 @@ fn table_is_exactly_the_expected_one() {
             allowed += usize::from(expected.is_some());
         }
     }
-    assert_eq!(allowed, ALLOWED.len() + 4 * NOT_TERMINAL.len());
+    assert_eq!(
+        allowed,
+        ALLOWED.len() + 4 * NOT_TERMINAL.len() + Status::iter().count()
+    );
     assert_eq!(Status::iter().count(), 9);
-    assert_eq!(Action::iter().count(), 18);
+    assert_eq!(Action::iter().count(), 19);
 }
 
 #[test]
 fn terminal_statuses_allow_nothing_and_the_others_something() {
+    // A reveal looks at the case and changes nothing: it is allowed in every status.
+    let changes = || Action::iter().filter(|a| *a != Action::Reveal);
     for from in Status::iter() {
-        let any = Action::iter().any(|a| next_status(from, a).is_some());
+        let any = changes().any(|a| next_status(from, a).is_some());
         assert_eq!(any, !from.is_terminal(), "{from:?}");
+        assert_eq!(next_status(from, Action::Reveal), Some(from));
     }
     for from in [Status::Closed, Status::Merged, Status::Voided] {
         assert!(from.is_terminal());
-        for action in Action::iter() {
+        for action in changes() {
             assert_eq!(next_status(from, action), None, "{from:?} {action:?}");
         }
     }
@@ -601,7 +614,10 @@ fn decide_follows_the_table_for_every_status_and_command() {
             }
         }
     }
-    assert_eq!(oks, ALLOWED.len() + 4 * NOT_TERMINAL.len());
+    assert_eq!(
+        oks,
+        ALLOWED.len() + 4 * NOT_TERMINAL.len() + Status::iter().count()
+    );
 }
 
 #[test]

@@ -28,7 +28,11 @@ const V1: Fixture = Fixture {
     version: 1,
     sqlite: include_str!("../fixtures/v1/sqlite.sql"),
     postgres: include_str!("../fixtures/v1/postgres.sql"),
-    newer_types: &[EventType::DuplicateMerged, EventType::MarkedConfidential],
+    newer_types: &[
+        EventType::DuplicateMerged,
+        EventType::MarkedConfidential,
+        EventType::Revealed,
+    ],
 };
 
 const V2: Fixture = Fixture {

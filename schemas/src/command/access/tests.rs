@@ -89,6 +89,7 @@ fn may(who: Who, action: Action) -> bool {
         Action::Classify => matches!(who, W::Dispatcher | W::Admin),
         Action::Own => matches!(who, W::Leader | W::Admin),
         Action::MarkConfidential => who == W::Admin,
+        Action::Reveal => !matches!(who, W::OwnAppellant | W::OtherAppellant),
         Action::Fire => who == W::Admin,
         Action::Dispatch | Action::Reassign | Action::Void | Action::Merge => {
             matches!(who, W::Dispatcher | W::Admin)
@@ -155,8 +156,9 @@ fn authorize_table_for_every_role_and_action() {
         }
     }
     // dispatcher, admin ×4; own unit ×6; supervisor, admin ×1; close ×3; rate 2×2;
-    // classify: dispatcher, admin; own: leader, admin; fire, mark confidential: admin.
-    assert_eq!(allowed, 8 + 6 + 2 + 3 + 4 + 2 + 2 + 1 + 1);
+    // classify: dispatcher, admin; own: leader, admin; fire, mark confidential: admin;
+    // reveal: the six staff who see it (the other unit does not).
+    assert_eq!(allowed, 8 + 6 + 2 + 3 + 4 + 2 + 2 + 1 + 1 + 6);
 }
 
 #[test]
@@ -309,4 +311,30 @@ fn a_confidential_appeal_exists_only_for_its_readers() {
             .authorize(Action::MarkConfidential, &ordinary)
             .is_err()
     );
+}
+
+#[test]
+fn personal_data_is_for_the_unit_the_agent_the_owner_the_appellant_and_admins() {
+    let mut dispatched = appeal(Some(OWN_UNIT));
+    dispatched.logged_by = Some("agent-1".to_owned());
+    dispatched.owner = Some("leader-1".to_owned());
+    for (who, sees) in [
+        (Who::Admin, true),
+        (Who::OwnUnit, true),
+        (Who::OwnAppellant, true),
+        (Who::Agent, true),
+        (Who::Leader, true),
+        (Who::OtherUnit, false),
+        (Who::Dispatcher, false),
+        (Who::Supervisor, false),
+        (Who::OtherAppellant, false),
+    ] {
+        let actor = make(who, &dispatched);
+        assert_eq!(actor.sees_personal_data(&dispatched), sees, "{who:?}");
+    }
+    let another_agent = Actor {
+        name: "话务员小张".to_owned(),
+        ..actor(Role::Agent, None, None)
+    };
+    assert!(!another_agent.sees_personal_data(&dispatched));
 }
