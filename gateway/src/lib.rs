@@ -1,5 +1,6 @@
 //! The gateway: HTTP intake and the v1 API of the hotline.
 
+pub mod access;
 pub mod auth;
 pub mod error;
 mod extract;

@@ -22,8 +22,11 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 
 use crate::AppState;
+use crate::access::{
+    Allowed, AnyCaller, DispatchQueue, MailboxQueue, Oversight, Staff, Stats, forbidden,
+};
 use crate::error::ApiError;
-use crate::extract::{Caller, MaybeCaller, ValidJson, parse_json};
+use crate::extract::{MaybeCaller, ValidJson, parse_json};
 use crate::view::AppealView;
 
 type Shared = State<Arc<AppState>>;
@@ -44,11 +47,8 @@ pub async fn readyz(State(state): Shared) -> Result<Json<serde_json::Value>, Api
 
 pub async fn units(
     State(state): Shared,
-    Caller(actor): Caller,
+    _: Allowed<Staff>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    if actor.role == Role::Appellant {
-        return Err(forbidden(&actor, "list_units"));
-    }
     let units = state.store.units().await?;
     Ok(Json(json!({ "units": units })))
 }
@@ -56,11 +56,8 @@ pub async fn units(
 /// The taxonomy: categories with their matters, and the units.
 pub async fn taxonomy(
     State(state): Shared,
-    Caller(actor): Caller,
+    _: Allowed<Staff>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    if actor.role == Role::Appellant {
-        return Err(forbidden(&actor, "taxonomy"));
-    }
     Ok(Json(state.taxonomy.to_api()))
 }
 
@@ -69,15 +66,9 @@ pub async fn taxonomy(
 /// handling time, for the city and per unit. A unit sees its own figures only.
 pub async fn stats(
     State(state): Shared,
-    Caller(actor): Caller,
+    Allowed(actor, ..): Allowed<Stats>,
     Query(params): Query<Vec<(String, String)>>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    if !matches!(
-        actor.role,
-        Role::Supervisor | Role::Leader | Role::Admin | Role::Dispatcher | Role::Unit
-    ) {
-        return Err(forbidden(&actor, "stats"));
-    }
     let tz = state.tz();
     let now = state.now();
     let today = now.with_timezone(&tz).date_naive();
@@ -158,7 +149,7 @@ pub async fn stats(
 /// A leader takes ownership of a case (包案): they follow it to the end.
 pub async fn own(
     State(state): Shared,
-    Caller(actor): Caller,
+    Allowed(actor, ..): Allowed<AnyCaller>,
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Result<Json<AppealView>, ApiError> {
@@ -194,11 +185,8 @@ pub struct WatchedAppeal {
 /// first.
 pub async fn oversight(
     State(state): Shared,
-    Caller(actor): Caller,
+    Allowed(actor, ..): Allowed<Oversight>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    if !matches!(actor.role, Role::Leader | Role::Supervisor | Role::Admin) {
-        return Err(forbidden(&actor, "oversight"));
-    }
     let now = state.now();
     let owner = (actor.role == Role::Leader).then_some(actor.name.as_str());
     let mut cases: Vec<WatchedAppeal> = state
@@ -231,15 +219,9 @@ pub struct QueuedAppeal {
 /// are never in it: they wait in the mailbox queue.
 pub async fn dispatch_queue(
     State(state): Shared,
-    Caller(actor): Caller,
+    Allowed(actor, ..): Allowed<DispatchQueue>,
     Query(params): Query<Vec<(String, String)>>,
 ) -> Result<Json<Paged<QueuedAppeal>>, ApiError> {
-    if !matches!(
-        actor.role,
-        Role::Dispatcher | Role::Admin | Role::Supervisor
-    ) {
-        return Err(forbidden(&actor, "dispatch_queue"));
-    }
     queue(&state, &actor, false, &params).await
 }
 
@@ -247,12 +229,9 @@ pub async fn dispatch_queue(
 /// router did not give the discipline office, and what the office returned).
 pub async fn mailbox_queue(
     State(state): Shared,
-    Caller(actor): Caller,
+    Allowed(actor, ..): Allowed<MailboxQueue>,
     Query(params): Query<Vec<(String, String)>>,
 ) -> Result<Json<Paged<QueuedAppeal>>, ApiError> {
-    if !actor.reads_confidential() {
-        return Err(forbidden(&actor, "mailbox_queue"));
-    }
     queue(&state, &actor, true, &params).await
 }
 
@@ -395,7 +374,7 @@ fn traceparent(headers: &HeaderMap) -> String {
 
 pub async fn get_appeal(
     State(state): Shared,
-    Caller(actor): Caller,
+    Allowed(actor, ..): Allowed<AnyCaller>,
     Path(id): Path<String>,
 ) -> Result<Json<AppealView>, ApiError> {
     let appeal = load_visible(&state, &actor, &id).await?;
@@ -429,12 +408,9 @@ pub struct Paged<T> {
 
 pub async fn list_appeals(
     State(state): Shared,
-    Caller(actor): Caller,
+    Allowed(actor, ..): Allowed<Staff>,
     Query(params): Query<Vec<(String, String)>>,
 ) -> Result<Json<Paged<AppealView>>, ApiError> {
-    if !actor.can_list() {
-        return Err(forbidden(&actor, "list"));
-    }
     let now = state.now();
     let mut filter = parse_filter(&params, now)?;
     if actor.role == Role::Unit {
@@ -687,7 +663,7 @@ async fn merge_target(state: &AppState, body: &[u8]) -> Result<Command, ApiError
 
 pub async fn act(
     State(state): Shared,
-    Caller(actor): Caller,
+    Allowed(actor, ..): Allowed<AnyCaller>,
     Path((id, action)): Path<(String, String)>,
     headers: HeaderMap,
     body: Bytes,
@@ -697,7 +673,7 @@ pub async fn act(
 
 pub async fn approve_extension(
     State(state): Shared,
-    Caller(actor): Caller,
+    Allowed(actor, ..): Allowed<AnyCaller>,
     Path(id): Path<String>,
     headers: HeaderMap,
     body: Bytes,
@@ -873,14 +849,6 @@ async fn keep_correction(
     if let Err(e) = state.store.record_training_example(&example).await {
         tracing::warn!(appeal = %appeal.id, error = %e, "could not keep the correction");
     }
-}
-
-fn forbidden(actor: &Actor, action: &str) -> ApiError {
-    ApiError(
-        DomainError::new(ErrorCode::Forbidden)
-            .with_arg("role", actor.role.as_str())
-            .with_arg("action", action.to_owned()),
-    )
 }
 
 fn internal(e: &dyn std::fmt::Display) -> ApiError {

@@ -1,0 +1,101 @@
+//! The access table of the API: each route names its permission in its extractor's type
+//! (`Allowed<Stats>`), so a route cannot forget its check. What a caller may then do to one
+//! appeal is the domain's rule (`Actor::can_read`, `Actor::authorize`): a route on an appeal
+//! takes `Allowed<AnyCaller>` and asks the domain.
+//!
+//! | route | permission |
+//! |---|---|
+//! | `GET /units`, `GET /taxonomy`, `GET /appeals` | [`Staff`] |
+//! | `GET /stats` | [`Stats`]: supervisors, leaders, dispatchers, admins, units (their own) |
+//! | `GET /oversight` | [`Oversight`]: leaders, supervisors, admins |
+//! | `GET /dispatch-queue` | [`DispatchQueue`]: dispatchers, supervisors, admins |
+//! | `GET /mailbox-queue` | [`MailboxQueue`]: mailbox readers, admins |
+//! | `GET /appeals/{id}`, `POST /appeals/{id}/…` | [`AnyCaller`], then the appeal's own rules |
+//! | `POST /appeals` | the public on public channels; agents, dispatchers, admins |
+
+use std::marker::PhantomData;
+use std::sync::Arc;
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use hotline_schemas::{Actor, DomainError, ErrorCode, Role};
+
+use crate::AppState;
+use crate::error::ApiError;
+use crate::extract::Caller;
+
+/// Who may call a route.
+pub trait Permission: Send + Sync + 'static {
+    /// The route's name in a `forbidden` error.
+    const NAME: &'static str;
+    fn allows(actor: &Actor) -> bool;
+}
+
+/// The caller of a route their token entitles them to: `Allowed<P>` answers `unauthenticated`
+/// without a valid token and `forbidden` when `P` does not allow its holder.
+pub struct Allowed<P: Permission>(pub Actor, pub PhantomData<P>);
+
+impl<P: Permission> FromRequestParts<Arc<AppState>> for Allowed<P> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &Arc<AppState>,
+    ) -> Result<Self, ApiError> {
+        let Caller(actor) = Caller::from_request_parts(parts, state).await?;
+        if P::allows(&actor) {
+            Ok(Allowed(actor, PhantomData))
+        } else {
+            Err(forbidden(&actor, P::NAME))
+        }
+    }
+}
+
+/// `forbidden`, naming the caller's role and what they tried.
+pub fn forbidden(actor: &Actor, action: &str) -> ApiError {
+    ApiError(
+        DomainError::new(ErrorCode::Forbidden)
+            .with_arg("role", actor.role.as_str())
+            .with_arg("action", action.to_owned()),
+    )
+}
+
+macro_rules! permissions {
+    ($($(#[$doc:meta])* $name:ident = $label:literal, |$actor:ident| $rule:expr;)+) => {
+        $(
+            $(#[$doc])*
+            pub struct $name;
+
+            impl Permission for $name {
+                const NAME: &'static str = $label;
+                fn allows($actor: &Actor) -> bool {
+                    $rule
+                }
+            }
+        )+
+    };
+}
+
+permissions! {
+    /// Anyone with a valid token: what they may do is decided by the appeal's own rules.
+    AnyCaller = "read", |_actor| true;
+    /// Staff: everyone but appellants (units, categories, the list of appeals).
+    Staff = "list", |actor| actor.can_list();
+    /// The statistics: supervisors, leaders, dispatchers, admins, and units (their own).
+    Stats = "stats", |actor| matches!(
+        actor.role,
+        Role::Supervisor | Role::Leader | Role::Admin | Role::Dispatcher | Role::Unit
+    );
+    /// The oversight desk: leaders, supervisors, admins.
+    Oversight = "oversight", |actor| matches!(
+        actor.role,
+        Role::Leader | Role::Supervisor | Role::Admin
+    );
+    /// The dispatch queue: dispatchers, supervisors, admins.
+    DispatchQueue = "dispatch_queue", |actor| matches!(
+        actor.role,
+        Role::Dispatcher | Role::Admin | Role::Supervisor
+    );
+    /// The mailbox readers' queue of confidential appeals: mailbox readers, admins.
+    MailboxQueue = "mailbox_queue", |actor| actor.reads_confidential();
+}

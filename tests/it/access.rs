@@ -1,0 +1,275 @@
+//! The access table, walked through HTTP: every route × every role × the own or another unit
+//! × an ordinary or a confidential appeal, compared with the table written out here from SPEC
+//! §1, §3 and §8 (independently of `gateway/src/access.rs` and the domain's rules).
+
+use hotline_schemas::{Actor, Role};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::support::{TestServer, enterprise_appeal};
+
+/// Who calls, relative to the appeals under test (the ordinary one is with DEMO-FGJ, the
+/// confidential one with the discipline office JWJW).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Who {
+    Public,
+    Agent,
+    Dispatcher,
+    /// Staff of DEMO-FGJ.
+    OwnUnit,
+    /// Staff of DEMO-RSJ.
+    OtherUnit,
+    /// Staff of the discipline office.
+    Office,
+    Supervisor,
+    Leader,
+    MailboxReader,
+    Admin,
+    /// The appellant of the appeal asked about.
+    Appellant,
+    /// The appellant of another appeal.
+    OtherAppellant,
+}
+
+const EVERYONE: [Who; 12] = [
+    Who::Public,
+    Who::Agent,
+    Who::Dispatcher,
+    Who::OwnUnit,
+    Who::OtherUnit,
+    Who::Office,
+    Who::Supervisor,
+    Who::Leader,
+    Who::MailboxReader,
+    Who::Admin,
+    Who::Appellant,
+    Who::OtherAppellant,
+];
+
+/// The routes walked: lists and desks, an appeal read, and actions sent with content that
+/// cannot succeed (so the walk changes nothing), whose answer tells access from the rest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Route {
+    Units,
+    Taxonomy,
+    List,
+    Stats,
+    Oversight,
+    DispatchQueue,
+    MailboxQueue,
+    Read,
+    /// `…/reveal {}`: no reason.
+    Reveal,
+    /// `…/accept {"x": 1}`: an unknown field.
+    Accept,
+    /// `…/dispatch {}`: not allowed while dispatched.
+    Dispatch,
+    /// `…/rate {}`: not allowed before a reply.
+    Rate,
+}
+
+const ROUTES: [Route; 12] = [
+    Route::Units,
+    Route::Taxonomy,
+    Route::List,
+    Route::Stats,
+    Route::Oversight,
+    Route::DispatchQueue,
+    Route::MailboxQueue,
+    Route::Read,
+    Route::Reveal,
+    Route::Accept,
+    Route::Dispatch,
+    Route::Rate,
+];
+
+/// Whether `who` may see the appeal at all.
+fn sees(who: Who, confidential: bool) -> bool {
+    match who {
+        Who::Public | Who::OtherAppellant => false,
+        Who::Appellant | Who::Admin | Who::MailboxReader => true,
+        Who::OwnUnit => !confidential,
+        Who::Office => confidential,
+        Who::OtherUnit => false,
+        Who::Agent | Who::Dispatcher | Who::Supervisor | Who::Leader => !confidential,
+    }
+}
+
+/// The table: the status `who` gets on `route` for an ordinary or a confidential appeal.
+fn expected(route: Route, who: Who, confidential: bool) -> StatusCode {
+    use StatusCode as S;
+    if who == Who::Public {
+        return S::UNAUTHORIZED;
+    }
+    let staff = !matches!(who, Who::Appellant | Who::OtherAppellant);
+    let allowed = |yes: bool| if yes { S::OK } else { S::FORBIDDEN };
+    let on_appeal = |may: bool, then: StatusCode| {
+        if !sees(who, confidential) {
+            S::NOT_FOUND
+        } else if may {
+            then
+        } else {
+            S::FORBIDDEN
+        }
+    };
+    match route {
+        Route::Units | Route::Taxonomy | Route::List => allowed(staff),
+        Route::Stats => allowed(matches!(
+            who,
+            Who::Supervisor
+                | Who::Leader
+                | Who::MailboxReader
+                | Who::Dispatcher
+                | Who::Admin
+                | Who::OwnUnit
+                | Who::OtherUnit
+                | Who::Office
+        )),
+        Route::Oversight => allowed(matches!(
+            who,
+            Who::Leader | Who::MailboxReader | Who::Supervisor | Who::Admin
+        )),
+        Route::DispatchQueue => allowed(matches!(
+            who,
+            Who::Dispatcher | Who::Supervisor | Who::Admin
+        )),
+        Route::MailboxQueue => allowed(matches!(who, Who::MailboxReader | Who::Admin)),
+        Route::Read => on_appeal(true, S::OK),
+        Route::Reveal => on_appeal(staff, S::BAD_REQUEST),
+        // The unit it is dispatched to signs for it; the body is then refused.
+        Route::Accept => on_appeal(matches!(who, Who::OwnUnit | Who::Office), S::BAD_REQUEST),
+        Route::Dispatch => on_appeal(
+            matches!(who, Who::Dispatcher | Who::Admin)
+                || (confidential && who == Who::MailboxReader),
+            S::CONFLICT,
+        ),
+        // Appellants and agents (回访) rate, after a reply.
+        Route::Rate => on_appeal(matches!(who, Who::Appellant | Who::Agent), S::CONFLICT),
+    }
+}
+
+struct Tokens {
+    by_who: Vec<(Who, Option<String>)>,
+}
+
+impl Tokens {
+    fn of(&self, who: Who) -> Option<&str> {
+        self.by_who
+            .iter()
+            .find(|(w, _)| *w == who)
+            .and_then(|(_, t)| t.as_deref())
+    }
+}
+
+fn tokens(s: &TestServer, appellant: &str, other_appellant: &str) -> Tokens {
+    let reader = Actor {
+        name: "书记信箱专员".to_owned(),
+        role: Role::Leader,
+        unit: None,
+        appeal: None,
+        user: None,
+        in_charge_of: Vec::new(),
+        mailbox_reader: true,
+    };
+    let by_who = EVERYONE
+        .iter()
+        .map(|who| {
+            let token = match who {
+                Who::Public => None,
+                Who::Agent => Some(s.token(Role::Agent, None, "话务员小王")),
+                Who::Dispatcher => Some(s.token(Role::Dispatcher, None, "派单员老陈")),
+                Who::OwnUnit => Some(s.token(Role::Unit, Some("DEMO-FGJ"), "发改局张三")),
+                Who::OtherUnit => Some(s.token(Role::Unit, Some("DEMO-RSJ"), "人资局李四")),
+                Who::Office => Some(s.token(Role::Unit, Some("JWJW"), "纪委监委王五")),
+                Who::Supervisor => Some(s.token(Role::Supervisor, None, "督办员赵六")),
+                Who::Leader => Some(s.token(Role::Leader, None, "王区长")),
+                Who::MailboxReader => Some(hotline::issue_token(&s.config, &reader).unwrap()),
+                Who::Admin => Some(s.token(Role::Admin, None, "管理员")),
+                Who::Appellant => Some(appellant.to_owned()),
+                Who::OtherAppellant => Some(other_appellant.to_owned()),
+            };
+            (*who, token)
+        })
+        .collect();
+    Tokens { by_who }
+}
+
+/// The request of `route` about the appeal `id`.
+fn request(route: Route, id: &str) -> (Method, String, Option<Value>) {
+    let appeal = |action: &str| format!("/api/v1/appeals/{id}/{action}");
+    match route {
+        Route::Units => (Method::GET, "/api/v1/units".to_owned(), None),
+        Route::Taxonomy => (Method::GET, "/api/v1/taxonomy".to_owned(), None),
+        Route::List => (Method::GET, "/api/v1/appeals".to_owned(), None),
+        Route::Stats => (Method::GET, "/api/v1/stats".to_owned(), None),
+        Route::Oversight => (Method::GET, "/api/v1/oversight".to_owned(), None),
+        Route::DispatchQueue => (Method::GET, "/api/v1/dispatch-queue".to_owned(), None),
+        Route::MailboxQueue => (Method::GET, "/api/v1/mailbox-queue".to_owned(), None),
+        Route::Read => (Method::GET, format!("/api/v1/appeals/{id}"), None),
+        Route::Reveal => (Method::POST, appeal("reveal"), Some(json!({}))),
+        Route::Accept => (Method::POST, appeal("accept"), Some(json!({"x": 1}))),
+        Route::Dispatch => (Method::POST, appeal("dispatch"), Some(json!({}))),
+        Route::Rate => (Method::POST, appeal("rate"), Some(json!({}))),
+    }
+}
+
+async fn every_route_every_role_as_the_table_says(s: &TestServer) {
+    let admin = s.token(Role::Admin, None, "管理员");
+    // An ordinary appeal with DEMO-FGJ, a confidential one (the mailbox) with the office.
+    let ordinary = s.submit(None, enterprise_appeal()).await;
+    let mut letter = enterprise_appeal();
+    letter["channel"] = json!("mailbox");
+    letter["body"] = json!("反映区发展和改革局审批事项办理中的问题。");
+    let confidential = s.submit(None, letter).await;
+    let other = s.submit(None, enterprise_appeal()).await;
+    let mut walked = 0;
+    for (appeal, unit, secret) in [
+        (&ordinary, "DEMO-FGJ", false),
+        (&confidential, "JWJW", true),
+    ] {
+        let id = appeal["id"].as_str().unwrap();
+        let (status, placed) = s.act(id, "dispatch", &admin, json!({"unit": unit})).await;
+        assert_eq!(status, StatusCode::OK, "{placed}");
+        let t = tokens(
+            s,
+            appeal["appellant_token"].as_str().unwrap(),
+            other["appellant_token"].as_str().unwrap(),
+        );
+        for route in ROUTES {
+            for who in EVERYONE {
+                let (method, path, body) = request(route, id);
+                let (status, answer) = s.call(method, &path, t.of(who), body, None).await;
+                let want = expected(route, who, secret);
+                assert_eq!(
+                    status,
+                    want,
+                    "{route:?} by {who:?} on the {} appeal: {answer}",
+                    if secret { "confidential" } else { "ordinary" }
+                );
+                walked += 1;
+            }
+        }
+    }
+    assert_eq!(walked, 2 * ROUTES.len() * EVERYONE.len());
+}
+
+mod sqlite {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn every_route_every_role_as_the_table_says() {
+        let s = crate::support::TestServer::start(crate::support::Engine::Sqlite)
+            .await
+            .expect("SQLite is always available");
+        super::every_route_every_role_as_the_table_says(&s).await;
+        s.stop().await;
+    }
+}
+
+mod postgres {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn every_route_every_role_as_the_table_says() {
+        if let Some(s) = crate::support::TestServer::start(crate::support::Engine::Postgres).await {
+            super::every_route_every_role_as_the_table_says(&s).await;
+            s.stop().await;
+        }
+    }
+}
