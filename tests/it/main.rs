@@ -7,6 +7,7 @@
 mod api;
 mod distributed;
 mod fixtures;
+mod logs;
 mod notify;
 mod process;
 mod procs;
