@@ -14,7 +14,7 @@ use hotline_bus::{
     Bus, BusError, InProcessBus, Message, ParkingLot, RabbitBus, RabbitOptions, RetryPolicy,
     topology,
 };
-use hotline_gateway::{AppState, Clock, TokenSigner, system_clock};
+use hotline_gateway::{AppState, Clock, IntakeLimits, TokenSigner, system_clock};
 use hotline_locales::Localizer;
 use hotline_router::centroid::taxonomy_texts;
 use hotline_router::model::Model;
@@ -296,6 +296,8 @@ pub struct Platform {
     pub localizer: Arc<Localizer>,
     pub signer: TokenSigner,
     pub clock: Clock,
+    /// The gateway's intake limits, one set per process.
+    pub limits: Arc<IntakeLimits>,
     /// Whether the bus lives in this process (embedded mode).
     pub in_process_bus: bool,
 }
@@ -339,6 +341,7 @@ impl Platform {
             localizer: Arc::new(Localizer::new()?),
             signer: TokenSigner::new(&secret(config)?),
             clock,
+            limits: Arc::new(IntakeLimits::new(&config.limit_settings())),
             in_process_bus,
         })
     }
@@ -352,6 +355,7 @@ impl Platform {
             rules: self.rules.clone(),
             taxonomy: self.taxonomy.clone(),
             clock: self.clock.clone(),
+            limits: self.limits.clone(),
         })
     }
 

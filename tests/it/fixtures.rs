@@ -143,7 +143,8 @@ async fn write_sqlite_fixture() {
     let config = Config {
         data_dir: data.path().join("data"),
         ..Config::default()
-    };
+    }
+    .without_intake_limits();
     let s = Live::start(config.clone()).await;
     drive_every_event_type(&s).await;
     s.stop().await;
@@ -172,7 +173,8 @@ async fn write_postgres_fixture() {
         data_dir: data.path().join("data"),
         database_url: Some(pg.url.clone()),
         ..Config::default()
-    };
+    }
+    .without_intake_limits();
     let s = Live::start(config).await;
     drive_every_event_type(&s).await;
     s.stop().await;

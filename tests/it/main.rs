@@ -7,6 +7,7 @@
 mod api;
 mod distributed;
 mod fixtures;
+mod intake_limits;
 mod logs;
 mod notify;
 mod process;

@@ -30,12 +30,16 @@ impl Env {
         self
     }
 
-    /// `hotline ARGS` with only this environment (and PATH).
+    /// `hotline ARGS` with only this environment (and PATH). The intake limits are off unless
+    /// the environment sets them: the tests submit many appeals from one address.
     pub fn command(&self, args: &[&str]) -> Command {
         let mut cmd = Command::new(BIN);
         cmd.env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())
             .env("HOTLINE_LOG", "warn")
+            .env("HOTLINE_PUBLIC_SUBMISSIONS_PER_MINUTE", "0")
+            .env("HOTLINE_APPELLANT_SUBMISSIONS_PER_HOUR", "0")
+            .env("HOTLINE_STAFF_SUBMISSIONS_PER_MINUTE", "0")
             .args(args);
         for (k, v) in &self.0 {
             cmd.env(k, v);

@@ -10,7 +10,9 @@ mod intake;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
-use crate::appeal::{Appeal, Kind, PendingExtension, Priority, Rating, Status, require_text};
+use crate::appeal::{
+    Appeal, Kind, PendingExtension, Priority, Rating, Status, check_characters, require_text,
+};
 use crate::command::{Actor, Command, MAX_REASON_CHARS, MAX_RESULT_CHARS, Role, transition};
 use crate::event::{Assignment, Classification, Event, EventPayload};
 use crate::policy::calendar::BusinessCalendar;
@@ -400,12 +402,13 @@ fn rate(
     ctx: &Context<'_>,
     events: &mut EventWriter<'_>,
 ) -> Result<(), DomainError> {
-    if let Some(c) = &comment
-        && c.chars().count() > MAX_REASON_CHARS
-    {
-        return Err(DomainError::new(ErrorCode::TooLong)
-            .with_field("comment")
-            .with_arg("max", MAX_REASON_CHARS.to_string()));
+    if let Some(c) = &comment {
+        if c.chars().count() > MAX_REASON_CHARS {
+            return Err(DomainError::new(ErrorCode::TooLong)
+                .with_field("comment")
+                .with_arg("max", MAX_REASON_CHARS.to_string()));
+        }
+        check_characters(c, "comment")?;
     }
     next.rating = Some(rating);
     events.push(EventPayload::Rated { rating, comment });
