@@ -314,7 +314,7 @@ mod tests {
         figment::Jail::expect_with(|jail| {
             jail.set_env("HOTLINE_DUPLICATE_WINDOW_HOURS", "12");
             jail.set_env("HOTLINE_BUS_PREFIX", "city-a");
-            jail.set_env("HOTLINE_TRUSTED_PROXIES", "[10.0.0.1, \"::1\"]");
+            jail.set_env("HOTLINE_TRUSTED_PROXIES", "[10.0.0.1,::1]");
             jail.set_env("HOTLINE_APPELLANT_SUBMISSIONS_PER_HOUR", "0");
             let c = Config::load(None).unwrap();
             assert_eq!(c.duplicate_window_hours, 12);
