@@ -67,6 +67,7 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
         C::EmptyField
         | C::TooLong
         | C::TooMany
+        | C::ControlCharacters
         | C::InvalidPhone
         | C::InvalidUscc
         | C::InvalidUsccLength
@@ -86,6 +87,7 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
         C::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
         C::Unauthenticated | C::InvalidToken => StatusCode::UNAUTHORIZED,
         C::Forbidden | C::WrongUnit => StatusCode::FORBIDDEN,
+        C::RateLimited => StatusCode::TOO_MANY_REQUESTS,
         C::NotFound | C::AppealNotFound | C::UnknownAction => StatusCode::NOT_FOUND,
         C::ActionNotAllowed
         | C::ConcurrentUpdate
@@ -103,6 +105,12 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let mut response = self.status().into_response();
+        if let Some(seconds) = self.0.args.get("seconds")
+            && self.0.code == ErrorCode::RateLimited
+            && let Ok(value) = HeaderValue::from_str(seconds)
+        {
+            response.headers_mut().insert(header::RETRY_AFTER, value);
+        }
         response.extensions_mut().insert(self);
         response
     }
@@ -166,6 +174,9 @@ pub async fn localize_errors(
     let mut out = (status, Json(body)).into_response();
     if let Ok(v) = HeaderValue::from_str(lang) {
         out.headers_mut().insert(header::CONTENT_LANGUAGE, v);
+    }
+    if let Some(v) = response.headers().get(header::RETRY_AFTER) {
+        out.headers_mut().insert(header::RETRY_AFTER, v.clone());
     }
     out
 }

@@ -1,10 +1,12 @@
 //! Extractors that turn bad input into precise, localizable errors: the JSON body (unknown,
 //! missing and invalid fields named by their path), the bearer token and the query string.
 
+use std::convert::Infallible;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
 use axum::body::Bytes;
-use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
 use axum::http::header;
 use axum::http::request::Parts;
 use hotline_schemas::{Actor, DomainError, ErrorCode};
@@ -145,5 +147,24 @@ impl FromRequestParts<Arc<AppState>> for Caller {
             .0
             .map(Caller)
             .ok_or_else(|| ApiError::new(ErrorCode::Unauthenticated))
+    }
+}
+
+/// The client's address: the peer, or the client a trusted proxy names
+/// ([`crate::IntakeLimits::client`]); `None` when the app is served without a socket.
+pub struct ClientAddr(pub Option<IpAddr>);
+
+impl FromRequestParts<Arc<AppState>> for ClientAddr {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &Arc<AppState>,
+    ) -> Result<Self, Infallible> {
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip());
+        Ok(ClientAddr(state.limits.client(peer, &parts.headers)))
     }
 }

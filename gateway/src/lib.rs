@@ -4,10 +4,12 @@ pub mod access;
 pub mod auth;
 pub mod error;
 mod extract;
+pub mod limit;
 mod routes;
 pub mod view;
 
 use std::future::Future;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -27,6 +29,7 @@ use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
 pub use auth::TokenSigner;
+pub use limit::{IntakeLimits, LimitSettings};
 
 /// Largest request body accepted.
 pub const BODY_LIMIT_BYTES: usize = 256 * 1024;
@@ -45,6 +48,8 @@ pub struct AppState {
     /// Units, service categories and matters.
     pub taxonomy: Arc<Taxonomy>,
     pub clock: Clock,
+    /// Submissions per client address and appellant.
+    pub limits: Arc<IntakeLimits>,
 }
 
 impl AppState {
@@ -105,12 +110,16 @@ pub fn app(state: Arc<AppState>) -> Router {
 }
 
 /// Serves the API on `listener` until `shutdown` completes, then finishes in-flight requests.
+/// Each request knows its peer's address (for the intake limits).
 pub async fn serve(
     listener: TcpListener,
     state: Arc<AppState>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, app(state))
-        .with_graceful_shutdown(shutdown)
-        .await
+    axum::serve(
+        listener,
+        app(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
 }

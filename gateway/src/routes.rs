@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{FromRequest, Path, Query, Request, State};
 use axum::http::{HeaderMap, StatusCode};
 use chrono::Datelike;
 use hotline_schemas::command::transition;
@@ -26,7 +26,7 @@ use crate::access::{
     Allowed, AnyCaller, DispatchQueue, MailboxQueue, Oversight, Staff, Stats, forbidden,
 };
 use crate::error::ApiError;
-use crate::extract::{MaybeCaller, ValidJson, parse_json};
+use crate::extract::{ClientAddr, MaybeCaller, ValidJson, parse_json};
 use crate::view::AppealView;
 
 type Shared = State<Arc<AppState>>;
@@ -286,12 +286,35 @@ pub struct Submitted {
     appellant_token: String,
 }
 
+/// A submission. The intake limits come first, before the body is read: the public's per
+/// client address, staff's (any valid token) per client address; a valid public submission
+/// then also counts against its appellant's limit.
 pub async fn submit(
     State(state): Shared,
     MaybeCaller(actor): MaybeCaller,
-    headers: HeaderMap,
-    ValidJson(new): ValidJson<NewAppeal>,
+    ClientAddr(client): ClientAddr,
+    request: Request,
 ) -> Result<(StatusCode, Json<Submitted>), ApiError> {
+    let public = actor.as_ref().is_none_or(|a| a.role == Role::Appellant);
+    let held = |limit: &'static str| {
+        move |e: &ApiError| {
+            let retry_after = e.0.args.get("seconds").cloned().unwrap_or_default();
+            tracing::info!(client = ?client, limit, retry_after, "submission held by an intake limit");
+        }
+    };
+    if public {
+        state
+            .limits
+            .take_public(client)
+            .inspect_err(held("public per address"))?;
+    } else {
+        state
+            .limits
+            .take_staff(client)
+            .inspect_err(held("staff per address"))?;
+    }
+    let headers = request.headers().clone();
+    let ValidJson(new) = ValidJson::<NewAppeal>::from_request(request, &state).await?;
     if !Actor::may_submit(actor.as_ref(), new.channel) {
         return Err(match &actor {
             None => ApiError::new(ErrorCode::Unauthenticated),
@@ -305,7 +328,14 @@ pub async fn submit(
     let idempotency = idempotency_key(&headers, caller, &new)?;
     let now = state.now();
     let submitter = actor.unwrap_or_else(Actor::public);
+    let contact = new.appellant.contact();
     let intake = Intake::new(new, &state.rules.context(now, &submitter))?;
+    if public && let Some(contact) = &contact {
+        state
+            .limits
+            .take_appellant(contact)
+            .inspect_err(held("public per appellant"))?;
+    }
     let submission = Submission {
         intake,
         day: ticket_day(now, state.tz()),

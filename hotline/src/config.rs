@@ -1,6 +1,6 @@
 //! The platform's configuration: one typed struct, from defaults < file < `HOTLINE_*` env.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 
 use figment::Figment;
@@ -57,6 +57,19 @@ pub struct Config {
     pub rating_url: String,
     /// Load the demo units into an empty database.
     pub demo_data: bool,
+    /// Public submissions (no token) one client address may make per minute; 0: no limit.
+    pub public_submissions_per_minute: u32,
+    /// How many of those may come at once.
+    pub public_submission_burst: u32,
+    /// Public submissions one appellant (phone number, else WeChat openid) may make per hour;
+    /// 0: no limit.
+    pub appellant_submissions_per_hour: u32,
+    /// Staff submissions (a valid token) one client address may make per minute, as many at
+    /// once; 0: no limit.
+    pub staff_submissions_per_minute: u32,
+    /// Reverse proxies (IP addresses) whose `X-Forwarded-For` names the client; none: the
+    /// peer is the client.
+    pub trusted_proxies: Vec<IpAddr>,
     /// `text` or `json` logs.
     pub log_format: LogFormat,
 }
@@ -100,6 +113,11 @@ impl Default for Config {
             notify_webhook_ca: None,
             rating_url: "http://127.0.0.1:8080/rate".to_owned(),
             demo_data: true,
+            public_submissions_per_minute: 10,
+            public_submission_burst: 5,
+            appellant_submissions_per_hour: 5,
+            staff_submissions_per_minute: 600,
+            trusted_proxies: Vec::new(),
             log_format: LogFormat::Text,
         }
     }
@@ -173,7 +191,44 @@ impl Config {
         if !(self.rating_url.starts_with("http://") || self.rating_url.starts_with("https://")) {
             return Err(invalid("rating_url", "must start with http:// or https://"));
         }
+        if self.public_submissions_per_minute > 0 && self.public_submission_burst == 0 {
+            return Err(invalid(
+                "public_submission_burst",
+                "must be at least 1 while public_submissions_per_minute limits submissions",
+            ));
+        }
+        if let Some(ip) = self
+            .trusted_proxies
+            .iter()
+            .find(|ip| ip.is_unspecified() || ip.is_multicast())
+        {
+            return Err(ConfigError::Invalid {
+                key: "trusted_proxies",
+                problem: format!("{ip} is not a proxy's address"),
+            });
+        }
         Ok(())
+    }
+
+    /// This configuration with the intake limits off (benchmarks, bulk loads, tests).
+    pub fn without_intake_limits(self) -> Config {
+        Config {
+            public_submissions_per_minute: 0,
+            appellant_submissions_per_hour: 0,
+            staff_submissions_per_minute: 0,
+            ..self
+        }
+    }
+
+    /// The intake limits the gateway applies.
+    pub fn limit_settings(&self) -> hotline_gateway::LimitSettings {
+        hotline_gateway::LimitSettings {
+            public_per_minute: self.public_submissions_per_minute,
+            public_burst: self.public_submission_burst,
+            appellant_per_hour: self.appellant_submissions_per_hour,
+            staff_per_minute: self.staff_submissions_per_minute,
+            trusted_proxies: self.trusted_proxies.clone(),
+        }
     }
 
     pub fn time_zone(&self) -> Result<chrono_tz::Tz, ConfigError> {
@@ -245,21 +300,29 @@ mod tests {
     #[test]
     fn every_field_is_a_key() {
         let keys = keys();
-        assert_eq!(keys.len(), 20);
+        assert_eq!(keys.len(), 25);
         for key in [
             "data_dir",
             "dispatch_threshold",
             "notify_webhook_ca",
             "log_format",
+            "trusted_proxies",
+            "public_submissions_per_minute",
         ] {
             assert!(keys.iter().any(|k| k == key), "{key}");
         }
         figment::Jail::expect_with(|jail| {
             jail.set_env("HOTLINE_DUPLICATE_WINDOW_HOURS", "12");
             jail.set_env("HOTLINE_BUS_PREFIX", "city-a");
+            jail.set_env("HOTLINE_TRUSTED_PROXIES", "[10.0.0.1,::1]");
+            jail.set_env("HOTLINE_APPELLANT_SUBMISSIONS_PER_HOUR", "0");
             let c = Config::load(None).unwrap();
             assert_eq!(c.duplicate_window_hours, 12);
             assert_eq!(c.bus_prefix, "city-a");
+            let proxies: Vec<IpAddr> = vec!["10.0.0.1".parse().unwrap(), "::1".parse().unwrap()];
+            assert_eq!(c.trusted_proxies, proxies);
+            assert_eq!(c.limit_settings().appellant_per_hour, 0);
+            assert_eq!(c.limit_settings().public_per_minute, 10);
             Ok(())
         });
     }
@@ -272,6 +335,12 @@ mod tests {
             ("HOTLINE_DATABASE_URL", "mysql://db/x", "database_url"),
             ("HOTLINE_AMQP_URL", "http://mq", "amqp_url"),
             ("HOTLINE_RATING_URL", "ftp://x", "rating_url"),
+            (
+                "HOTLINE_PUBLIC_SUBMISSION_BURST",
+                "0",
+                "public_submission_burst",
+            ),
+            ("HOTLINE_TRUSTED_PROXIES", "[0.0.0.0]", "trusted_proxies"),
         ] {
             figment::Jail::expect_with(|jail| {
                 jail.set_env(var, value);
@@ -282,6 +351,19 @@ mod tests {
                 Ok(())
             });
         }
+    }
+
+    #[test]
+    fn the_example_file_loads() {
+        let example = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../deploy/hotline.example.toml"
+        );
+        figment::Jail::expect_with(|_| {
+            let c = Config::load(Some(Path::new(example))).unwrap();
+            assert_eq!(c.limit_settings(), Config::default().limit_settings());
+            Ok(())
+        });
     }
 
     #[test]

@@ -2,9 +2,10 @@
 //! policies, and the roles a process runs.
 
 pub mod config;
+pub mod redact;
 
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::Context as _;
@@ -13,7 +14,7 @@ use hotline_bus::{
     Bus, BusError, InProcessBus, Message, ParkingLot, RabbitBus, RabbitOptions, RetryPolicy,
     topology,
 };
-use hotline_gateway::{AppState, Clock, TokenSigner, system_clock};
+use hotline_gateway::{AppState, Clock, IntakeLimits, TokenSigner, system_clock};
 use hotline_locales::Localizer;
 use hotline_router::centroid::taxonomy_texts;
 use hotline_router::model::Model;
@@ -41,6 +42,9 @@ use tokio_util::sync::CancellationToken;
 pub use config::Config;
 use config::Database;
 
+/// The file in the data directory the first start writes an admin token to.
+pub const ADMIN_TOKEN_FILE: &str = "admin-token";
+
 /// Opens the configured store and applies its migrations.
 pub async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
     open_store_with_clock(config, system_clock()).await
@@ -53,10 +57,19 @@ pub async fn open_store_with_clock(
 ) -> anyhow::Result<Arc<dyn Store>> {
     let store: Arc<dyn Store> = match config.database() {
         Database::SqliteFile(path) => {
-            std::fs::create_dir_all(&config.data_dir).with_context(|| {
-                format!("creating data directory {}", config.data_dir.display())
-            })?;
-            Arc::new(SqliteStore::open(&path).await?.with_clock(clock))
+            create_data_dir(config)?;
+            // Created private before SQLite opens it: its -wal and -shm files take its mode.
+            match create_private(&path) {
+                Ok(_) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+                Err(e) => return Err(e).with_context(|| format!("creating {}", path.display())),
+            }
+            let store = SqliteStore::open(&path).await?.with_clock(clock);
+            for suffix in ["", "-wal", "-shm"] {
+                let file = PathBuf::from(format!("{}{suffix}", path.display()));
+                make_private(&file, 0o600)?;
+            }
+            Arc::new(store)
         }
         Database::SqliteUrl(url) => {
             Arc::new(SqliteStore::connect_url(&url).await?.with_clock(clock))
@@ -67,9 +80,54 @@ pub async fn open_store_with_clock(
     Ok(store)
 }
 
+/// Creates the data directory, or makes an existing one private: owner only (0700).
+fn create_data_dir(config: &Config) -> anyhow::Result<()> {
+    let dir = &config.data_dir;
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(0o700);
+    }
+    builder
+        .create(dir)
+        .with_context(|| format!("creating data directory {}", dir.display()))?;
+    if let Err(e) = make_private(dir, 0o700) {
+        tracing::warn!(error = %e, "the data directory stays readable by others");
+    }
+    Ok(())
+}
+
+/// Sets `path`'s mode (owner only) when it exists.
+fn make_private(path: &Path, mode: u32) -> anyhow::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        match std::fs::metadata(path) {
+            Ok(meta) if meta.permissions().mode() & 0o777 != mode => {
+                std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+                    .with_context(|| format!("making {} private", path.display()))?;
+            }
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = (path, mode);
+    Ok(())
+}
+
 /// The token-signing secret: `HOTLINE_SECRET`, or the one kept in the data directory, created
-/// on first use.
+/// on first use. It is kept out of the logs from then on.
 pub fn secret(config: &Config) -> anyhow::Result<Vec<u8>> {
+    let secret = load_secret(config)?;
+    redact::hide_secret(&String::from_utf8_lossy(&secret));
+    Ok(secret)
+}
+
+fn load_secret(config: &Config) -> anyhow::Result<Vec<u8>> {
     if let Some(secret) = &config.secret {
         anyhow::ensure!(
             secret.len() >= 16,
@@ -79,13 +137,15 @@ pub fn secret(config: &Config) -> anyhow::Result<Vec<u8>> {
     }
     let path = config.data_dir.join("secret");
     match std::fs::read_to_string(&path) {
-        Ok(text) if !text.trim().is_empty() => return Ok(text.trim().as_bytes().to_vec()),
+        Ok(text) if !text.trim().is_empty() => {
+            make_private(&path, 0o600)?;
+            return Ok(text.trim().as_bytes().to_vec());
+        }
         Ok(_) => {}
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
         Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
     }
-    std::fs::create_dir_all(&config.data_dir)
-        .with_context(|| format!("creating data directory {}", config.data_dir.display()))?;
+    create_data_dir(config)?;
     let mut bytes = [0u8; 32];
     rand::rng().fill_bytes(&mut bytes);
     let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
@@ -107,7 +167,14 @@ pub fn secret(config: &Config) -> anyhow::Result<Vec<u8>> {
     }
 }
 
+/// Writes a new file only its owner may read (0600); fails if it exists.
 fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+    let mut file = create_private(path)?;
+    file.write_all(text.as_bytes())?;
+    file.sync_all()
+}
+
+fn create_private(path: &Path) -> std::io::Result<std::fs::File> {
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]
@@ -115,9 +182,7 @@ fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
         use std::os::unix::fs::OpenOptionsExt;
         options.mode(0o600);
     }
-    let mut file = options.open(path)?;
-    file.write_all(text.as_bytes())?;
-    file.sync_all()
+    options.open(path)
 }
 
 /// The shipped calendar plus the configured files.
@@ -232,6 +297,8 @@ pub struct Platform {
     pub localizer: Arc<Localizer>,
     pub signer: TokenSigner,
     pub clock: Clock,
+    /// The gateway's intake limits, one set per process.
+    pub limits: Arc<IntakeLimits>,
     /// Whether the bus lives in this process (embedded mode).
     pub in_process_bus: bool,
 }
@@ -275,6 +342,7 @@ impl Platform {
             localizer: Arc::new(Localizer::new()?),
             signer: TokenSigner::new(&secret(config)?),
             clock,
+            limits: Arc::new(IntakeLimits::new(&config.limit_settings())),
             in_process_bus,
         })
     }
@@ -288,6 +356,7 @@ impl Platform {
             rules: self.rules.clone(),
             taxonomy: self.taxonomy.clone(),
             clock: self.clock.clone(),
+            limits: self.limits.clone(),
         })
     }
 
@@ -365,6 +434,44 @@ impl Platform {
                 .unwrap_or_default();
             format!("{base}?ticket={}&token={token}", appeal.ticket_no)
         })
+    }
+
+    /// Writes a new admin token to `admin-token` in the data directory (mode 0600) unless the
+    /// file exists: the path, and whether it was written now. A token there that no longer
+    /// verifies (expired, or signed with another secret) is reported, not replaced.
+    pub fn write_admin_token(&self) -> anyhow::Result<(PathBuf, bool)> {
+        create_data_dir(&self.config)?;
+        let path = self.config.data_dir.join(ADMIN_TOKEN_FILE);
+        let admin = Actor {
+            name: "admin".to_owned(),
+            role: Role::Admin,
+            unit: None,
+            appeal: None,
+            user: None,
+            in_charge_of: Vec::new(),
+            mailbox_reader: false,
+        };
+        let token = self.signer.issue(
+            &admin,
+            (self.clock)(),
+            hotline_gateway::auth::STAFF_TOKEN_DAYS,
+        )?;
+        match write_private(&path, &format!("{token}\n")) {
+            Ok(()) => Ok((path, true)),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                make_private(&path, 0o600)?;
+                let kept = std::fs::read_to_string(&path)
+                    .with_context(|| format!("reading {}", path.display()))?;
+                if self.signer.verify(kept.trim()).is_none() {
+                    tracing::warn!(
+                        path = %path.display(),
+                        "the admin token file holds a token that is expired or signed with another secret; delete the file for a new one at the next start"
+                    );
+                }
+                Ok((path, false))
+            }
+            Err(e) => Err(e).with_context(|| format!("writing {}", path.display())),
+        }
     }
 
     /// The time-limit worker on this platform's store, rules and clock.
@@ -479,7 +586,8 @@ pub fn issue_token(config: &Config, actor: &Actor) -> anyhow::Result<String> {
 }
 
 /// Runs `roles` of the platform in this process until `shutdown`. With the gateway role it
-/// serves on `listener` and prints the URL and an admin token.
+/// serves on `listener`, prints the URL and, at the first start, writes an admin token into
+/// the data directory.
 pub async fn run(
     config: &Config,
     roles: Roles,
@@ -489,22 +597,17 @@ pub async fn run(
     let platform = Platform::open(config, system_clock()).await?;
     if let Some(listener) = &listener {
         let addr = listener.local_addr()?;
-        let admin = Actor {
-            name: "admin".to_owned(),
-            role: Role::Admin,
-            unit: None,
-            appeal: None,
-            user: None,
-            in_charge_of: Vec::new(),
-            mailbox_reader: false,
-        };
-        let token =
-            platform
-                .signer
-                .issue(&admin, Utc::now(), hotline_gateway::auth::STAFF_TOKEN_DAYS)?;
         println!("hotline is serving on http://{addr}");
-        println!("admin token (valid 365 days):");
-        println!("{token}");
+        let (path, written) = platform.write_admin_token()?;
+        if written {
+            println!(
+                "admin token (valid {} days) written to {} (readable by its owner only)",
+                hotline_gateway::auth::STAFF_TOKEN_DAYS,
+                path.display()
+            );
+        } else {
+            println!("admin token: {} (exists; not rewritten)", path.display());
+        }
     }
     tracing::info!(
         ?roles,

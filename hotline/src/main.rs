@@ -1,10 +1,13 @@
 //! `hotline`: the 12345 hotline and appeal-routing platform.
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
+use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
 use hotline::config::LogFormat;
+use hotline::redact::{self, RedactingMakeWriter};
 use hotline::{Config, Roles};
 use hotline_schemas::{Actor, Role};
 use tokio::net::TcpListener;
@@ -96,10 +99,27 @@ impl From<StaffRole> for Role {
 }
 
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
-    let cli = Cli::parse();
+async fn main() -> ExitCode {
+    match run(Cli::parse()).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            // Through the redactor too: an error may quote a URL with its password.
+            let text = format!("Error: {e:?}");
+            match redact::global() {
+                Ok(r) => eprintln!("{}", r.redact(&text)),
+                Err(_) => eprintln!("Error: {e}"),
+            }
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
     let config = Config::load(cli.config.as_deref())?;
-    init_tracing(config.log_format);
+    for secret in [&config.secret, &config.meili_key].into_iter().flatten() {
+        redact::hide_secret(secret);
+    }
+    init_tracing(config.log_format)?;
     match cli.command {
         Command::Serve => serve(&config, Roles::ALL).await,
         Command::Gateway => serve(&config, Roles::GATEWAY).await,
@@ -169,16 +189,19 @@ fn shutdown_token() -> CancellationToken {
     token
 }
 
-fn init_tracing(format: LogFormat) {
+/// Logs to stderr, every line through the redactor (no token, secret or phone number).
+fn init_tracing(format: LogFormat) -> anyhow::Result<()> {
     let filter = EnvFilter::try_from_env("HOTLINE_LOG")
         .unwrap_or_else(|_| EnvFilter::new("info,tower_http=info,sqlx=warn"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_writer(RedactingMakeWriter::new(std::io::stderr, redact::global()?));
     match format {
         LogFormat::Json => builder.json().init(),
         LogFormat::Text => builder.init(),
     }
+    Ok(())
 }
 
 /// Completes on SIGTERM or Ctrl-C.

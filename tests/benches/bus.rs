@@ -225,9 +225,12 @@ async fn main() -> anyhow::Result<()> {
     let appeals = numbers.get(1).copied().unwrap_or(1_000);
 
     let dir = tempfile::tempdir()?;
-    let embedded = |name: &str| Config {
-        data_dir: dir.path().join(name),
-        ..Config::default()
+    let embedded = |name: &str| {
+        Config {
+            data_dir: dir.path().join(name),
+            ..Config::default()
+        }
+        .without_intake_limits()
     };
     let rate = relay_throughput(&embedded("relay"), events).await?;
     let latency = intake_to_router(&embedded("latency"), appeals).await?;
@@ -238,12 +241,15 @@ async fn main() -> anyhow::Result<()> {
         std::env::var("HOTLINE_TEST_AMQP_URL"),
     ) {
         (Ok(pg), Ok(amqp)) => {
-            let distributed = |prefix: &str, db: String| Config {
-                data_dir: dir.path().join(prefix),
-                database_url: Some(db),
-                amqp_url: Some(amqp.clone()),
-                bus_prefix: format!("bench_{prefix}_{}", std::process::id()),
-                ..Config::default()
+            let distributed = |prefix: &str, db: String| {
+                Config {
+                    data_dir: dir.path().join(prefix),
+                    database_url: Some(db),
+                    amqp_url: Some(amqp.clone()),
+                    bus_prefix: format!("bench_{prefix}_{}", std::process::id()),
+                    ..Config::default()
+                }
+                .without_intake_limits()
             };
             let rate =
                 relay_throughput(&distributed("relay", fresh_pg_database(&pg).await?), events)

@@ -26,7 +26,8 @@ async fn main() -> anyhow::Result<()> {
     let config = Config {
         data_dir: dir.path().join("data"),
         ..Config::default()
-    };
+    }
+    .without_intake_limits();
     let state = hotline::state(&config, hotline_gateway::system_clock()).await?;
     let listener = TcpListener::bind("127.0.0.1:0").await?;
     let url = format!("http://{}/api/v1/appeals", listener.local_addr()?);

@@ -41,7 +41,8 @@ async fn write_sqlite_fixture() {
     let config = Config {
         data_dir: data.path().join("data"),
         ..Config::default()
-    };
+    }
+    .without_intake_limits();
     let s = Live::start(config.clone(), local(2026, 11, 20, 14, 40)).await;
     drive_every_event_type(&s).await;
     s.stop().await;
@@ -72,7 +73,8 @@ async fn write_postgres_fixture() {
         data_dir: data.path().join("data"),
         database_url: Some(pg.url.clone()),
         ..Config::default()
-    };
+    }
+    .without_intake_limits();
     let s = Live::start(config, local(2026, 11, 20, 14, 40)).await;
     drive_every_event_type(&s).await;
     s.stop().await;

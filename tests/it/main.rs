@@ -9,6 +9,8 @@ mod api;
 mod confidential;
 mod distributed;
 mod fixtures;
+mod intake_limits;
+mod logs;
 mod notify;
 mod process;
 mod procs;

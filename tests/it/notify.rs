@@ -75,7 +75,8 @@ async fn units_supervisors_and_appellants_are_told() {
         notify_webhook_url: Some(url),
         rating_url: "https://12345.example.gov.cn/rate".to_owned(),
         ..Config::default()
-    };
+    }
+    .without_intake_limits();
     let clock = Arc::new(AtomicI64::new(monday_morning().timestamp_millis()));
     let set_now = |at: chrono::DateTime<chrono::Utc>| {
         clock.store(at.timestamp_millis(), std::sync::atomic::Ordering::SeqCst);

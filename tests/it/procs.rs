@@ -2,6 +2,7 @@
 //! the test ends, however it ends.
 
 use std::net::TcpListener as StdListener;
+use std::path::Path;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
@@ -29,12 +30,16 @@ impl Env {
         self
     }
 
-    /// `hotline ARGS` with only this environment (and PATH).
+    /// `hotline ARGS` with only this environment (and PATH). The intake limits are off unless
+    /// the environment sets them: the tests submit many appeals from one address.
     pub fn command(&self, args: &[&str]) -> Command {
         let mut cmd = Command::new(BIN);
         cmd.env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())
             .env("HOTLINE_LOG", "warn")
+            .env("HOTLINE_PUBLIC_SUBMISSIONS_PER_MINUTE", "0")
+            .env("HOTLINE_APPELLANT_SUBMISSIONS_PER_HOUR", "0")
+            .env("HOTLINE_STAFF_SUBMISSIONS_PER_MINUTE", "0")
             .args(args);
         for (k, v) in &self.0 {
             cmd.env(k, v);
@@ -69,29 +74,53 @@ impl Env {
         Proc { child: Some(child) }
     }
 
+    /// Starts `hotline ROLE` in the background, its stdout and stderr written to `log`.
+    pub fn spawn_logged(&self, role: &str, log: &Path) -> Proc {
+        let file = std::fs::File::create(log).unwrap();
+        let child = self
+            .command(&[role])
+            .stdout(file.try_clone().unwrap())
+            .stderr(file)
+            .spawn()
+            .unwrap();
+        Proc { child: Some(child) }
+    }
+
     /// Starts `hotline ROLE` (serve or gateway) and waits until it answers on `port`.
     pub async fn spawn_http(&self, role: &str, port: u16) -> Proc {
-        let mut proc = self
+        let env = self
             .clone()
-            .with("HOTLINE_HTTP_ADDR", format!("127.0.0.1:{port}"))
-            .spawn(role);
-        let client = crate::support::http();
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            if let Ok(r) = client
-                .get(format!("http://127.0.0.1:{port}/readyz"))
-                .send()
-                .await
-                && r.status() == StatusCode::OK
-            {
-                return proc;
-            }
-            if Instant::now() > deadline {
-                proc.kill();
-                panic!("hotline {role} did not become ready");
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
+            .with("HOTLINE_HTTP_ADDR", format!("127.0.0.1:{port}"));
+        ready(env.spawn(role), role, port).await
+    }
+
+    /// [`Env::spawn_http`] with the output written to `log`.
+    pub async fn spawn_http_logged(&self, role: &str, port: u16, log: &Path) -> Proc {
+        let env = self
+            .clone()
+            .with("HOTLINE_HTTP_ADDR", format!("127.0.0.1:{port}"));
+        ready(env.spawn_logged(role, log), role, port).await
+    }
+}
+
+/// Waits until `proc` answers on `port` (bounded: 30 s).
+async fn ready(mut proc: Proc, role: &str, port: u16) -> Proc {
+    let client = crate::support::http();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Ok(r) = client
+            .get(format!("http://127.0.0.1:{port}/readyz"))
+            .send()
+            .await
+            && r.status() == StatusCode::OK
+        {
+            return proc;
         }
+        if Instant::now() > deadline {
+            proc.kill();
+            panic!("hotline {role} did not become ready");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
 

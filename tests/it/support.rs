@@ -145,18 +145,29 @@ pub fn monday_morning() -> DateTime<Utc> {
 }
 
 impl TestServer {
-    /// A platform on `engine`, or `None` when that engine is not available here.
+    /// A platform on `engine`, or `None` when that engine is not available here. The tests
+    /// submit many appeals from one address and appellant: the intake limits are off.
     pub async fn start(engine: Engine) -> Option<TestServer> {
+        Self::start_with(engine, |_| {}).await
+    }
+
+    /// [`TestServer::start`] with the configuration changed by `adjust`.
+    pub async fn start_with(
+        engine: Engine,
+        adjust: impl FnOnce(&mut Config),
+    ) -> Option<TestServer> {
         let dir = tempfile::tempdir().unwrap();
         let pg = match engine {
             Engine::Sqlite => None,
             Engine::Postgres => Some(PgDatabase::create().await?),
         };
-        let config = Config {
+        let mut config = Config {
             data_dir: dir.path().join("data"),
             database_url: pg.as_ref().map(|p| p.url.clone()),
             ..Config::default()
-        };
+        }
+        .without_intake_limits();
+        adjust(&mut config);
         let clock = Arc::new(AtomicI64::new(monday_morning().timestamp_millis()));
         Some(Self::serve(config, clock, dir, pg).await)
     }

@@ -169,12 +169,41 @@ impl Appellant {
         }
     }
 
+    pub fn wechat_openid(&self) -> Option<&str> {
+        match self {
+            Appellant::Person { wechat_openid, .. }
+            | Appellant::Enterprise { wechat_openid, .. } => wechat_openid.as_deref(),
+        }
+    }
+
+    /// Who the appellant is, whatever way the number is written: `phone:` and its digits
+    /// (without `+86`), else `wechat:` and the openid; `None` for neither.
+    pub fn contact(&self) -> Option<String> {
+        if let Some(phone) = self.phone() {
+            let trimmed = phone.trim();
+            let national = trimmed.strip_prefix("+86").unwrap_or(trimmed);
+            let digits: String = national.chars().filter(char::is_ascii_digit).collect();
+            if !digits.is_empty() {
+                return Some(format!("phone:{digits}"));
+            }
+        }
+        self.wechat_openid()
+            .map(str::trim)
+            .filter(|id| !id.is_empty())
+            .map(|id| format!("wechat:{id}"))
+    }
+
     fn validate(&self) -> Result<(), DomainError> {
         require_text(self.name(), "appellant.name", 100)?;
         if let Some(phone) = self.phone() {
+            check_characters(phone, "appellant.phone")?;
             validate_phone(phone)?;
         }
+        if let Some(openid) = self.wechat_openid() {
+            check_characters(openid, "appellant.wechat_openid")?;
+        }
         if let Appellant::Enterprise { uscc: code, .. } = self {
+            check_characters(code, "appellant.uscc")?;
             uscc::validate(code).map_err(|e| e.with_field("appellant.uscc"))?;
         }
         Ok(())
@@ -195,12 +224,13 @@ pub struct Location {
 
 impl Location {
     fn validate(&self) -> Result<(), DomainError> {
-        if let Some(address) = &self.address
-            && address.chars().count() > 200
-        {
-            return Err(DomainError::new(ErrorCode::TooLong)
-                .with_field("location.address")
-                .with_arg("max", "200"));
+        if let Some(address) = &self.address {
+            if address.chars().count() > 200 {
+                return Err(DomainError::new(ErrorCode::TooLong)
+                    .with_field("location.address")
+                    .with_arg("max", "200"));
+            }
+            check_characters(address, "location.address")?;
         }
         match (self.longitude, self.latitude) {
             (None, None) => Ok(()),
@@ -281,12 +311,17 @@ impl NewAppeal {
         }
         for (i, a) in self.attachments.iter().enumerate() {
             require_text(&a.name, &format!("attachments[{i}].name"), 255)?;
+            for (value, name) in [(&a.content_type, "content_type"), (&a.url, "url")] {
+                if let Some(value) = value {
+                    check_characters(value, &format!("attachments[{i}].{name}"))?;
+                }
+            }
         }
         Ok(())
     }
 }
 
-/// A non-empty text of at most `max` characters.
+/// A non-empty text of at most `max` characters, without control characters.
 pub fn require_text(value: &str, field: &str, max: usize) -> Result<(), DomainError> {
     if value.trim().is_empty() {
         return Err(DomainError::new(ErrorCode::EmptyField).with_field(field));
@@ -296,7 +331,20 @@ pub fn require_text(value: &str, field: &str, max: usize) -> Result<(), DomainEr
             .with_field(field)
             .with_arg("max", max.to_string()));
     }
-    Ok(())
+    check_characters(value, field)
+}
+
+/// Refuses control characters (NUL and the rest of U+0000–U+001F, U+007F–U+009F) except tab,
+/// line feed and carriage return, naming the field, the character and its position.
+pub fn check_characters(value: &str, field: &str) -> Result<(), DomainError> {
+    let refused = |c: char| c.is_control() && !matches!(c, '\n' | '\r' | '\t');
+    match value.chars().enumerate().find(|(_, c)| refused(*c)) {
+        None => Ok(()),
+        Some((i, c)) => Err(DomainError::new(ErrorCode::ControlCharacters)
+            .with_field(field)
+            .with_arg("character", format!("U+{:04X}", u32::from(c)))
+            .with_arg("position", (i + 1).to_string())),
+    }
 }
 
 /// A mainland mobile number (11 digits starting with 1), or a landline such as `0898-12345678`,

@@ -138,6 +138,12 @@ impl Actor {
         }
     }
 
+    /// Whether a submission by this caller keeps the priority it asks for: staff who take
+    /// submissions do; the public's are normal (the router and staff raise urgent ones).
+    pub fn may_set_priority(&self) -> bool {
+        matches!(self.role, Role::Agent | Role::Dispatcher | Role::Admin)
+    }
+
     /// Checks that this caller may take `action` on `appeal`: `appeal_not_found` when they may
     /// not even see it, `forbidden` when they see it but the action is not theirs.
     pub fn authorize(&self, action: Action, appeal: &Appeal) -> Result<(), DomainError> {

@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::appeal::{Appeal, DueStep, NewAppeal};
+use crate::appeal::{Appeal, DueStep, NewAppeal, Priority};
 use crate::command::Role;
 use crate::event::{Event, EventPayload};
 use crate::schedule::on_receipt;
@@ -26,9 +26,13 @@ pub struct Intake {
 
 impl Intake {
     /// Validates `new`, submitted by `ctx.actor` at `ctx.now`; its first timer is the
-    /// dispatch limit.
-    pub fn new(new: NewAppeal, ctx: &Context<'_>) -> Result<Intake, DomainError> {
+    /// dispatch limit. The public's submissions are normal: staff and the router's urgency
+    /// signals raise the priority.
+    pub fn new(mut new: NewAppeal, ctx: &Context<'_>) -> Result<Intake, DomainError> {
         new.validate()?;
+        if !ctx.actor.may_set_priority() {
+            new.priority = Priority::Normal;
+        }
         Ok(Intake {
             id: AppealId::new(),
             first_timer: on_receipt(ctx.now, ctx.policies, &ctx.clock),

@@ -11,7 +11,8 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
 use crate::appeal::{
-    Appeal, Kind, PendingExtension, Priority, Rating, Status, TimeLimit, require_text,
+    Appeal, Kind, PendingExtension, Priority, Rating, Status, TimeLimit, check_characters,
+    require_text,
 };
 use crate::command::{Actor, Command, MAX_REASON_CHARS, MAX_RESULT_CHARS, Role, transition};
 use crate::event::{Assignment, Classification, Event, EventPayload, Recipient};
@@ -478,12 +479,13 @@ fn rate(
     ctx: &Context<'_>,
     events: &mut EventWriter<'_>,
 ) -> Result<(), DomainError> {
-    if let Some(c) = &comment
-        && c.chars().count() > MAX_REASON_CHARS
-    {
-        return Err(DomainError::new(ErrorCode::TooLong)
-            .with_field("comment")
-            .with_arg("max", MAX_REASON_CHARS.to_string()));
+    if let Some(c) = &comment {
+        if c.chars().count() > MAX_REASON_CHARS {
+            return Err(DomainError::new(ErrorCode::TooLong)
+                .with_field("comment")
+                .with_arg("max", MAX_REASON_CHARS.to_string()));
+        }
+        check_characters(c, "comment")?;
     }
     next.rating = Some(rating);
     events.push(EventPayload::Rated { rating, comment });

@@ -1,5 +1,5 @@
 use super::*;
-use crate::appeal::{DueStep, Step, sample_new_appeal};
+use crate::appeal::{Appellant, DueStep, NewAppeal, Step, sample_new_appeal};
 use crate::command::{Action, next_status};
 use crate::event::EventType;
 use crate::value::ids::{AppealId, TicketNo};
@@ -1330,6 +1330,179 @@ fn rating_comment_is_limited() {
         )
         .unwrap();
     assert!(data(&decision.events()[0])["comment"].is_null());
+}
+
+#[test]
+fn control_characters_are_refused_in_every_text_field_of_a_submission() {
+    let world = World::new();
+    let ctx = |actor| world.rules.context(t_received(), actor);
+    let agent = agent();
+    type Edit = fn(&mut NewAppeal, String);
+    let fields: [(&str, Edit); 10] = [
+        ("title", |n, v| n.title = v),
+        ("body", |n, v| n.body = v),
+        ("appellant.name", |n, v| {
+            if let Appellant::Enterprise { name, .. } = &mut n.appellant {
+                *name = v;
+            }
+        }),
+        ("appellant.phone", |n, v| {
+            if let Appellant::Enterprise { phone, .. } = &mut n.appellant {
+                *phone = Some(v);
+            }
+        }),
+        ("appellant.uscc", |n, v| {
+            if let Appellant::Enterprise { uscc, .. } = &mut n.appellant {
+                *uscc = v;
+            }
+        }),
+        ("appellant.wechat_openid", |n, v| {
+            if let Appellant::Enterprise { wechat_openid, .. } = &mut n.appellant {
+                *wechat_openid = Some(v);
+            }
+        }),
+        ("location.address", |n, v| n.location.address = Some(v)),
+        ("attachments[0].name", |n, v| n.attachments[0].name = v),
+        ("attachments[0].content_type", |n, v| {
+            n.attachments[0].content_type = Some(v)
+        }),
+        ("attachments[0].url", |n, v| n.attachments[0].url = Some(v)),
+    ];
+    for (field, edit) in fields {
+        for (bad, character, position) in [
+            ("\u{0}", "U+0000", "4"),
+            ("\u{1b}[2J", "U+001B", "4"),
+            ("\u{7f}", "U+007F", "4"),
+            ("\u{9b}", "U+009B", "4"),
+        ] {
+            let mut new = sample_new_appeal(Kind::Complaint, Priority::Normal);
+            new.attachments.push(crate::appeal::Attachment {
+                name: "现场照片.jpg".to_owned(),
+                content_type: None,
+                size: None,
+                url: None,
+            });
+            edit(&mut new, format!("一二三{bad}四"));
+            let err = Intake::new(new, &ctx(&agent)).unwrap_err();
+            assert_code(&err, ErrorCode::ControlCharacters, Some(field));
+            assert_eq!(arg(&err, "character"), Some(character), "{field}");
+            assert_eq!(arg(&err, "position"), Some(position), "{field}");
+        }
+    }
+    // Line breaks and tabs are text.
+    let mut new = sample_new_appeal(Kind::Complaint, Priority::Normal);
+    new.body = "第一段\r\n第二段\t完".to_owned();
+    assert!(Intake::new(new, &ctx(&agent)).is_ok());
+}
+
+#[test]
+fn control_characters_are_refused_in_reasons_replies_and_comments() {
+    let world = World::new();
+    let bad = "已处理\u{0}".to_owned();
+    let dispatched = reach(
+        &world,
+        Kind::Complaint,
+        Priority::Normal,
+        Status::Dispatched,
+    );
+    let staff = unit_staff(UNIT_A);
+    let err = dispatched.refused(
+        &staff,
+        t_accept(),
+        Command::Return {
+            reason: bad.clone(),
+        },
+    );
+    assert_code(&err, ErrorCode::ControlCharacters, Some("reason"));
+    let err = dispatched.refused(
+        &dispatcher(),
+        t_accept(),
+        Command::Void {
+            reason: bad.clone(),
+        },
+    );
+    assert_code(&err, ErrorCode::ControlCharacters, Some("reason"));
+    let accepted = reach(&world, Kind::Complaint, Priority::Normal, Status::Accepted);
+    let err = accepted.refused(
+        &staff,
+        t_reply(),
+        Command::Reply {
+            result: bad.clone(),
+        },
+    );
+    assert_code(&err, ErrorCode::ControlCharacters, Some("result"));
+    let err = accepted.refused(
+        &staff,
+        t_reply(),
+        Command::Pause {
+            reason: bad.clone(),
+        },
+    );
+    assert_code(&err, ErrorCode::ControlCharacters, Some("reason"));
+    let err = accepted.refused(
+        &staff,
+        t_reply(),
+        Command::RequestExtension {
+            days: Some(2),
+            hours: None,
+            reason: bad.clone(),
+        },
+    );
+    assert_code(&err, ErrorCode::ControlCharacters, Some("reason"));
+    let replied = reach(&world, Kind::Complaint, Priority::Normal, Status::Replied);
+    let err = replied.refused(
+        &appellant(&replied.appeal),
+        t_rate(),
+        Command::Rate {
+            rating: Rating::Satisfied,
+            comment: Some(bad.clone()),
+        },
+    );
+    assert_code(&err, ErrorCode::ControlCharacters, Some("comment"));
+    let err = replied.refused(
+        &supervisor(),
+        t_rate(),
+        Command::Close { reason: Some(bad) },
+    );
+    assert_code(&err, ErrorCode::ControlCharacters, Some("reason"));
+}
+
+#[test]
+fn the_public_cannot_set_the_priority_staff_can() {
+    let world = World::new();
+    for (actor, kept) in [
+        (Actor::public(), Priority::Normal),
+        (agent(), Priority::Urgent),
+        (dispatcher(), Priority::Urgent),
+        (actor("admin", Role::Admin), Priority::Urgent),
+    ] {
+        let new = sample_new_appeal(Kind::Complaint, Priority::Urgent);
+        let received = Intake::new(new, &world.rules.context(t_received(), &actor))
+            .unwrap()
+            .receive(TicketNo::from("20261120-000001"));
+        assert_eq!(received.appeal().priority, kept, "{}", actor.role);
+        assert_eq!(data(&received.events()[0])["priority"], kept.as_str());
+    }
+}
+
+#[test]
+fn an_appellant_is_known_by_phone_digits_else_openid() {
+    let person = |phone: Option<&str>, openid: Option<&str>| Appellant::Person {
+        name: "李女士".to_owned(),
+        phone: phone.map(str::to_owned),
+        wechat_openid: openid.map(str::to_owned),
+    };
+    for phone in ["13800138000", "+86 138-0013-8000", " 138 0013 8000 "] {
+        assert_eq!(
+            person(Some(phone), Some("oX1")).contact().as_deref(),
+            Some("phone:13800138000")
+        );
+    }
+    assert_eq!(
+        person(None, Some("oAbC123")).contact().as_deref(),
+        Some("wechat:oAbC123")
+    );
+    assert_eq!(person(None, None).contact(), None);
 }
 
 // ---- 10. Merge ----

@@ -20,6 +20,8 @@ pub enum ErrorCode {
     EmptyField,
     TooLong,
     TooMany,
+    /// A control character (other than tab, line feed, carriage return) in a text field.
+    ControlCharacters,
     InvalidPhone,
     InvalidUscc,
     InvalidUsccLength,
@@ -34,6 +36,8 @@ pub enum ErrorCode {
     InvalidToken,
     Forbidden,
     WrongUnit,
+    /// Too many submissions from one client address or appellant: try again later.
+    RateLimited,
     // Resources
     NotFound,
     AppealNotFound,
