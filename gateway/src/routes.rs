@@ -535,6 +535,7 @@ fn action_of(path: &str) -> Option<Action> {
         "merge" => Action::Merge,
         "confidential" => Action::MarkConfidential,
         "reveal" => Action::Reveal,
+        "supplement" => Action::Supplement,
         _ => return None,
     })
 }
@@ -593,6 +594,13 @@ struct RateBody {
 #[serde(deny_unknown_fields)]
 struct MergeBody {
     into: AppealId,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SupplementBody {
+    /// The material or comment the appellant adds.
+    text: String,
 }
 
 #[derive(Deserialize)]
@@ -661,6 +669,9 @@ fn parse_command(action: Action, body: &[u8]) -> Result<Command, ApiError> {
                 comment: b.comment,
             }
         }
+        Action::Supplement => Command::Supplement {
+            text: parse_json::<SupplementBody>(body)?.text,
+        },
         Action::Reveal => Command::Reveal {
             reason: parse_json::<ReasonBody>(body)?.reason,
         },
@@ -772,7 +783,12 @@ fn view(state: &AppState, actor: &Actor, appeal: Appeal, events: Option<Vec<Even
         let events = events.map(|list| list.iter().map(|e| e.masked(&names)).collect());
         (appeal.masked(), events)
     };
-    AppealView::new(appeal, events, state.tz(), state.now())
+    let shown = AppealView::new(appeal, events, state.tz(), state.now());
+    if actor.role == Role::Appellant {
+        shown.public()
+    } else {
+        shown
+    }
 }
 
 /// The unit of a dispatch or reassignment exists, and the matter it names is that unit's.

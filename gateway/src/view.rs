@@ -59,7 +59,9 @@ impl SlaView {
 #[derive(Serialize)]
 pub struct EventView {
     pub at: DateTime<FixedOffset>,
-    pub actor: String,
+    /// Who did it (staff names are not shown to appellants).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub actor: Option<String>,
     pub reason: Option<String>,
     #[serde(flatten)]
     pub payload: EventPayload,
@@ -69,10 +71,31 @@ impl EventView {
     pub fn new(e: Event, tz: Tz) -> Self {
         Self {
             at: local(e.at, tz),
-            actor: e.actor,
+            actor: Some(e.actor),
             reason: e.reason,
             payload: e.payload,
         }
+    }
+}
+
+/// Whether an appellant sees an event of `payload`'s kind in their timeline, and its reason
+/// (what to supply, for a pause).
+fn public(payload: &EventPayload) -> Option<bool> {
+    match payload {
+        EventPayload::Paused { .. } => Some(true),
+        EventPayload::Received { .. }
+        | EventPayload::Dispatched(_)
+        | EventPayload::Reassigned(_)
+        | EventPayload::Accepted { .. }
+        | EventPayload::Resumed { .. }
+        | EventPayload::Replied { .. }
+        | EventPayload::Rated { .. }
+        | EventPayload::Reopened { .. }
+        | EventPayload::Closed { .. }
+        | EventPayload::Voided {}
+        | EventPayload::Merged { .. }
+        | EventPayload::Supplemented { .. } => Some(false),
+        _ => None,
     }
 }
 
@@ -118,6 +141,32 @@ pub struct AppealView {
 }
 
 impl AppealView {
+    /// What the appellant sees of their appeal: its status, the public timeline (no staff
+    /// names, no internal reasons), the reply and the rating; no router suggestions, owner,
+    /// pending extension or links to other appeals.
+    pub fn public(mut self) -> Self {
+        self.suggestions.clear();
+        self.owner = None;
+        self.pending_extension = None;
+        self.duplicate_of = None;
+        self.duplicates.clear();
+        self.subject_unit = None;
+        self.matter = None;
+        self.events = self.events.map(|list| {
+            list.into_iter()
+                .filter_map(|mut e| {
+                    let keep_reason = public(&e.payload)?;
+                    e.actor = None;
+                    if !keep_reason {
+                        e.reason = None;
+                    }
+                    Some(e)
+                })
+                .collect()
+        });
+        self
+    }
+
     /// The appeal, with its history when `events` is given.
     pub fn new(a: Appeal, events: Option<Vec<Event>>, tz: Tz, now: DateTime<Utc>) -> Self {
         let overdue = a.is_overdue(now);

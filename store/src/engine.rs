@@ -256,8 +256,10 @@ where
     for<'a> String: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
 {
     match &scope.unit {
+        // What the unit holds now: not what it returned (`Appeal::is_with`).
         Some(unit) => {
-            q.push(" AND unit = ").push_bind(unit.to_string());
+            q.push(" AND status <> 'returned' AND unit = ")
+                .push_bind(unit.to_string());
         }
         None if !scope.confidential => {
             q.push(" AND confidential = FALSE");

@@ -118,7 +118,8 @@ pub struct Submitted {
 pub struct Scope {
     /// Confidential appeals are included (admins, mailbox readers).
     pub confidential: bool,
-    /// Only appeals now dispatched to this unit (its staff), confidential ones included.
+    /// Only appeals this unit holds now (dispatched there and not returned), confidential ones
+    /// included.
     pub unit: Option<UnitCode>,
 }
 

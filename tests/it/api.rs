@@ -1486,3 +1486,75 @@ mod masking_api {
         assert_clear(&owned, "its owner");
     }
 }
+
+mod appellant_api {
+    use super::*;
+
+    on_both_engines!(the_appellant_sees_the_public_view_and_supplies_what_was_asked);
+
+    async fn the_appellant_sees_the_public_view_and_supplies_what_was_asked(s: &TestServer) {
+        let t = staff(s);
+        let submitted = s.submit(None, enterprise_appeal()).await;
+        let id = id_of(&submitted);
+        let token = submitted["appellant_token"].as_str().unwrap().to_owned();
+        s.act(&id, "dispatch", &t.dispatcher, json!({"unit": "DEMO-FGJ"}))
+            .await;
+        s.act(&id, "accept", &t.unit, json!({})).await;
+        let asked = "请补充厂房租赁合同复印件";
+        s.act(&id, "pause", &t.unit, json!({"reason": asked})).await;
+        s.act(
+            &id,
+            "reveal",
+            &t.supervisor,
+            json!({"reason": "核实企业联系人"}),
+        )
+        .await;
+
+        let (status, mine) = s.get(&format!("/api/v1/appeals/{id}"), &token).await;
+        assert_eq!(status, StatusCode::OK, "{mine}");
+        assert_eq!(
+            event_types(&mine),
+            ["received", "dispatched", "accepted", "paused"],
+            "the public timeline: no reveal, no internal steps"
+        );
+        for event in mine["events"].as_array().unwrap() {
+            assert!(event.get("actor").is_none(), "no staff names: {event}");
+        }
+        assert_eq!(
+            mine["events"][3]["reason"], asked,
+            "what to supply is shown"
+        );
+        assert_eq!(mine["suggestions"], json!([]));
+        assert!(mine["owner"].is_null());
+
+        // Two actions only: rate (later) and supplement.
+        let (status, _) = s.act(&id, "accept", &token, json!({})).await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        let (status, _) = s
+            .act(&id, "reveal", &token, json!({"reason": "想看看"}))
+            .await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        let (status, err) = s.act(&id, "supplement", &token, json!({"text": ""})).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{err}");
+        assert_eq!(err["field"], "text");
+        let (status, resumed) = s
+            .act(
+                &id,
+                "supplement",
+                &token,
+                json!({"text": "合同复印件已上传"}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{resumed}");
+        assert_eq!(
+            event_types(&resumed)[4..],
+            ["supplemented", "resumed"],
+            "the clock paused for the appellant runs again"
+        );
+        assert!(resumed["sla"]["paused_since"].is_null());
+        let (status, _) = s
+            .act(&id, "supplement", &t.unit, json!({"text": "x"}))
+            .await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "only the appellant supplies");
+    }
+}

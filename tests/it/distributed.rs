@@ -150,11 +150,11 @@ async fn gateway_router_and_worker_processes_drive_an_appeal_through_its_lifecyc
         .await
         .unwrap();
     assert_eq!(rated["status"], "closed");
+    // The appellant's public timeline: the router's classification is internal.
     assert_eq!(
         event_types(&rated),
         [
             "received",
-            "classified",
             "dispatched",
             "accepted",
             "replied",

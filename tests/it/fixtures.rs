@@ -168,7 +168,9 @@ async fn drive_every_event_type(s: &Live) {
     )
     .await;
     s.set_now(local(2026, 11, 20, 16, 0)).await;
-    ok(s, &placed_id, "resume", &p.planning, json!({})).await;
+    // The appellant's material resumes the clock (schema 2).
+    let material = json!({"text": "用地红线图已上传"});
+    ok(s, &placed_id, "supplement", &placed_rater, material).await;
     let extend = json!({"days": 2, "reason": "需会同区住建局现场踏勘"});
     ok(s, &placed_id, "extend", &p.planning, extend).await;
     ok(s, &placed_id, "extend/approve", &p.supervisor, json!({})).await;

@@ -499,6 +499,11 @@ impl Appeal {
 }
 
 impl Appeal {
+    /// Whether `unit` holds the appeal now: it was dispatched there and not returned.
+    pub fn is_with(&self, unit: Option<&UnitCode>) -> bool {
+        unit.is_some() && self.unit.as_ref() == unit && self.status != Status::Returned
+    }
+
     /// The appellant's name as written, for masking it inside free text (a person's only: an
     /// enterprise's name is not personal data).
     pub fn person_names(&self) -> Vec<&str> {

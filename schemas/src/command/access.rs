@@ -89,16 +89,15 @@ impl Actor {
         }
     }
 
-    /// Whether this caller may see the appeal at all (else it is reported as not found). A
-    /// confidential appeal exists only for admins, mailbox readers and the unit (the discipline
-    /// office) it is dispatched to.
+    /// Whether this caller may see the appeal at all (else it is reported as not found). Unit
+    /// staff see what their unit holds now (not what it returned); a confidential appeal
+    /// exists only for admins, mailbox readers and the unit (the discipline office) holding it.
     pub fn can_read(&self, appeal: &Appeal) -> bool {
         match self.role {
             Role::Appellant => self.appeal == Some(appeal.id),
             // A confidential appeal only ever goes to the discipline office.
             Role::Unit => {
-                (self.unit.is_some() && self.unit == appeal.unit)
-                    || (appeal.confidential && self.mailbox_reader)
+                appeal.is_with(self.unit.as_ref()) || (appeal.confidential && self.mailbox_reader)
             }
             _ if appeal.confidential => self.reads_confidential(),
             Role::Agent | Role::Dispatcher | Role::Supervisor | Role::Leader | Role::Admin => true,
@@ -112,7 +111,7 @@ impl Actor {
         match self.role {
             Role::Admin => true,
             Role::Appellant => self.appeal == Some(appeal.id),
-            Role::Unit => self.unit.is_some() && self.unit == appeal.unit,
+            Role::Unit => appeal.is_with(self.unit.as_ref()),
             Role::Agent => mine(&appeal.logged_by) || mine(&appeal.owner),
             Role::Dispatcher | Role::Supervisor | Role::Leader => mine(&appeal.owner),
         }
@@ -156,6 +155,7 @@ impl Actor {
             Action::Own => matches!(self.role, Role::Leader | Role::Admin),
             Action::MarkConfidential => self.reads_confidential(),
             Action::Reveal => self.role != Role::Appellant,
+            Action::Supplement => self.role == Role::Appellant,
             Action::Fire => self.role == Role::Admin,
             // A confidential appeal waits for the mailbox readers, not the dispatchers.
             Action::Dispatch | Action::Reassign | Action::Void | Action::Merge => {

@@ -51,6 +51,8 @@ pub enum Action {
     MarkConfidential,
     /// Shows the appellant's personal data to someone not entitled to it, for a reason (audited)
     Reveal,
+    /// 补充材料: the appellant adds material or a comment
+    Supplement,
     /// A due time-limit step (the worker's timers)
     Fire,
 }
@@ -70,7 +72,9 @@ pub fn next_status(from: Status, action: Action) -> Option<Status> {
         // An audited look at the appellant's details: any status, closed cases too.
         (from, A::Reveal) => Some(from),
         // Notes on the case: any status but a terminal one, which they leave as it is.
-        (from, A::Classify | A::Own | A::Fire | A::MarkConfidential) if !from.is_terminal() => {
+        (from, A::Classify | A::Own | A::Fire | A::MarkConfidential | A::Supplement)
+            if !from.is_terminal() =>
+        {
             Some(from)
         }
 
@@ -176,6 +180,10 @@ pub enum Command {
     Reveal {
         reason: String,
     },
+    /// The appellant's material or comment; it resumes a clock paused for them.
+    Supplement {
+        text: String,
+    },
     /// A due step of the appeal's time limits; `leader` is the unit's leader, for level 3.
     Fire {
         due: DueStep,
@@ -204,6 +212,7 @@ impl Command {
             Command::Own => Action::Own,
             Command::MarkConfidential { .. } => Action::MarkConfidential,
             Command::Reveal { .. } => Action::Reveal,
+            Command::Supplement { .. } => Action::Supplement,
             Command::Fire { .. } => Action::Fire,
         }
     }

@@ -41,6 +41,7 @@ snake_enum!(
     DuplicateMerged,
     MarkedConfidential,
     Revealed,
+    Supplemented,
     Owned,
     Reminded,
     SlaWarning,
@@ -230,6 +231,10 @@ pub enum EventPayload {
     Merged {
         into: AppealId,
     },
+    /// The appellant added material or a comment (补充材料).
+    Supplemented {
+        text: String,
+    },
     /// Someone not entitled to them saw the appellant's personal data, for the event's reason
     /// (an audited reveal).
     Revealed {},
@@ -313,6 +318,7 @@ impl EventPayload {
             EventPayload::DuplicateMerged { .. } => EventType::DuplicateMerged,
             EventPayload::MarkedConfidential { .. } => EventType::MarkedConfidential,
             EventPayload::Revealed {} => EventType::Revealed,
+            EventPayload::Supplemented { .. } => EventType::Supplemented,
             EventPayload::Owned { .. } => EventType::Owned,
             EventPayload::Reminded { .. } => EventType::Reminded,
             EventPayload::SlaWarning { .. } => EventType::SlaWarning,
@@ -368,6 +374,7 @@ impl Event {
         out.reason = self.reason.as_deref().map(text);
         match &mut out.payload {
             EventPayload::Replied { result, .. } => *result = text(result),
+            EventPayload::Supplemented { text: added } => *added = text(added),
             EventPayload::Rated {
                 comment: Some(comment),
                 ..

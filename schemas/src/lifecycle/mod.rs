@@ -255,6 +255,14 @@ pub fn decide(
             });
             target = Some(change);
         }
+        Command::Supplement { text } => {
+            require_text(&text, "text", MAX_RESULT_CHARS)?;
+            events.push(EventPayload::Supplemented { text });
+            // The material the unit waited for has come: its clock runs again.
+            if appeal.sla.paused_since.is_some() {
+                resume(appeal, &mut next, ctx, &mut events)?;
+            }
+        }
         Command::Reveal { reason } => {
             require_text(&reason, "reason", MAX_REASON_CHARS)?;
             events.push_with_reason(reason, EventPayload::Revealed {});

@@ -63,7 +63,11 @@ fn expected_next(from: Status, action: Action) -> Option<Status> {
     }
     if matches!(
         action,
-        Action::Classify | Action::Own | Action::Fire | Action::MarkConfidential
+        Action::Classify
+            | Action::Own
+            | Action::Fire
+            | Action::MarkConfidential
+            | Action::Supplement
     ) {
         return NOT_TERMINAL.contains(&from).then_some(from);
     }
@@ -143,6 +147,7 @@ fn actor_for(action: Action, appeal: &Appeal) -> Actor {
         }
         Action::Own => actor("leader-1", Role::Leader),
         Action::Reveal => supervisor(),
+        Action::Supplement => appellant(appeal),
         Action::MarkConfidential => Actor {
             mailbox_reader: true,
             ..actor("mailbox-reader-1", Role::Leader)
@@ -420,6 +425,9 @@ fn every_command(world: &World) -> Vec<Command> {
         Command::Reveal {
             reason: "回访前核对来电人身份".to_owned(),
         },
+        Command::Supplement {
+            text: "补充营业执照复印件".to_owned(),
+        },
         Command::Fire {
             due: DueStep {
                 step: Step::DispatchReminder,
@@ -483,10 +491,10 @@ fn table_is_exactly_the_expected_one() {
     }
     assert_eq!(
         allowed,
-        ALLOWED.len() + 4 * NOT_TERMINAL.len() + Status::iter().count()
+        ALLOWED.len() + 5 * NOT_TERMINAL.len() + Status::iter().count()
     );
     assert_eq!(Status::iter().count(), 9);
-    assert_eq!(Action::iter().count(), 19);
+    assert_eq!(Action::iter().count(), 20);
 }
 
 #[test]
@@ -616,7 +624,7 @@ fn decide_follows_the_table_for_every_status_and_command() {
     }
     assert_eq!(
         oks,
-        ALLOWED.len() + 4 * NOT_TERMINAL.len() + Status::iter().count()
+        ALLOWED.len() + 5 * NOT_TERMINAL.len() + Status::iter().count()
     );
 }
 
@@ -1744,4 +1752,30 @@ fn a_mailbox_letter_is_confidential_from_the_start() {
     let ordinary = intake(&world, Kind::Complaint, Priority::Normal, "agent-1");
     assert!(!ordinary.appeal().confidential);
     assert!(data(&ordinary.events()[0]).get("confidential").is_none());
+}
+
+#[test]
+fn the_appellants_material_resumes_the_paused_clock() {
+    let world = World::new();
+    let mut case = reach(&world, Kind::Complaint, Priority::Normal, Status::Accepted);
+    let staff = unit_staff(UNIT_A);
+    let pause = Command::Pause {
+        reason: "请补充营业执照复印件".to_owned(),
+    };
+    case.step(&staff, t_reply(), pause);
+    let who = appellant(&case.appeal);
+    let added = Command::Supplement {
+        text: "已上传营业执照复印件".to_owned(),
+    };
+    let events = case.step(&who, t_rate(), added);
+    let types: Vec<EventType> = events.iter().map(Event::event_type).collect();
+    assert_eq!(types, [EventType::Supplemented, EventType::Resumed]);
+    assert_eq!(case.appeal.sla.paused_since, None);
+    assert_eq!(case.appeal.sla.paused_seconds, 3 * 3600);
+    // Not paused: the material is recorded, nothing else.
+    let more = Command::Supplement {
+        text: "再补充一张照片".to_owned(),
+    };
+    let events = case.step(&who, t_later(), more);
+    assert_eq!(events.len(), 1);
 }

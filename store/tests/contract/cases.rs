@@ -75,7 +75,7 @@ pub async fn migrate_is_idempotent_and_ping_works(db: TestDb) {
     store.ping().await.expect("ping after migrating again");
     assert_eq!(
         db.sql.count("SELECT COUNT(*) FROM _sqlx_migrations").await,
-        6,
+        7,
         "each migration is recorded once"
     );
     assert_eq!(
@@ -887,7 +887,7 @@ pub async fn every_event_has_an_outbox_row(db: TestDb) {
             );
             assert_eq!(envelope.event_id, event.id);
             assert_eq!(envelope.event_type, event.event_type());
-            assert_eq!(envelope.schema_version, 1);
+            assert_eq!(envelope.schema_version, 2);
             assert_eq!(envelope.schema_version, SCHEMA_VERSION);
             assert_eq!(envelope.appeal_id, appeal);
             assert_eq!(envelope.occurred_at, event.at);

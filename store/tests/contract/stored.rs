@@ -32,6 +32,7 @@ const V1: Fixture = Fixture {
         EventType::DuplicateMerged,
         EventType::MarkedConfidential,
         EventType::Revealed,
+        EventType::Supplemented,
     ],
 };
 

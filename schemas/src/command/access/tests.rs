@@ -90,6 +90,7 @@ fn may(who: Who, action: Action) -> bool {
         Action::Own => matches!(who, W::Leader | W::Admin),
         Action::MarkConfidential => who == W::Admin,
         Action::Reveal => !matches!(who, W::OwnAppellant | W::OtherAppellant),
+        Action::Supplement => who == W::OwnAppellant,
         Action::Fire => who == W::Admin,
         Action::Dispatch | Action::Reassign | Action::Void | Action::Merge => {
             matches!(who, W::Dispatcher | W::Admin)
@@ -158,7 +159,7 @@ fn authorize_table_for_every_role_and_action() {
     // dispatcher, admin ×4; own unit ×6; supervisor, admin ×1; close ×3; rate 2×2;
     // classify: dispatcher, admin; own: leader, admin; fire, mark confidential: admin;
     // reveal: the six staff who see it (the other unit does not).
-    assert_eq!(allowed, 8 + 6 + 2 + 3 + 4 + 2 + 2 + 1 + 1 + 6);
+    assert_eq!(allowed, 8 + 6 + 2 + 3 + 4 + 2 + 2 + 1 + 1 + 6 + 1);
 }
 
 #[test]
@@ -337,4 +338,15 @@ fn personal_data_is_for_the_unit_the_agent_the_owner_the_appellant_and_admins() 
         ..actor(Role::Agent, None, None)
     };
     assert!(!another_agent.sees_personal_data(&dispatched));
+}
+
+#[test]
+fn a_unit_no_longer_sees_what_it_returned() {
+    let mut held = appeal(Some(OWN_UNIT));
+    held.status = crate::appeal::Status::Accepted;
+    let own = actor(Role::Unit, Some(OWN_UNIT), None);
+    assert!(own.can_read(&held));
+    held.status = crate::appeal::Status::Returned;
+    assert!(!own.can_read(&held));
+    assert!(!own.sees_personal_data(&held));
 }
