@@ -16,7 +16,9 @@ use hotline_schemas::{
     Action, Actor, Appeal, AppealId, Channel, Command, DomainError, ErrorCode, Event, Kind,
     MatterCode, NewAppeal, Priority, Rating, Role, Status, UnitCode,
 };
-use hotline_store::{AppealFilter, CommitMeta, IdempotencyKey, Scope, Submission, TrainingExample};
+use hotline_store::{
+    AppealFilter, CommitMeta, IdempotencyKey, LeaderScope, Scope, Submission, TrainingExample,
+};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -842,6 +844,10 @@ fn scope(actor: &Actor) -> Scope {
         } else {
             None
         },
+        leader: (actor.role == Role::Leader).then(|| LeaderScope {
+            name: actor.name.clone(),
+            units: actor.in_charge_of.clone(),
+        }),
     }
 }
 

@@ -266,6 +266,23 @@ where
         }
         None => {}
     }
+    // A leader's cases (`Actor::leads`): owned, escalated in their units, and confidential
+    // ones for a mailbox reader.
+    if let Some(leader) = &scope.leader {
+        q.push(" AND (owner = ").push_bind(leader.name.clone());
+        if !leader.units.is_empty() {
+            q.push(" OR (escalated = TRUE AND unit IN (");
+            let mut units = q.separated(", ");
+            for unit in &leader.units {
+                units.push_bind(unit.to_string());
+            }
+            q.push("))");
+        }
+        if scope.confidential {
+            q.push(" OR confidential = TRUE");
+        }
+        q.push(")");
+    }
 }
 
 /// An event's payload as the `type` and `data` columns hold it.
@@ -434,8 +451,8 @@ macro_rules! sql_store {
                 let updated = sqlx::query(
                     "UPDATE appeals SET status = $1, unit = $2, matter = $3, priority = $4, \
                      response_due = $5, resolve_due = $6, updated_at = $7, version = $8, doc = $9, \
-                     owner = $12, due_at = $13, confidential = $14, timer_lease = NULL \
-                     WHERE id = $10 AND version = $11",
+                     owner = $12, due_at = $13, confidential = $14, escalated = $15, \
+                     timer_lease = NULL WHERE id = $10 AND version = $11",
                 )
                 .bind(appeal.status.as_str())
                 .bind(appeal.unit.as_deref())
@@ -451,6 +468,7 @@ macro_rules! sql_store {
                 .bind(&appeal.owner)
                 .bind(appeal.sla.next.map(|n| n.at))
                 .bind(appeal.confidential)
+                .bind(appeal.is_escalated())
                 .execute(&mut *conn)
                 .await?
                 .rows_affected();
@@ -468,8 +486,9 @@ macro_rules! sql_store {
                 sqlx::query(
                     "INSERT INTO appeals (id, ticket_no, channel, kind, priority, status, unit, matter, \
                      response_due, resolve_due, created_at, updated_at, version, doc, due_at, \
-                     confidential) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
+                     confidential, escalated) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, \
+                     $17)",
                 )
                 .bind(appeal.id.0)
                 .bind(appeal.ticket_no.as_str())
@@ -487,6 +506,7 @@ macro_rules! sql_store {
                 .bind(Json(appeal))
                 .bind(appeal.sla.next.map(|n| n.at))
                 .bind(appeal.confidential)
+                .bind(appeal.is_escalated())
                 .execute(&mut *conn)
                 .await?;
                 Ok(())

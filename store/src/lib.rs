@@ -121,6 +121,17 @@ pub struct Scope {
     /// Only appeals this unit holds now (dispatched there and not returned), confidential ones
     /// included.
     pub unit: Option<UnitCode>,
+    /// A leader's cases only: those they own and the escalated ones of their units.
+    pub leader: Option<LeaderScope>,
+}
+
+/// A leader's cases (`Actor::leads`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LeaderScope {
+    /// Who they are, as the owner of a case.
+    pub name: String,
+    /// The units they are in charge of (分管).
+    pub units: Vec<UnitCode>,
 }
 
 impl Scope {
@@ -129,6 +140,7 @@ impl Scope {
         Scope {
             confidential: true,
             unit: None,
+            leader: None,
         }
     }
 }

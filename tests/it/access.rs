@@ -87,11 +87,15 @@ const ROUTES: [Route; 12] = [
 fn sees(who: Who, confidential: bool) -> bool {
     match who {
         Who::Public | Who::OtherAppellant => false,
-        Who::Appellant | Who::Admin | Who::MailboxReader => true,
+        Who::Appellant | Who::Admin => true,
+        // A leader sees their cases: owned, or escalated in their units (none here); a
+        // mailbox reader the confidential ones too.
+        Who::Leader => false,
+        Who::MailboxReader => confidential,
         Who::OwnUnit => !confidential,
         Who::Office => confidential,
         Who::OtherUnit => false,
-        Who::Agent | Who::Dispatcher | Who::Supervisor | Who::Leader => !confidential,
+        Who::Agent | Who::Dispatcher | Who::Supervisor => !confidential,
     }
 }
 

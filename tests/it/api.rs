@@ -1131,58 +1131,67 @@ mod oversight_api {
 
     async fn leaders_own_cases_and_watch_the_late_ones(s: &TestServer) {
         let t = staff(s);
-        let leader = s.token(Role::Leader, None, "王副区长");
-        let owned = id_of(&s.submit(None, enterprise_appeal()).await);
-        let late = id_of(&s.submit(None, enterprise_appeal()).await);
-        let later = id_of(&s.submit(None, enterprise_appeal()).await);
+        let leader_of = |name: &str, unit: &str| {
+            let actor = hotline_schemas::Actor {
+                name: name.to_owned(),
+                role: Role::Leader,
+                unit: None,
+                appeal: None,
+                user: None,
+                in_charge_of: vec![unit.into()],
+                mailbox_reader: false,
+            };
+            hotline::issue_token(&s.config, &actor).unwrap()
+        };
+        let leader = leader_of("王副区长", "DEMO-FGJ");
+        let other_leader = leader_of("李副区长", "DEMO-RSJ");
+        let mut ids = Vec::new();
+        for _ in 0..3 {
+            let id = id_of(&s.submit(None, enterprise_appeal()).await);
+            s.act(&id, "dispatch", &t.dispatcher, json!({"unit": "DEMO-FGJ"}))
+                .await;
+            ids.push(id);
+            s.set_now(s.now() + chrono::Duration::hours(1));
+        }
         let _calm = id_of(&s.submit(None, enterprise_appeal()).await);
-        s.act(
-            &late,
-            "dispatch",
-            &t.dispatcher,
-            json!({"unit": "DEMO-FGJ"}),
-        )
-        .await;
-        s.set_now(s.now() + chrono::Duration::hours(2));
-        s.act(
-            &later,
-            "dispatch",
-            &t.dispatcher,
-            json!({"unit": "DEMO-FGJ"}),
-        )
-        .await;
+        let owned = ids[0].clone();
 
+        // Not yet escalated: not the leader's case; a supervisor never takes one.
+        let (status, err) = s.act(&owned, "own", &leader, json!({})).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{err}");
         let (status, err) = s.act(&owned, "own", &t.supervisor, json!({})).await;
         assert_eq!(status, StatusCode::FORBIDDEN, "{err}");
+
+        // Monday 09:00 + 3 working days = Thursday 09:00; a week later all three are late
+        // and escalated.
+        s.set_now(s.now() + chrono::Duration::days(7));
+        s.fire_timers().await;
         let (status, case) = s.act(&owned, "own", &leader, json!({})).await;
         assert_eq!(status, StatusCode::OK, "{case}");
         assert_eq!(case["owner"], "王副区长");
-        assert_eq!(event_types(&case), ["received", "owned"]);
-        assert_eq!(case["events"][1]["actor"], "王副区长");
+        assert_eq!(event_types(&case).last().unwrap(), "owned");
+        let last = case["events"].as_array().unwrap().last().unwrap().clone();
+        assert_eq!(last["actor"], "王副区长");
 
-        // Monday 09:00 + 3 working days = Thursday 09:00; a week later both are late.
-        s.set_now(s.now() + chrono::Duration::days(7));
         let (status, desk) = s.get("/api/v1/oversight", &leader).await;
         assert_eq!(status, StatusCode::OK, "{desk}");
-        let ids: Vec<&str> = desk["appeals"]
+        let listed: Vec<&str> = desk["appeals"]
             .as_array()
             .unwrap()
             .iter()
             .map(|a| a["id"].as_str().unwrap())
             .collect();
-        assert_eq!(
-            ids,
-            [late.as_str(), later.as_str(), owned.as_str()],
-            "latest first, then owned"
-        );
-        assert_eq!(desk["appeals"][2]["owned"], true);
+        assert_eq!(listed, [&ids[0], &ids[1], &ids[2]], "latest first");
+        assert_eq!(desk["appeals"][0]["owned"], true);
         assert!(
             desk["appeals"][0]["late_seconds"].as_i64().unwrap()
                 > desk["appeals"][1]["late_seconds"].as_i64().unwrap()
         );
+        let (_, elsewhere) = s.get("/api/v1/oversight", &other_leader).await;
+        assert_eq!(elsewhere["total"], 0, "not a unit they are in charge of");
         let (_, supervisor_desk) = s.get("/api/v1/oversight", &t.supervisor).await;
         assert_eq!(
-            supervisor_desk["total"], 2,
+            supervisor_desk["total"], 3,
             "a supervisor sees the overdue ones"
         );
         let (status, _) = s.get("/api/v1/oversight", &t.unit).await;
@@ -1411,7 +1420,16 @@ mod masking_api {
     async fn personal_data_is_masked_for_those_not_entitled_and_revealed_on_record(s: &TestServer) {
         let t = staff(s);
         let other_agent = s.token(Role::Agent, None, "话务员小张");
-        let leader = s.token(Role::Leader, None, "王区长");
+        let leader = hotline_schemas::Actor {
+            name: "王区长".to_owned(),
+            role: Role::Leader,
+            unit: None,
+            appeal: None,
+            user: None,
+            in_charge_of: vec!["DEMO-FGJ".into()],
+            mailbox_reader: false,
+        };
+        let leader = hotline::issue_token(&s.config, &leader).unwrap();
         let mut body = person_appeal("小区停水两天");
         body["body"] = json!("我是李女士,电话13912345678,家住幸福小区3栋2单元501室,停水两天了。");
         let logged = s.submit(Some(&t.agent), body).await;
@@ -1424,7 +1442,6 @@ mod masking_api {
             (&other_agent, "another agent"),
             (&t.dispatcher, "a dispatcher"),
             (&t.supervisor, "a supervisor"),
-            (&leader, "a leader"),
         ] {
             let (status, appeal) = s.get(&path, token).await;
             assert_eq!(status, StatusCode::OK, "{who}");
@@ -1440,7 +1457,40 @@ mod masking_api {
             .await;
         let (_, theirs) = s.get(&path, &t.unit).await;
         assert_clear(&theirs, "the unit handling it");
+        // Not yet escalated: the leader in charge of the unit does not see it.
+        let (status, _) = s.get(&path, &leader).await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
         s.set_now(s.now() + chrono::Duration::days(7));
+        s.fire_timers().await;
+        let (status, escalated) = s.get(&path, &leader).await;
+        assert_eq!(
+            status,
+            StatusCode::OK,
+            "escalated to the leader: {escalated}"
+        );
+        assert_masked(&escalated, "the leader in charge");
+        let (_, theirs) = s.get("/api/v1/appeals", &leader).await;
+        assert_eq!(theirs["total"], 1, "{theirs}");
+        let elsewhere = hotline_schemas::Actor {
+            name: "李区长".to_owned(),
+            role: Role::Leader,
+            unit: None,
+            appeal: None,
+            user: None,
+            in_charge_of: vec!["DEMO-RSJ".into()],
+            mailbox_reader: false,
+        };
+        let elsewhere = hotline::issue_token(&s.config, &elsewhere).unwrap();
+        let (status, _) = s.get(&path, &elsewhere).await;
+        assert_eq!(
+            status,
+            StatusCode::NOT_FOUND,
+            "not a unit they are in charge of"
+        );
+        let (_, none) = s.get("/api/v1/appeals", &elsewhere).await;
+        assert_eq!(none["total"], 0, "{none}");
+        let (_, desk) = s.get("/api/v1/oversight", &elsewhere).await;
+        assert_eq!(desk["total"], 0, "{desk}");
         let (_, desk) = s.get("/api/v1/oversight", &t.supervisor).await;
         let case = desk["appeals"]
             .as_array()

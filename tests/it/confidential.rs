@@ -161,7 +161,7 @@ async fn confidential_appeals_reach_only_their_readers(config: Config) {
         .await;
     assert_eq!(status, StatusCode::OK, "{again}");
 
-    // An ordinary appeal marked confidential by a reader leaves the unit that held it.
+    // An ordinary appeal marked confidential leaves the unit that held it.
     let plain = s
         .submit(
             None,
@@ -177,7 +177,10 @@ async fn confidential_appeals_reach_only_their_readers(config: Config) {
         .act(&plain, "confidential", &t.dispatcher, mark.clone())
         .await;
     assert_eq!(status, StatusCode::FORBIDDEN, "{err}");
-    let (status, marked) = s.act(&plain, "confidential", &t.reader, mark).await;
+    // An admin marks it (a mailbox reader sees only confidential appeals, not this one).
+    let (status, _) = s.act(&plain, "confidential", &t.reader, mark.clone()).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, marked) = s.act(&plain, "confidential", &t.admin, mark).await;
     assert_eq!(status, StatusCode::OK, "{marked}");
     assert_eq!(marked["unit"], "JWJW");
     let (status, _) = s.get(&format!("/api/v1/appeals/{plain}"), &t.accused).await;

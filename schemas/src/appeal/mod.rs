@@ -499,6 +499,12 @@ impl Appeal {
 }
 
 impl Appeal {
+    /// Escalated (督办): its resolution deadline was missed, or the supervisor was called for a
+    /// unit that did not sign for it. A leader in charge of its unit sees it from then on.
+    pub fn is_escalated(&self) -> bool {
+        self.sla.level >= 1 || self.sla.response_escalated
+    }
+
     /// Whether `unit` holds the appeal now: it was dispatched there and not returned.
     pub fn is_with(&self, unit: Option<&UnitCode>) -> bool {
         unit.is_some() && self.unit.as_ref() == unit && self.status != Status::Returned

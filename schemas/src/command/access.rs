@@ -100,8 +100,21 @@ impl Actor {
                 appeal.is_with(self.unit.as_ref()) || (appeal.confidential && self.mailbox_reader)
             }
             _ if appeal.confidential => self.reads_confidential(),
-            Role::Agent | Role::Dispatcher | Role::Supervisor | Role::Leader | Role::Admin => true,
+            Role::Leader => self.leads(appeal),
+            Role::Agent | Role::Dispatcher | Role::Supervisor | Role::Admin => true,
         }
+    }
+
+    /// A leader's cases: those they own, and the escalated ones of the units they are in
+    /// charge of (分管). A mailbox reader also oversees confidential appeals.
+    pub fn leads(&self, appeal: &Appeal) -> bool {
+        let in_charge = appeal
+            .unit
+            .as_ref()
+            .is_some_and(|unit| self.in_charge_of.contains(unit));
+        appeal.owner.as_deref() == Some(self.name.as_str())
+            || (in_charge && appeal.is_escalated())
+            || (appeal.confidential && self.mailbox_reader)
     }
 
     /// Whether this caller sees the appellant's personal data unmasked: the unit the appeal is

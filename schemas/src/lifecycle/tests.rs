@@ -145,7 +145,10 @@ fn actor_for(action: Action, appeal: &Appeal) -> Actor {
         Action::Classify | Action::Dispatch | Action::Reassign | Action::Void | Action::Merge => {
             dispatcher()
         }
-        Action::Own => actor("leader-1", Role::Leader),
+        Action::Own => Actor {
+            in_charge_of: vec![appeal.unit.clone().unwrap_or_else(|| UNIT_A.into())],
+            ..actor("leader-1", Role::Leader)
+        },
         Action::Reveal => supervisor(),
         Action::Supplement => appellant(appeal),
         Action::MarkConfidential => Actor {
@@ -1616,7 +1619,11 @@ fn classification_sets_the_matter_and_urgency_signals_make_it_urgent() {
 fn a_leader_takes_the_case() {
     let world = World::new();
     let mut case = reach(&world, Kind::Complaint, Priority::Normal, Status::Accepted);
-    let leader = actor("王区长", Role::Leader);
+    case.appeal.sla.level = 1;
+    let leader = Actor {
+        in_charge_of: vec![UNIT_A.into()],
+        ..actor("王区长", Role::Leader)
+    };
     let events = case.step(&leader, t_later(), Command::Own);
     assert_eq!(case.appeal.owner.as_deref(), Some("王区长"));
     assert_eq!(

@@ -75,7 +75,11 @@ fn make(who: Who, appeal: &Appeal) -> Actor {
         Who::OwnUnit => actor(Role::Unit, Some(OWN_UNIT), None),
         Who::OtherUnit => actor(Role::Unit, Some(OTHER_UNIT), None),
         Who::Supervisor => actor(Role::Supervisor, None, None),
-        Who::Leader => actor(Role::Leader, None, None),
+        // A leader in charge of the unit (the appeals under test are escalated).
+        Who::Leader => Actor {
+            in_charge_of: vec![OWN_UNIT.into()],
+            ..actor(Role::Leader, None, None)
+        },
         Who::Admin => actor(Role::Admin, None, None),
         Who::OwnAppellant => actor(Role::Appellant, None, Some(appeal.id)),
         Who::OtherAppellant => actor(Role::Appellant, None, Some(AppealId::new())),
@@ -113,9 +117,16 @@ fn visible(who: Who) -> bool {
     !matches!(who, Who::OtherUnit | Who::OtherAppellant)
 }
 
+/// An appeal dispatched to `OWN_UNIT` whose deadline was missed: its leader oversees it.
+fn escalated() -> Appeal {
+    let mut late = appeal(Some(OWN_UNIT));
+    late.sla.level = 1;
+    late
+}
+
 #[test]
 fn authorize_table_for_every_role_and_action() {
-    let appeal = appeal(Some(OWN_UNIT));
+    let appeal = escalated();
     // Every role is covered by the table.
     for role in Role::iter() {
         assert!(
@@ -166,18 +177,16 @@ fn authorize_table_for_every_role_and_action() {
 fn read_rules() {
     let dispatched = appeal(Some(OWN_UNIT));
     let undispatched = appeal(None);
-    for role in [
-        Role::Agent,
-        Role::Dispatcher,
-        Role::Supervisor,
-        Role::Leader,
-        Role::Admin,
-    ] {
+    for role in [Role::Agent, Role::Dispatcher, Role::Supervisor, Role::Admin] {
         let a = actor(role, None, None);
         assert!(a.can_read(&dispatched), "{role}");
         assert!(a.can_read(&undispatched), "{role}");
         assert!(a.can_list(), "{role}");
     }
+    // A leader sees their cases only (see below); they list them.
+    let leader = actor(Role::Leader, None, None);
+    assert!(!leader.can_read(&dispatched));
+    assert!(leader.can_list());
     // A unit sees only what is dispatched to it; a unit token without a unit sees nothing,
     // not even appeals without a unit.
     let own = actor(Role::Unit, Some(OWN_UNIT), None);
@@ -349,4 +358,30 @@ fn a_unit_no_longer_sees_what_it_returned() {
     held.status = crate::appeal::Status::Returned;
     assert!(!own.can_read(&held));
     assert!(!own.sees_personal_data(&held));
+}
+
+#[test]
+fn a_leader_sees_what_they_own_and_the_escalated_cases_of_their_units() {
+    let in_charge = Actor {
+        in_charge_of: vec![OWN_UNIT.into()],
+        ..actor(Role::Leader, None, None)
+    };
+    let elsewhere = Actor {
+        in_charge_of: vec![OTHER_UNIT.into()],
+        ..actor(Role::Leader, None, None)
+    };
+    let on_time = appeal(Some(OWN_UNIT));
+    assert!(!in_charge.can_read(&on_time), "not escalated to them yet");
+    let late = escalated();
+    assert!(in_charge.can_read(&late));
+    assert!(
+        !elsewhere.can_read(&late),
+        "not a unit they are in charge of"
+    );
+    let mut owned = on_time.clone();
+    owned.owner = Some(elsewhere.name.clone());
+    assert!(elsewhere.can_read(&owned), "their own case");
+    let mut unsigned = on_time;
+    unsigned.sla.response_escalated = true;
+    assert!(in_charge.can_read(&unsigned), "the supervisor was called");
 }
