@@ -10,6 +10,7 @@
 //! | `GET /oversight` | [`Oversight`]: leaders, supervisors, admins |
 //! | `GET /dispatch-queue` | [`DispatchQueue`]: dispatchers, supervisors, admins |
 //! | `GET /mailbox-queue` | [`MailboxQueue`]: mailbox readers, admins |
+//! | `GET /callers/{number}` | [`CallerHistory`]: agents, admins |
 //! | `GET /appeals/{id}`, `POST /appeals/{id}/…` | [`AnyCaller`], then the appeal's own rules |
 //! | `POST /appeals` | the public on public channels; agents, dispatchers, admins |
 
@@ -98,4 +99,6 @@ permissions! {
     );
     /// The mailbox readers' queue of confidential appeals: mailbox readers, admins.
     MailboxQueue = "mailbox_queue", |actor| actor.reads_confidential();
+    /// A caller's history by the number they give: agents (on the phone with them), admins.
+    CallerHistory = "caller_history", |actor| matches!(actor.role, Role::Agent | Role::Admin);
 }

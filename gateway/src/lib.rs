@@ -79,6 +79,7 @@ pub fn app(state: Arc<AppState>) -> Router {
         .route("/oversight", get(routes::oversight))
         .route("/dispatch-queue", get(routes::dispatch_queue))
         .route("/mailbox-queue", get(routes::mailbox_queue))
+        .route("/callers/{number}", get(routes::caller_history))
         .route("/appeals", post(routes::submit).get(routes::list_appeals))
         .route("/appeals/{id}", get(routes::get_appeal))
         .route(

@@ -8,10 +8,12 @@ use axum::body::Bytes;
 use axum::extract::{FromRequest, Path, Query, Request, State};
 use axum::http::{HeaderMap, StatusCode};
 use chrono::Datelike;
+use hotline_schemas::appeal::{phone_key, uscc_key, validate_phone};
 use hotline_schemas::command::transition;
 use hotline_schemas::event::envelope::{new_traceparent, valid_traceparent};
 use hotline_schemas::lifecycle::{Intake, decide};
 use hotline_schemas::value::ticket::ticket_day;
+use hotline_schemas::value::uscc;
 use hotline_schemas::{
     Action, Actor, Appeal, AppealId, Channel, Command, DomainError, ErrorCode, Event, Kind,
     MatterCode, NewAppeal, Priority, Rating, Role, Status, UnitCode,
@@ -25,7 +27,8 @@ use sha2::{Digest, Sha256};
 
 use crate::AppState;
 use crate::access::{
-    Allowed, AnyCaller, DispatchQueue, MailboxQueue, Oversight, Staff, Stats, forbidden,
+    Allowed, AnyCaller, CallerHistory, DispatchQueue, MailboxQueue, Oversight, Staff, Stats,
+    forbidden,
 };
 use crate::error::ApiError;
 use crate::extract::{ClientAddr, MaybeCaller, ValidJson, parse_json};
@@ -235,6 +238,29 @@ pub async fn mailbox_queue(
     Query(params): Query<Vec<(String, String)>>,
 ) -> Result<Json<Paged<QueuedAppeal>>, ApiError> {
     queue(&state, &actor, true, &params).await
+}
+
+/// A caller's history (来电历史): the appeals of the appellant with the full phone number or
+/// USCC an agent types, newest first, unmasked (they have the number already).
+pub async fn caller_history(
+    State(state): Shared,
+    Allowed(actor, ..): Allowed<CallerHistory>,
+    Path(number): Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let key = if uscc::validate(&number).is_ok() {
+        uscc_key(&number)
+    } else {
+        validate_phone(&number).map_err(|e| ApiError(e.with_field("number")))?;
+        phone_key(&number)
+    }
+    .ok_or_else(|| ApiError(DomainError::new(ErrorCode::EmptyField).with_field("number")))?;
+    let appeals = state.store.appeals_of(&key, &scope(&actor), 50).await?;
+    let (tz, now) = (state.tz(), state.now());
+    let appeals: Vec<AppealView> = appeals
+        .into_iter()
+        .map(|a| AppealView::new(a, None, tz, now))
+        .collect();
+    Ok(Json(json!({ "total": appeals.len(), "appeals": appeals })))
 }
 
 /// One page of a waiting queue.

@@ -7,9 +7,7 @@ use std::collections::HashSet;
 use chrono::Duration;
 use hotline_schemas::event::Classification;
 use hotline_schemas::value::taxonomy::{Matter, Taxonomy};
-use hotline_schemas::{
-    Appeal, AppealId, Appellant, Channel, MatterCode, Status, Suggestion, UnitCode,
-};
+use hotline_schemas::{Appeal, AppealId, Channel, MatterCode, Status, Suggestion, UnitCode};
 
 /// Scores texts: labels (matter codes) with calibrated probabilities, best first.
 pub trait Classifier: Send + Sync + 'static {
@@ -197,28 +195,6 @@ fn urgent_signals(text: &str, taxonomy: &Taxonomy) -> Vec<String> {
     found
 }
 
-/// Who the appellant is, for matching: phone, USCC or WeChat id.
-fn appellant_keys(a: &Appellant) -> Vec<String> {
-    let mut keys = Vec::new();
-    if let Some(phone) = a.phone() {
-        keys.push(format!("phone:{}", phone.trim()));
-    }
-    match a {
-        Appellant::Enterprise {
-            uscc,
-            wechat_openid,
-            ..
-        } => {
-            keys.push(format!("uscc:{uscc}"));
-            keys.extend(wechat_openid.iter().map(|w| format!("wechat:{w}")));
-        }
-        Appellant::Person { wechat_openid, .. } => {
-            keys.extend(wechat_openid.iter().map(|w| format!("wechat:{w}")));
-        }
-    }
-    keys
-}
-
 fn bigrams(text: &str) -> HashSet<(char, char)> {
     let chars: Vec<char> = text.chars().filter(|c| !c.is_whitespace()).collect();
     chars.windows(2).map(|w| (w[0], w[1])).collect()
@@ -246,7 +222,7 @@ fn find_duplicate(
         return None;
     }
     let text = text_of(appeal);
-    let keys = appellant_keys(&appeal.appellant);
+    let keys = appeal.appellant.keys();
     let address = appeal
         .location
         .address
@@ -260,9 +236,7 @@ fn find_duplicate(
         .filter(|r| !matches!(r.status, Status::Voided | Status::Merged))
         .filter(|r| {
             let same_matter = matter.is_some() && r.matter.as_deref() == matter;
-            let same_appellant = appellant_keys(&r.appellant)
-                .iter()
-                .any(|k| keys.contains(k));
+            let same_appellant = r.appellant.keys().iter().any(|k| keys.contains(k));
             let same_place =
                 address.is_some() && r.location.address.as_deref().map(str::trim) == address;
             similarity(&text, &text_of(r)) >= policy.near_identical

@@ -509,6 +509,17 @@ macro_rules! sql_store {
                 .bind(appeal.is_escalated())
                 .execute(&mut *conn)
                 .await?;
+                for key in appeal.appellant.keys() {
+                    sqlx::query(
+                        "INSERT INTO appellant_keys (key, appeal_id, created_at) VALUES ($1, $2, $3) \
+                         ON CONFLICT DO NOTHING",
+                    )
+                    .bind(key)
+                    .bind(appeal.id.0)
+                    .bind(appeal.created_at)
+                    .execute(&mut *conn)
+                    .await?;
+                }
                 Ok(())
             }
         }
@@ -733,6 +744,18 @@ macro_rules! sql_store {
                 q.push(")");
                 push_scope(&mut q, scope);
                 q.push(" ORDER BY resolve_due IS NULL, resolve_due, created_at LIMIT 1000");
+                let rows = q.build().fetch_all(&self.pool).await?;
+                rows.iter().map(Self::appeal_of).collect()
+            }
+
+            async fn appeals_of(&self, key: &str, scope: &Scope, limit: i64) -> Result<Vec<Appeal>> {
+                let mut q = QueryBuilder::<$db>::new(
+                    "SELECT doc FROM appeals WHERE id IN (SELECT appeal_id FROM appellant_keys WHERE key = ",
+                );
+                q.push_bind(key.to_owned()).push(")");
+                push_scope(&mut q, scope);
+                q.push(" ORDER BY created_at DESC, ticket_no DESC LIMIT ")
+                    .push_bind(limit);
                 let rows = q.build().fetch_all(&self.pool).await?;
                 rows.iter().map(Self::appeal_of).collect()
             }

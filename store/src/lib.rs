@@ -222,6 +222,9 @@ pub trait Store: Send + Sync + 'static {
 
     /// The earliest timer of any appeal, claimed or not.
     async fn next_due(&self) -> Result<Option<DateTime<Utc>>>;
+    /// A caller's history: the appeals from the appellant known by `key` (`Appellant::keys`),
+    /// newest first, at most `limit`, within `scope`.
+    async fn appeals_of(&self, key: &str, scope: &Scope, limit: i64) -> Result<Vec<Appeal>>;
     /// Appeals received from `since` up to `until`, newest first, at most `limit`.
     async fn recent_appeals(
         &self,

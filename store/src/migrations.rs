@@ -20,6 +20,7 @@ const SQLITE: &[(i64, &str, &str)] = engine_migrations!("sqlite":
     (6, "0006_raw_parking", "raw parking"),
     (7, "0007_confidential", "confidential"),
     (20, "0020_escalated", "escalated"),
+    (21, "0021_appellant_keys", "appellant keys"),
 );
 const POSTGRES: &[(i64, &str, &str)] = engine_migrations!("postgres":
     (1, "0001_init", "init"),
@@ -30,6 +31,7 @@ const POSTGRES: &[(i64, &str, &str)] = engine_migrations!("postgres":
     (6, "0006_raw_parking", "raw parking"),
     (7, "0007_confidential", "confidential"),
     (20, "0020_escalated", "escalated"),
+    (21, "0021_appellant_keys", "appellant keys"),
 );
 
 fn migrator(list: &'static [(i64, &'static str, &'static str)]) -> Migrator {

@@ -57,6 +57,8 @@ enum Route {
     Oversight,
     DispatchQueue,
     MailboxQueue,
+    /// A caller's history by phone number.
+    Callers,
     Read,
     /// `…/reveal {}`: no reason.
     Reveal,
@@ -68,7 +70,7 @@ enum Route {
     Rate,
 }
 
-const ROUTES: [Route; 12] = [
+const ROUTES: [Route; 13] = [
     Route::Units,
     Route::Taxonomy,
     Route::List,
@@ -76,6 +78,7 @@ const ROUTES: [Route; 12] = [
     Route::Oversight,
     Route::DispatchQueue,
     Route::MailboxQueue,
+    Route::Callers,
     Route::Read,
     Route::Reveal,
     Route::Accept,
@@ -138,6 +141,7 @@ fn expected(route: Route, who: Who, confidential: bool) -> StatusCode {
             Who::Dispatcher | Who::Supervisor | Who::Admin
         )),
         Route::MailboxQueue => allowed(matches!(who, Who::MailboxReader | Who::Admin)),
+        Route::Callers => allowed(matches!(who, Who::Agent | Who::Admin)),
         Route::Read => on_appeal(true, S::OK),
         Route::Reveal => on_appeal(staff, S::BAD_REQUEST),
         // The unit it is dispatched to signs for it; the body is then refused.
@@ -209,6 +213,7 @@ fn request(route: Route, id: &str) -> (Method, String, Option<Value>) {
         Route::Oversight => (Method::GET, "/api/v1/oversight".to_owned(), None),
         Route::DispatchQueue => (Method::GET, "/api/v1/dispatch-queue".to_owned(), None),
         Route::MailboxQueue => (Method::GET, "/api/v1/mailbox-queue".to_owned(), None),
+        Route::Callers => (Method::GET, "/api/v1/callers/13800138000".to_owned(), None),
         Route::Read => (Method::GET, format!("/api/v1/appeals/{id}"), None),
         Route::Reveal => (Method::POST, appeal("reveal"), Some(json!({}))),
         Route::Accept => (Method::POST, appeal("accept"), Some(json!({"x": 1}))),

@@ -1608,3 +1608,57 @@ mod appellant_api {
         assert_eq!(status, StatusCode::FORBIDDEN, "only the appellant supplies");
     }
 }
+
+mod caller_history_api {
+    use super::*;
+
+    on_both_engines!(an_agent_finds_a_callers_history_by_the_number_they_give);
+
+    async fn an_agent_finds_a_callers_history_by_the_number_they_give(s: &TestServer) {
+        let t = staff(s);
+        let mut first = person_appeal("小区停水两天");
+        first["appellant"]["phone"] = json!("13912345678");
+        let first = id_of(&s.submit(Some(&t.agent), first).await);
+        s.set_now(s.now() + chrono::Duration::minutes(5));
+        let mut again = person_appeal("小区又停水了");
+        again["appellant"]["phone"] = json!("+86 139-1234-5678");
+        let again = id_of(&s.submit(Some(&t.agent), again).await);
+        let mut stranger = person_appeal("路灯不亮");
+        stranger["appellant"]["phone"] = json!("13700001111");
+        s.submit(Some(&t.agent), stranger).await;
+        let mut letter = person_appeal("反映问题");
+        letter["channel"] = json!("mailbox");
+        letter["appellant"]["phone"] = json!("13912345678");
+        s.submit(None, letter).await;
+        let company = id_of(&s.submit(None, enterprise_appeal()).await);
+
+        let other_agent = s.token(Role::Agent, None, "话务员小张");
+        let (status, history) = s.get("/api/v1/callers/13912345678", &other_agent).await;
+        assert_eq!(status, StatusCode::OK, "{history}");
+        let ids: Vec<&str> = history["appeals"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["id"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            ids,
+            [again.as_str(), first.as_str()],
+            "newest first, no letter"
+        );
+        assert_eq!(
+            history["appeals"][1]["appellant"]["phone"], "13912345678",
+            "unmasked: the agent has the number"
+        );
+        let (_, by_code) = s
+            .get("/api/v1/callers/914403001922038216", &other_agent)
+            .await;
+        assert_eq!(by_code["total"], 1);
+        assert_eq!(by_code["appeals"][0]["id"], company.as_str());
+        let (status, err) = s.get("/api/v1/callers/12ab", &other_agent).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{err}");
+        assert_eq!(err["field"], "number");
+        let (status, _) = s.get("/api/v1/callers/13912345678", &t.dispatcher).await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+    }
+}

@@ -1,4 +1,5 @@
 use super::*;
+use hotline_schemas::Appellant;
 use chrono::{TimeZone, Utc};
 use hotline_schemas::{Kind, Location, NewAppeal, Priority};
 

@@ -179,18 +179,26 @@ impl Appellant {
     /// Who the appellant is, whatever way the number is written: `phone:` and its digits
     /// (without `+86`), else `wechat:` and the openid; `None` for neither.
     pub fn contact(&self) -> Option<String> {
-        if let Some(phone) = self.phone() {
-            let trimmed = phone.trim();
-            let national = trimmed.strip_prefix("+86").unwrap_or(trimmed);
-            let digits: String = national.chars().filter(char::is_ascii_digit).collect();
-            if !digits.is_empty() {
-                return Some(format!("phone:{digits}"));
-            }
-        }
-        self.wechat_openid()
-            .map(str::trim)
-            .filter(|id| !id.is_empty())
-            .map(|id| format!("wechat:{id}"))
+        self.phone()
+            .and_then(phone_key)
+            .or_else(|| self.wechat_openid().and_then(wechat_key))
+    }
+
+    /// Every key the appellant is known by (phone, USCC, WeChat id), for a caller's history
+    /// and for duplicates.
+    pub fn keys(&self) -> Vec<String> {
+        let uscc = match self {
+            Appellant::Enterprise { uscc, .. } => uscc_key(uscc),
+            Appellant::Person { .. } => None,
+        };
+        [
+            self.phone().and_then(phone_key),
+            uscc,
+            self.wechat_openid().and_then(wechat_key),
+        ]
+        .into_iter()
+        .flatten()
+        .collect()
     }
 
     fn validate(&self) -> Result<(), DomainError> {
@@ -319,6 +327,25 @@ impl NewAppeal {
         }
         Ok(())
     }
+}
+
+/// The key of a phone number however it is written: `phone:` and its digits, without `+86`.
+pub fn phone_key(phone: &str) -> Option<String> {
+    let trimmed = phone.trim();
+    let national = trimmed.strip_prefix("+86").unwrap_or(trimmed);
+    let digits: String = national.chars().filter(char::is_ascii_digit).collect();
+    (!digits.is_empty()).then(|| format!("phone:{digits}"))
+}
+
+/// The key of a USCC (统一社会信用代码): `uscc:` and the code in capitals.
+pub fn uscc_key(uscc: &str) -> Option<String> {
+    let code = uscc.trim().to_ascii_uppercase();
+    (!code.is_empty()).then(|| format!("uscc:{code}"))
+}
+
+fn wechat_key(openid: &str) -> Option<String> {
+    let id = openid.trim();
+    (!id.is_empty()).then(|| format!("wechat:{id}"))
 }
 
 /// A non-empty text of at most `max` characters, without control characters.
