@@ -19,6 +19,7 @@ const SQLITE: &[(i64, &str, &str)] = engine_migrations!("sqlite":
     (5, "0005_timers", "timers"),
     (6, "0006_raw_parking", "raw parking"),
     (7, "0007_confidential", "confidential"),
+    (8, "0008_people", "people"),
 );
 const POSTGRES: &[(i64, &str, &str)] = engine_migrations!("postgres":
     (1, "0001_init", "init"),
@@ -28,6 +29,7 @@ const POSTGRES: &[(i64, &str, &str)] = engine_migrations!("postgres":
     (5, "0005_timers", "timers"),
     (6, "0006_raw_parking", "raw parking"),
     (7, "0007_confidential", "confidential"),
+    (8, "0008_people", "people"),
 );
 
 fn migrator(list: &'static [(i64, &'static str, &'static str)]) -> Migrator {

@@ -8,6 +8,7 @@ fn event(payload: EventPayload) -> Event {
         seq: 2,
         at: "2026-11-20T07:00:00Z".parse().unwrap(),
         actor: "router".to_owned(),
+        actor_id: None,
         reason: None,
         payload,
     }
