@@ -12,6 +12,7 @@
 //! | `GET /mailbox-queue` | [`MailboxQueue`]: mailbox readers, admins |
 //! | `GET /appeals/{id}`, `POST /appeals/{id}/…` | [`AnyCaller`], then the appeal's own rules |
 //! | `POST /appeals` | the public on public channels; agents, dispatchers, admins |
+//! | `GET /users`, `POST /users`, `POST /users/{id}/disable`, `…/enable` | [`ManageUsers`]: admins |
 
 use std::marker::PhantomData;
 use std::sync::Arc;
@@ -98,4 +99,6 @@ permissions! {
     );
     /// The mailbox readers' queue of confidential appeals: mailbox readers, admins.
     MailboxQueue = "mailbox_queue", |actor| actor.reads_confidential();
+    /// The users of the platform: admins.
+    ManageUsers = "users", |actor| actor.role == Role::Admin;
 }

@@ -5,7 +5,7 @@ use chrono::{DateTime, FixedOffset, Utc};
 use chrono_tz::Tz;
 use hotline_schemas::{
     Appeal, Appellant, Attachment, Channel, Event, EventPayload, Kind, Location, MatterCode,
-    PendingExtension, Priority, Rating, SlaTrack, Status, Suggestion, TicketNo, UnitCode,
+    PendingExtension, Priority, Rating, SlaTrack, Status, Suggestion, TicketNo, UnitCode, UserId,
 };
 use serde::Serialize;
 
@@ -60,6 +60,9 @@ impl SlaView {
 pub struct EventView {
     pub at: DateTime<FixedOffset>,
     pub actor: String,
+    /// The user behind the actor's token, when it was issued for one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub actor_id: Option<UserId>,
     pub reason: Option<String>,
     #[serde(flatten)]
     pub payload: EventPayload,
@@ -70,6 +73,7 @@ impl EventView {
         Self {
             at: local(e.at, tz),
             actor: e.actor,
+            actor_id: e.actor_id,
             reason: e.reason,
             payload: e.payload,
         }

@@ -100,6 +100,22 @@ impl NewUser {
         Ok(())
     }
 
+    /// Checks that every unit the user names is one of the platform's (`known`).
+    pub fn check_units(&self, known: impl Fn(&UnitCode) -> bool) -> Result<(), DomainError> {
+        let named = self.unit.iter().map(|u| (u, "unit".to_owned()));
+        let in_charge = self
+            .in_charge_of
+            .iter()
+            .enumerate()
+            .map(|(i, u)| (u, format!("in_charge_of[{i}]")));
+        match named.chain(in_charge).find(|(u, _)| !known(u)) {
+            None => Ok(()),
+            Some((unit, field)) => Err(DomainError::new(ErrorCode::UnknownUnit)
+                .with_field(field)
+                .with_arg("unit", unit.as_str())),
+        }
+    }
+
     /// The validated user record, created at `now`.
     pub fn into_user(self, id: UserId, now: DateTime<Utc>) -> Result<User, DomainError> {
         self.validate()?;
