@@ -66,9 +66,15 @@ enum Route {
     Dispatch,
     /// `…/rate {}`: not allowed before a reply.
     Rate,
+    /// `GET /users`.
+    Users,
+    /// `POST /users {}`: no name.
+    AddUser,
+    /// `POST /users/{id}/disable` of a user there is not.
+    DisableUser,
 }
 
-const ROUTES: [Route; 12] = [
+const ROUTES: [Route; 15] = [
     Route::Units,
     Route::Taxonomy,
     Route::List,
@@ -81,6 +87,9 @@ const ROUTES: [Route; 12] = [
     Route::Accept,
     Route::Dispatch,
     Route::Rate,
+    Route::Users,
+    Route::AddUser,
+    Route::DisableUser,
 ];
 
 /// Whether `who` may see the appeal at all.
@@ -145,6 +154,11 @@ fn expected(route: Route, who: Who, confidential: bool) -> StatusCode {
         ),
         // Appellants and agents (回访) rate, after a reply.
         Route::Rate => on_appeal(matches!(who, Who::Appellant | Who::Agent), S::CONFLICT),
+        // Admins only; the walk's requests then fail on their content.
+        Route::Users => allowed(who == Who::Admin),
+        Route::AddUser if who == Who::Admin => S::BAD_REQUEST,
+        Route::DisableUser if who == Who::Admin => S::NOT_FOUND,
+        Route::AddUser | Route::DisableUser => S::FORBIDDEN,
     }
 }
 
@@ -210,6 +224,13 @@ fn request(route: Route, id: &str) -> (Method, String, Option<Value>) {
         Route::Accept => (Method::POST, appeal("accept"), Some(json!({"x": 1}))),
         Route::Dispatch => (Method::POST, appeal("dispatch"), Some(json!({}))),
         Route::Rate => (Method::POST, appeal("rate"), Some(json!({}))),
+        Route::Users => (Method::GET, "/api/v1/users".to_owned(), None),
+        Route::AddUser => (Method::POST, "/api/v1/users".to_owned(), Some(json!({}))),
+        Route::DisableUser => (
+            Method::POST,
+            format!("/api/v1/users/{}/disable", hotline_schemas::UserId::new()),
+            Some(json!({})),
+        ),
     }
 }
 
