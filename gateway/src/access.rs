@@ -13,6 +13,7 @@
 //! | `GET /callers/{number}` | [`CallerHistory`]: agents, admins |
 //! | `GET /appeals/{id}`, `POST /appeals/{id}/…` | [`AnyCaller`], then the appeal's own rules |
 //! | `POST /appeals` | the public on public channels; agents, dispatchers, admins |
+//! | `GET /users`, `POST /users`, `POST /users/{id}/disable`, `…/enable` | [`ManageUsers`]: admins |
 
 use std::marker::PhantomData;
 use std::sync::Arc;
@@ -101,4 +102,6 @@ permissions! {
     MailboxQueue = "mailbox_queue", |actor| actor.reads_confidential();
     /// A caller's history by the number they give: agents (on the phone with them), admins.
     CallerHistory = "caller_history", |actor| matches!(actor.role, Role::Agent | Role::Admin);
+    /// The users of the platform: admins.
+    ManageUsers = "users", |actor| actor.role == Role::Admin;
 }

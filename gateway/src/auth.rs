@@ -1,6 +1,7 @@
 //! Bearer tokens signed with the platform secret (HS256 JWT), and the actor they carry.
 
 use chrono::{DateTime, Duration, Utc};
+use hotline_schemas::value::ids::TokenId;
 use hotline_schemas::{Actor, AppealId, Role};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
@@ -21,8 +22,20 @@ struct Claims {
     in_charge_of: Vec<hotline_schemas::UnitCode>,
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     mailbox_reader: bool,
+    /// The token's id, by which it is revoked; absent in tokens issued before ids.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    jti: Option<TokenId>,
     iat: i64,
     exp: i64,
+}
+
+/// A token that verified: the actor it carries, its id and when it expires.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verified {
+    pub actor: Actor,
+    /// `None` for a token issued before tokens had ids.
+    pub id: Option<TokenId>,
+    pub expires_at: Option<DateTime<Utc>>,
 }
 
 /// Issues and verifies tokens with one secret.
@@ -32,8 +45,9 @@ pub struct TokenSigner {
     decoding: DecodingKey,
 }
 
-/// How long a staff token is valid.
-pub const STAFF_TOKEN_DAYS: i64 = 365;
+/// How long the first admin token (`data/admin-token`) is valid, in days; other staff tokens
+/// live as long as the configuration says (`staff_token_hours`).
+pub const ADMIN_TOKEN_DAYS: i64 = 365;
 /// How long an appellant can follow and rate their appeal with its token.
 pub const APPELLANT_TOKEN_DAYS: i64 = 365;
 
@@ -51,12 +65,12 @@ impl TokenSigner {
         }
     }
 
-    /// A token for `actor`, valid for `days` from `now`.
+    /// A token for `actor` with a new id, valid for `lifetime` from `now`.
     pub fn issue(
         &self,
         actor: &Actor,
         now: DateTime<Utc>,
-        days: i64,
+        lifetime: Duration,
     ) -> Result<String, TokenError> {
         let claims = Claims {
             sub: actor.name.clone(),
@@ -66,8 +80,9 @@ impl TokenSigner {
             user: actor.user,
             in_charge_of: actor.in_charge_of.clone(),
             mailbox_reader: actor.mailbox_reader,
+            jti: Some(TokenId::new()),
             iat: now.timestamp(),
-            exp: (now + Duration::days(days)).timestamp(),
+            exp: (now + lifetime).timestamp(),
         };
         Ok(jsonwebtoken::encode(
             &Header::new(Algorithm::HS256),
@@ -91,14 +106,30 @@ impl TokenSigner {
             in_charge_of: Vec::new(),
             mailbox_reader: false,
         };
-        self.issue(&actor, now, APPELLANT_TOKEN_DAYS)
+        self.issue(&actor, now, Duration::days(APPELLANT_TOKEN_DAYS))
     }
 
     /// The actor of a valid token; `None` for a forged, malformed or expired one, or one whose
-    /// role lacks what it needs (a unit for `unit`, an appeal for `appellant`).
+    /// role lacks what it needs (a unit for `unit`, an appeal for `appellant`). Whether it was
+    /// revoked is the store's to say ([`Verified::id`]).
     pub fn verify(&self, token: &str) -> Option<Actor> {
+        self.verified(token).map(|v| v.actor)
+    }
+
+    /// A valid token's actor, id and expiry (see [`TokenSigner::verify`]).
+    pub fn verified(&self, token: &str) -> Option<Verified> {
+        self.decode(token, true)
+    }
+
+    /// A token signed with this secret, expired or not: what revoking it needs to know.
+    pub fn inspect(&self, token: &str) -> Option<Verified> {
+        self.decode(token, false)
+    }
+
+    fn decode(&self, token: &str, unexpired: bool) -> Option<Verified> {
         let mut validation = Validation::new(Algorithm::HS256);
         validation.set_required_spec_claims(&["exp", "sub"]);
+        validation.validate_exp = unexpired;
         let claims = jsonwebtoken::decode::<Claims>(token, &self.decoding, &validation)
             .ok()?
             .claims;
@@ -107,14 +138,18 @@ impl TokenSigner {
             Role::Appellant if claims.appeal.is_none() => return None,
             _ => {}
         }
-        Some(Actor {
-            name: claims.sub,
-            role: claims.role,
-            unit: claims.unit,
-            appeal: claims.appeal,
-            user: claims.user,
-            in_charge_of: claims.in_charge_of,
-            mailbox_reader: claims.mailbox_reader,
+        Some(Verified {
+            id: claims.jti,
+            expires_at: DateTime::from_timestamp(claims.exp, 0),
+            actor: Actor {
+                name: claims.sub,
+                role: claims.role,
+                unit: claims.unit,
+                appeal: claims.appeal,
+                user: claims.user,
+                in_charge_of: claims.in_charge_of,
+                mailbox_reader: claims.mailbox_reader,
+            },
         })
     }
 }
@@ -140,8 +175,15 @@ mod tests {
         let signer = TokenSigner::new(b"secret-one");
         let other = TokenSigner::new(b"secret-two");
         let a = actor(Role::Unit, Some("FGJ"));
-        let token = signer.issue(&a, Utc::now(), 1).unwrap();
-        assert_eq!(signer.verify(&token), Some(a));
+        let token = signer.issue(&a, Utc::now(), Duration::hours(1)).unwrap();
+        assert_eq!(signer.verify(&token), Some(a.clone()));
+        let again = signer.issue(&a, Utc::now(), Duration::hours(1)).unwrap();
+        let (one, two) = (
+            signer.verified(&token).unwrap(),
+            signer.verified(&again).unwrap(),
+        );
+        assert!(one.id.is_some());
+        assert_ne!(one.id, two.id, "every token has an id of its own");
         assert_eq!(other.verify(&token), None);
         assert_eq!(signer.verify("not-a-token"), None);
     }
@@ -150,10 +192,13 @@ mod tests {
     fn rejects_expired_and_incomplete_tokens() {
         let signer = TokenSigner::new(b"s");
         let old = Utc::now() - Duration::days(10);
-        let token = signer.issue(&actor(Role::Agent, None), old, 1).unwrap();
+        let token = signer
+            .issue(&actor(Role::Agent, None), old, Duration::hours(12))
+            .unwrap();
         assert_eq!(signer.verify(&token), None);
+        assert!(signer.inspect(&token).is_some_and(|v| v.id.is_some()));
         let no_unit = signer
-            .issue(&actor(Role::Unit, None), Utc::now(), 1)
+            .issue(&actor(Role::Unit, None), Utc::now(), Duration::hours(1))
             .unwrap();
         assert_eq!(signer.verify(&no_unit), None);
     }

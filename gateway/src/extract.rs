@@ -13,6 +13,7 @@ use hotline_schemas::{Actor, DomainError, ErrorCode};
 use serde::de::DeserializeOwned;
 
 use crate::AppState;
+use crate::auth::Verified;
 use crate::error::ApiError;
 
 /// A JSON body deserialized with the path of any offending field reported.
@@ -61,6 +62,9 @@ fn json_error(path: &str, error: &serde_json::Error) -> DomainError {
     let join = |name: &str| {
         if path.is_empty() || path == "." {
             name.to_owned()
+        } else if path == name || path.ends_with(&format!(".{name}")) {
+            // Some paths already end at the field (a top-level unknown field).
+            path.to_owned()
         } else {
             format!("{path}.{name}")
         }
@@ -127,12 +131,29 @@ impl FromRequestParts<Arc<AppState>> for MaybeCaller {
                     .or_else(|| v.strip_prefix("bearer "))
             })
             .ok_or_else(|| ApiError::new(ErrorCode::InvalidToken))?;
-        state
+        let verified = state
             .signer
-            .verify(token.trim())
-            .map(|actor| MaybeCaller(Some(actor)))
-            .ok_or_else(|| ApiError::new(ErrorCode::InvalidToken))
+            .verified(token.trim())
+            .ok_or_else(|| ApiError::new(ErrorCode::InvalidToken))?;
+        if !still_valid(state, &verified).await? {
+            return Err(ApiError::new(ErrorCode::InvalidToken));
+        }
+        Ok(MaybeCaller(Some(verified.actor)))
     }
+}
+
+/// Whether a token that verified still holds: it is not revoked and, issued for a user, the
+/// user exists and is not disabled. Asked of the store on every request.
+async fn still_valid(state: &AppState, verified: &Verified) -> Result<bool, ApiError> {
+    if let Some(id) = verified.id
+        && state.store.token_revoked(id).await?
+    {
+        return Ok(false);
+    }
+    if let Some(user) = verified.actor.user {
+        return Ok(state.store.user(user).await?.is_some_and(|u| !u.disabled));
+    }
+    Ok(true)
 }
 
 impl FromRequestParts<Arc<AppState>> for Caller {

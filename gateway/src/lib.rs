@@ -6,6 +6,7 @@ pub mod error;
 mod extract;
 pub mod limit;
 mod routes;
+mod users;
 pub mod view;
 
 use std::future::Future;
@@ -87,7 +88,10 @@ pub fn app(state: Arc<AppState>) -> Router {
             post(routes::approve_extension),
         )
         .route("/appeals/{id}/own", post(routes::own))
-        .route("/appeals/{id}/{action}", post(routes::act));
+        .route("/appeals/{id}/{action}", post(routes::act))
+        .route("/users", get(users::list).post(users::add))
+        .route("/users/{id}/disable", post(users::disable))
+        .route("/users/{id}/enable", post(users::enable));
     Router::new()
         .route("/healthz", get(routes::healthz))
         .route("/readyz", get(routes::readyz))

@@ -5,7 +5,7 @@ use chrono::{DateTime, FixedOffset, Utc};
 use chrono_tz::Tz;
 use hotline_schemas::{
     Appeal, Appellant, Attachment, Channel, Event, EventPayload, Kind, Location, MatterCode,
-    PendingExtension, Priority, Rating, SlaTrack, Status, Suggestion, TicketNo, UnitCode,
+    PendingExtension, Priority, Rating, SlaTrack, Status, Suggestion, TicketNo, UnitCode, UserId,
 };
 use serde::Serialize;
 
@@ -62,6 +62,9 @@ pub struct EventView {
     /// Who did it (staff names are not shown to appellants).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub actor: Option<String>,
+    /// The user behind the actor's token, when it was issued for one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub actor_id: Option<UserId>,
     pub reason: Option<String>,
     #[serde(flatten)]
     pub payload: EventPayload,
@@ -72,6 +75,7 @@ impl EventView {
         Self {
             at: local(e.at, tz),
             actor: Some(e.actor),
+            actor_id: e.actor_id,
             reason: e.reason,
             payload: e.payload,
         }
@@ -157,6 +161,7 @@ impl AppealView {
                 .filter_map(|mut e| {
                     let keep_reason = public(&e.payload)?;
                     e.actor = None;
+                    e.actor_id = None;
                     if !keep_reason {
                         e.reason = None;
                     }

@@ -70,9 +70,14 @@ pub struct Config {
     /// Reverse proxies (IP addresses) whose `X-Forwarded-For` names the client; none: the
     /// peer is the client.
     pub trusted_proxies: Vec<IpAddr>,
+    /// How many hours a staff token (`hotline token issue`) is valid: 1 to 8760 (a year).
+    pub staff_token_hours: u32,
     /// `text` or `json` logs.
     pub log_format: LogFormat,
 }
+
+/// The longest a staff token may be valid: a year.
+const MAX_STAFF_TOKEN_HOURS: u32 = 365 * 24;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -118,6 +123,7 @@ impl Default for Config {
             appellant_submissions_per_hour: 5,
             staff_submissions_per_minute: 600,
             trusted_proxies: Vec::new(),
+            staff_token_hours: 12,
             log_format: LogFormat::Text,
         }
     }
@@ -207,7 +213,18 @@ impl Config {
                 problem: format!("{ip} is not a proxy's address"),
             });
         }
+        if !(1..=MAX_STAFF_TOKEN_HOURS).contains(&self.staff_token_hours) {
+            return Err(invalid(
+                "staff_token_hours",
+                "must be between 1 and 8760 (a year)",
+            ));
+        }
         Ok(())
+    }
+
+    /// How long a staff token is valid.
+    pub fn staff_token_lifetime(&self) -> chrono::Duration {
+        chrono::Duration::hours(i64::from(self.staff_token_hours))
     }
 
     /// This configuration with the intake limits off (benchmarks, bulk loads, tests).
@@ -300,7 +317,7 @@ mod tests {
     #[test]
     fn every_field_is_a_key() {
         let keys = keys();
-        assert_eq!(keys.len(), 25);
+        assert_eq!(keys.len(), 26);
         for key in [
             "data_dir",
             "dispatch_threshold",
@@ -316,7 +333,9 @@ mod tests {
             jail.set_env("HOTLINE_BUS_PREFIX", "city-a");
             jail.set_env("HOTLINE_TRUSTED_PROXIES", "[10.0.0.1,::1]");
             jail.set_env("HOTLINE_APPELLANT_SUBMISSIONS_PER_HOUR", "0");
+            jail.set_env("HOTLINE_STAFF_TOKEN_HOURS", "8");
             let c = Config::load(None).unwrap();
+            assert_eq!(c.staff_token_lifetime(), chrono::Duration::hours(8));
             assert_eq!(c.duplicate_window_hours, 12);
             assert_eq!(c.bus_prefix, "city-a");
             let proxies: Vec<IpAddr> = vec!["10.0.0.1".parse().unwrap(), "::1".parse().unwrap()];
@@ -341,6 +360,8 @@ mod tests {
                 "public_submission_burst",
             ),
             ("HOTLINE_TRUSTED_PROXIES", "[0.0.0.0]", "trusted_proxies"),
+            ("HOTLINE_STAFF_TOKEN_HOURS", "0", "staff_token_hours"),
+            ("HOTLINE_STAFF_TOKEN_HOURS", "8761", "staff_token_hours"),
         ] {
             figment::Jail::expect_with(|jail| {
                 jail.set_env(var, value);

@@ -2,6 +2,7 @@
 //! policies, and the roles a process runs.
 
 pub mod config;
+pub mod people;
 pub mod redact;
 
 use std::io::Write;
@@ -454,7 +455,7 @@ impl Platform {
         let token = self.signer.issue(
             &admin,
             (self.clock)(),
-            hotline_gateway::auth::STAFF_TOKEN_DAYS,
+            chrono::Duration::days(hotline_gateway::auth::ADMIN_TOKEN_DAYS),
         )?;
         match write_private(&path, &format!("{token}\n")) {
             Ok(()) => Ok((path, true)),
@@ -579,10 +580,9 @@ pub async fn state(config: &Config, clock: Clock) -> anyhow::Result<Arc<AppState
     Ok(Platform::open(config, clock).await?.app_state())
 }
 
-/// A token for `actor`, valid for a year.
+/// A token for `actor`, valid for the configured staff token lifetime (`staff_token_hours`).
 pub fn issue_token(config: &Config, actor: &Actor) -> anyhow::Result<String> {
-    let signer = TokenSigner::new(&secret(config)?);
-    Ok(signer.issue(actor, Utc::now(), hotline_gateway::auth::STAFF_TOKEN_DAYS)?)
+    people::issue_token_at(config, actor, Utc::now())
 }
 
 /// Runs `roles` of the platform in this process until `shutdown`. With the gateway role it
@@ -602,7 +602,7 @@ pub async fn run(
         if written {
             println!(
                 "admin token (valid {} days) written to {} (readable by its owner only)",
-                hotline_gateway::auth::STAFF_TOKEN_DAYS,
+                hotline_gateway::auth::ADMIN_TOKEN_DAYS,
                 path.display()
             );
         } else {

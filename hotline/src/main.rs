@@ -9,7 +9,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use hotline::config::LogFormat;
 use hotline::redact::{self, RedactingMakeWriter};
 use hotline::{Config, Roles};
-use hotline_schemas::{Actor, Role};
+use hotline_schemas::{Actor, NewUser, Role, UserId};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tracing_subscriber::EnvFilter;
@@ -52,14 +52,50 @@ enum Command {
         #[command(subcommand)]
         command: TokenCommand,
     },
+    /// Manage the platform's users (staff).
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Add a user; prints the new user's id as the last line.
+    Add {
+        /// The display name, recorded as the actor of the user's events.
+        #[arg(long)]
+        name: String,
+        #[arg(long, value_enum)]
+        role: StaffRole,
+        /// The unit of a `unit` user.
+        #[arg(long)]
+        unit: Option<String>,
+        /// A unit a leader or supervisor is in charge of (分管); may be repeated.
+        #[arg(long = "in-charge-of", value_name = "CODE")]
+        in_charge_of: Vec<String>,
+        /// The user reads and handles confidential appeals (书记信箱).
+        #[arg(long)]
+        mailbox_reader: bool,
+    },
+    /// List the users, oldest first: id, role, unit, in charge of, mailbox reader, state, name.
+    List,
+    /// Disable a user: their tokens are refused from the next request on.
+    Disable { id: UserId },
+    /// Enable a disabled user again.
+    Enable { id: UserId },
 }
 
 #[derive(Subcommand)]
 enum TokenCommand {
-    /// Print a new token; the token is the last line of the output.
+    /// Print a new token; the token is the last line of the output. With `--user` the token
+    /// carries the user's record; with `--role` (tests, bootstrapping) what the options say.
     Issue {
+        /// The user the token is for.
+        #[arg(long, conflicts_with_all = ["role", "unit", "name", "mailbox_reader", "in_charge_of"], required_unless_present = "role")]
+        user: Option<UserId>,
         #[arg(long, value_enum)]
-        role: StaffRole,
+        role: Option<StaffRole>,
         /// The unit of a `unit` token.
         #[arg(long)]
         unit: Option<String>,
@@ -72,6 +108,11 @@ enum TokenCommand {
         /// A unit a leader or supervisor is in charge of (分管); may be repeated.
         #[arg(long = "in-charge-of", value_name = "CODE")]
         in_charge_of: Vec<String>,
+    },
+    /// Revoke a token before it expires: it is refused from the next request on.
+    Revoke {
+        /// The token itself (as `token issue` printed it).
+        token: String,
     },
 }
 
@@ -133,8 +174,19 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Token {
+            command: TokenCommand::Issue { user: Some(id), .. },
+        } => {
+            let store = hotline::open_store(&config).await?;
+            println!(
+                "{}",
+                hotline::people::issue_user_token(&config, store.as_ref(), id).await?
+            );
+            Ok(())
+        }
+        Command::Token {
             command:
                 TokenCommand::Issue {
+                    user: None,
                     role,
                     unit,
                     name,
@@ -142,7 +194,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     in_charge_of,
                 },
         } => {
-            let role = Role::from(role);
+            let role = Role::from(role.context("--role or --user is needed")?);
             anyhow::ensure!(
                 role != Role::Unit || unit.is_some(),
                 "a unit token needs --unit CODE"
@@ -163,7 +215,71 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("{}", hotline::issue_token(&config, &actor)?);
             Ok(())
         }
+        Command::Token {
+            command: TokenCommand::Revoke { token },
+        } => {
+            let store = hotline::open_store(&config).await?;
+            let id = hotline::people::revoke_token(&config, store.as_ref(), &token).await?;
+            println!("revoked token {id}");
+            Ok(())
+        }
+        Command::User { command } => user_command(&config, command).await,
     }
+}
+
+async fn user_command(config: &Config, command: UserCommand) -> anyhow::Result<()> {
+    let store = hotline::open_store(config).await?;
+    match command {
+        UserCommand::Add {
+            name,
+            role,
+            unit,
+            in_charge_of,
+            mailbox_reader,
+        } => {
+            let new = NewUser {
+                name,
+                role: role.into(),
+                unit: unit.map(Into::into),
+                in_charge_of: in_charge_of.into_iter().map(Into::into).collect(),
+                mailbox_reader,
+            };
+            let user = hotline::people::add_user(config, store.as_ref(), new).await?;
+            println!("{}", user.id);
+        }
+        UserCommand::List => {
+            for user in store.users().await? {
+                let in_charge: Vec<&str> = user.in_charge_of.iter().map(|u| u.as_str()).collect();
+                println!(
+                    "{}\t{}\t{}\t{}\t{}\t{}\t{}",
+                    user.id,
+                    user.role,
+                    user.unit.as_deref().unwrap_or("-"),
+                    if in_charge.is_empty() {
+                        "-".to_owned()
+                    } else {
+                        in_charge.join(",")
+                    },
+                    if user.mailbox_reader {
+                        "mailbox-reader"
+                    } else {
+                        "-"
+                    },
+                    if user.disabled { "disabled" } else { "enabled" },
+                    user.name,
+                );
+            }
+        }
+        UserCommand::Disable { id } => {
+            hotline::people::set_user_disabled(store.as_ref(), id, true).await?;
+            println!("disabled user {id}");
+        }
+        UserCommand::Enable { id } => {
+            hotline::people::set_user_disabled(store.as_ref(), id, false).await?;
+            println!("enabled user {id}");
+        }
+    }
+    Ok(())
 }
 
 /// Runs `roles` with the HTTP gateway among them.

@@ -28,10 +28,10 @@ pub mod lifecycle;
 pub mod stats;
 
 pub use appeal::*;
-pub use command::{Action, Actor, Command, Role};
+pub use command::{Action, Actor, Command, NewUser, Role, User};
 pub use event::{Envelope, Event, EventPayload, EventType};
 pub use value::error::{DomainError, ErrorCode};
-pub use value::ids::{AppealId, EventId, MatterCode, TicketNo, UnitCode};
+pub use value::ids::{AppealId, EventId, MatterCode, TicketNo, UnitCode, UserId};
 
 /// The source of the current time, passed in by the binary (the wall clock) or a test (a clock
 /// it moves).

@@ -13,10 +13,12 @@ use std::sync::LazyLock;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use hotline_schemas::lifecycle::{Change, Decision};
+use hotline_schemas::value::ids::TokenId;
 use hotline_schemas::value::ticket::{day_key, format_ticket_no};
 use hotline_schemas::value::unit::Unit;
 use hotline_schemas::{
-    Appeal, AppealId, Clock, Envelope, Event, EventId, EventPayload, Status, system_clock,
+    Appeal, AppealId, Clock, Envelope, Event, EventId, EventPayload, Role, Status, User, UserId,
+    system_clock,
 };
 use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::sqlite::{
@@ -242,7 +244,7 @@ static ACTIVITY: LazyLock<String> = LazyLock::new(|| {
 /// The events of the appeals `ACTIVITY` reads.
 static ACTIVITY_EVENTS: LazyLock<String> = LazyLock::new(|| {
     format!(
-        "SELECT e.id, e.appeal_id, e.seq, e.type, e.at, e.actor, e.reason, e.data \
+        "SELECT e.id, e.appeal_id, e.seq, e.type, e.at, e.actor, e.actor_id, e.reason, e.data \
          FROM events e JOIN appeals a ON a.id = e.appeal_id \
          WHERE (a.updated_at >= $1 OR a.status IN {}) AND (a.confidential = FALSE OR $2) \
          ORDER BY e.appeal_id, e.seq",
@@ -349,8 +351,8 @@ macro_rules! sql_store {
                 for event in events {
                     let (kind, data) = stored_payload(&event.payload)?;
                     sqlx::query(
-                        "INSERT INTO events (id, appeal_id, seq, type, at, actor, reason, data) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                        "INSERT INTO events (id, appeal_id, seq, type, at, actor, reason, data, actor_id) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
                     )
                     .bind(event.id.0)
                     .bind(event.appeal_id.0)
@@ -360,6 +362,7 @@ macro_rules! sql_store {
                     .bind(&event.actor)
                     .bind(&event.reason)
                     .bind(Json(&data))
+                    .bind(event.actor_id.map(|u| u.0))
                     .execute(&mut *conn)
                     .await?;
                     sqlx::query(
@@ -408,6 +411,23 @@ macro_rules! sql_store {
                 Ok(r.try_get::<Json<Appeal>, _>("doc")?.0)
             }
 
+            /// A user from a row of `users` (all columns).
+            fn user_of(r: &<$db as sqlx::Database>::Row) -> Result<User> {
+                let role: String = r.try_get("role")?;
+                Ok(User {
+                    id: UserId(r.try_get("id")?),
+                    name: r.try_get("name")?,
+                    role: role.parse::<Role>().map_err(corrupt)?,
+                    unit: r.try_get::<Option<String>, _>("unit")?.map(Into::into),
+                    in_charge_of: serde_json::from_str(&r.try_get::<String, _>("in_charge_of")?)
+                        .map_err(corrupt)?,
+                    mailbox_reader: r.try_get("mailbox_reader")?,
+                    disabled: r.try_get("disabled")?,
+                    created_at: r.try_get("created_at")?,
+                    updated_at: r.try_get("updated_at")?,
+                })
+            }
+
             /// An event from a row of `events` (all columns).
             fn event_of(r: &<$db as sqlx::Database>::Row) -> Result<Event> {
                 let id: Uuid = r.try_get("id")?;
@@ -418,6 +438,7 @@ macro_rules! sql_store {
                     seq: r.try_get("seq")?,
                     at: r.try_get::<DateTime<Utc>, _>("at")?,
                     actor: r.try_get("actor")?,
+                    actor_id: r.try_get::<Option<Uuid>, _>("actor_id")?.map(UserId),
                     reason: r.try_get("reason")?,
                     payload: read_payload(id, r.try_get("type")?, data)?,
                 })
@@ -638,7 +659,7 @@ macro_rules! sql_store {
 
             async fn events(&self, id: AppealId) -> Result<Vec<Event>> {
                 let rows = sqlx::query(
-                    "SELECT id, appeal_id, seq, type, at, actor, reason, data FROM events \
+                    "SELECT id, appeal_id, seq, type, at, actor, actor_id, reason, data FROM events \
                      WHERE appeal_id = $1 ORDER BY seq",
                 )
                 .bind(id.0)
@@ -958,6 +979,98 @@ macro_rules! sql_store {
                         })
                     })
                     .collect()
+            }
+
+            async fn add_user(&self, user: &User) -> Result<()> {
+                let mut tx = self.begin_write().await?;
+                let inserted = sqlx::query(
+                    "INSERT INTO users (id, name, role, unit, in_charge_of, mailbox_reader, \
+                     disabled, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+                     ON CONFLICT (id) DO NOTHING",
+                )
+                .bind(user.id.0)
+                .bind(&user.name)
+                .bind(user.role.as_str())
+                .bind(user.unit.as_deref())
+                .bind(serde_json::to_string(&user.in_charge_of).map_err(corrupt)?)
+                .bind(user.mailbox_reader)
+                .bind(user.disabled)
+                .bind(user.created_at)
+                .bind(user.updated_at)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                if inserted == 0 {
+                    tx.rollback().await?;
+                    return Err(StoreError::Duplicate);
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn users(&self) -> Result<Vec<User>> {
+                let rows = sqlx::query("SELECT * FROM users ORDER BY created_at, id")
+                    .fetch_all(&self.pool)
+                    .await?;
+                rows.iter().map(Self::user_of).collect()
+            }
+
+            async fn user(&self, id: UserId) -> Result<Option<User>> {
+                let row = sqlx::query("SELECT * FROM users WHERE id = $1")
+                    .bind(id.0)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                row.as_ref().map(Self::user_of).transpose()
+            }
+
+            async fn set_user_disabled(
+                &self,
+                id: UserId,
+                disabled: bool,
+                at: DateTime<Utc>,
+            ) -> Result<Option<User>> {
+                let mut tx = self.begin_write().await?;
+                let row = sqlx::query(
+                    "UPDATE users SET disabled = $2, updated_at = $3 WHERE id = $1 RETURNING *",
+                )
+                .bind(id.0)
+                .bind(disabled)
+                .bind(at)
+                .fetch_optional(&mut *tx)
+                .await?;
+                let user = row.as_ref().map(Self::user_of).transpose()?;
+                tx.commit().await?;
+                Ok(user)
+            }
+
+            async fn revoke_token(
+                &self,
+                id: TokenId,
+                expires_at: Option<DateTime<Utc>>,
+                at: DateTime<Utc>,
+            ) -> Result<bool> {
+                let mut tx = self.begin_write().await?;
+                let inserted = sqlx::query(
+                    "INSERT INTO revoked_tokens (id, revoked_at, expires_at) VALUES ($1, $2, $3) \
+                     ON CONFLICT (id) DO NOTHING",
+                )
+                .bind(id.0)
+                .bind(at)
+                .bind(expires_at)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                tx.commit().await?;
+                Ok(inserted == 1)
+            }
+
+            async fn token_revoked(&self, id: TokenId) -> Result<bool> {
+                let found: i64 =
+                    sqlx::query_scalar("SELECT COUNT(*) FROM revoked_tokens WHERE id = $1")
+                        .bind(id.0)
+                        .fetch_one(&self.pool)
+                        .await?;
+                Ok(found > 0)
             }
 
             async fn list(&self, filter: &AppealFilter, scope: &Scope) -> Result<Page> {

@@ -12,6 +12,9 @@ pub enum StoreError {
     /// The idempotency key was used before with a different request.
     #[error("idempotency key reused with a different request")]
     IdempotencyConflict,
+    /// A record with this id exists already.
+    #[error("a record with this id exists already")]
+    Duplicate,
     #[error("stored data is invalid: {0}")]
     Corrupt(String),
     /// A stored event this version cannot read (written by a newer one during an upgrade?).

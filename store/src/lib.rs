@@ -10,9 +10,10 @@ use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use hotline_schemas::event::EnvelopeError;
 use hotline_schemas::lifecycle::{Decision, Intake};
+use hotline_schemas::value::ids::TokenId;
 use hotline_schemas::value::unit::Unit;
 use hotline_schemas::{
-    Appeal, AppealId, Channel, Envelope, Event, EventId, MatterCode, Status, UnitCode,
+    Appeal, AppealId, Channel, Envelope, Event, EventId, MatterCode, Status, UnitCode, User, UserId,
 };
 
 pub use engine::{PostgresStore, RelayLease, SqliteStore};
@@ -262,4 +263,28 @@ pub trait Store: Send + Sync + 'static {
     /// Keeps a delivery a consumer gave up on: its event id and body as they arrived.
     async fn park(&self, consumer: &str, event_id: EventId, body: &str, error: &str) -> Result<()>;
     async fn parked(&self) -> Result<Vec<Parked>>;
+
+    /// Adds a user; `StoreError::Duplicate` when one with its id exists.
+    async fn add_user(&self, user: &User) -> Result<()>;
+    /// Every user, oldest first.
+    async fn users(&self) -> Result<Vec<User>>;
+    async fn user(&self, id: UserId) -> Result<Option<User>>;
+    /// Disables (or enables again) a user at `at`: the user as it now is, `None` when there is
+    /// no such user.
+    async fn set_user_disabled(
+        &self,
+        id: UserId,
+        disabled: bool,
+        at: DateTime<Utc>,
+    ) -> Result<Option<User>>;
+
+    /// Revokes the token with id `id` at `at` (`expires_at`: when it would have expired
+    /// anyway); `false` when it was revoked before.
+    async fn revoke_token(
+        &self,
+        id: TokenId,
+        expires_at: Option<DateTime<Utc>>,
+        at: DateTime<Utc>,
+    ) -> Result<bool>;
+    async fn token_revoked(&self, id: TokenId) -> Result<bool>;
 }

@@ -19,6 +19,7 @@ const SQLITE: &[(i64, &str, &str)] = engine_migrations!("sqlite":
     (5, "0005_timers", "timers"),
     (6, "0006_raw_parking", "raw parking"),
     (7, "0007_confidential", "confidential"),
+    (8, "0008_people", "people"),
     (20, "0020_escalated", "escalated"),
     (21, "0021_appellant_keys", "appellant keys"),
 );
@@ -30,6 +31,7 @@ const POSTGRES: &[(i64, &str, &str)] = engine_migrations!("postgres":
     (5, "0005_timers", "timers"),
     (6, "0006_raw_parking", "raw parking"),
     (7, "0007_confidential", "confidential"),
+    (8, "0008_people", "people"),
     (20, "0020_escalated", "escalated"),
     (21, "0021_appellant_keys", "appellant keys"),
 );

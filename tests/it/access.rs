@@ -68,9 +68,15 @@ enum Route {
     Dispatch,
     /// `…/rate {}`: not allowed before a reply.
     Rate,
+    /// `GET /users`.
+    Users,
+    /// `POST /users {}`: no name.
+    AddUser,
+    /// `POST /users/{id}/disable` of a user there is not.
+    DisableUser,
 }
 
-const ROUTES: [Route; 13] = [
+const ROUTES: [Route; 16] = [
     Route::Units,
     Route::Taxonomy,
     Route::List,
@@ -84,6 +90,9 @@ const ROUTES: [Route; 13] = [
     Route::Accept,
     Route::Dispatch,
     Route::Rate,
+    Route::Users,
+    Route::AddUser,
+    Route::DisableUser,
 ];
 
 /// Whether `who` may see the appeal at all.
@@ -153,6 +162,11 @@ fn expected(route: Route, who: Who, confidential: bool) -> StatusCode {
         ),
         // Appellants and agents (回访) rate, after a reply.
         Route::Rate => on_appeal(matches!(who, Who::Appellant | Who::Agent), S::CONFLICT),
+        // Admins only; the walk's requests then fail on their content.
+        Route::Users => allowed(who == Who::Admin),
+        Route::AddUser if who == Who::Admin => S::BAD_REQUEST,
+        Route::DisableUser if who == Who::Admin => S::NOT_FOUND,
+        Route::AddUser | Route::DisableUser => S::FORBIDDEN,
     }
 }
 
@@ -219,6 +233,13 @@ fn request(route: Route, id: &str) -> (Method, String, Option<Value>) {
         Route::Accept => (Method::POST, appeal("accept"), Some(json!({"x": 1}))),
         Route::Dispatch => (Method::POST, appeal("dispatch"), Some(json!({}))),
         Route::Rate => (Method::POST, appeal("rate"), Some(json!({}))),
+        Route::Users => (Method::GET, "/api/v1/users".to_owned(), None),
+        Route::AddUser => (Method::POST, "/api/v1/users".to_owned(), Some(json!({}))),
+        Route::DisableUser => (
+            Method::POST,
+            format!("/api/v1/users/{}/disable", hotline_schemas::UserId::new()),
+            Some(json!({})),
+        ),
     }
 }
 

@@ -12,6 +12,7 @@ mod fixtures;
 mod intake_limits;
 mod logs;
 mod notify;
+mod people;
 mod process;
 mod procs;
 mod support;

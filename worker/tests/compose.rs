@@ -55,6 +55,7 @@ fn envelope(appeal: &hotline_schemas::Appeal, payload: EventPayload) -> Envelope
         seq: 2,
         at: Utc::now(),
         actor: "system".to_owned(),
+        actor_id: None,
         reason: None,
         payload,
     };

@@ -66,6 +66,7 @@ impl Appeal {
             seq,
             at: Utc::now(),
             actor: "contract-test".to_owned(),
+            actor_id: None,
             reason: Some(format!("event #{seq}")),
             payload,
         };

@@ -1,6 +1,6 @@
 use super::*;
-use hotline_schemas::Appellant;
 use chrono::{TimeZone, Utc};
+use hotline_schemas::Appellant;
 use hotline_schemas::{Kind, Location, NewAppeal, Priority};
 
 use crate::test_support::Fixed;

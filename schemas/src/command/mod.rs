@@ -2,6 +2,7 @@
 //! action is allowed in which status (SPEC §5). Access rules are in [`access`].
 
 pub mod access;
+pub mod user;
 
 use strum::{EnumIter, IntoStaticStr};
 
@@ -11,6 +12,7 @@ use crate::value::error::{DomainError, ErrorCode};
 use crate::value::ids::{MatterCode, UnitCode};
 
 pub use access::{Actor, Role};
+pub use user::{NewUser, User};
 
 /// Something that can be done to an appeal: by a person, or by the router and the timers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, IntoStaticStr)]

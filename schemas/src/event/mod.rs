@@ -13,7 +13,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::appeal::{Channel, Kind, Priority, Rating, Step, Suggestion, TimeLimit};
-use crate::value::ids::{AppealId, EventId, MatterCode, TicketNo, UnitCode};
+use crate::value::ids::{AppealId, EventId, MatterCode, TicketNo, UnitCode, UserId};
 use crate::value::limit::Limit;
 use crate::value::snake_enum;
 
@@ -360,6 +360,10 @@ pub struct Event {
     pub at: DateTime<Utc>,
     /// Who caused it: the name in the caller's token, or `system`.
     pub actor: String,
+    /// The user behind the caller's token; absent for the platform, the public, appellants
+    /// and tokens not issued for a user (and in events stored before users existed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actor_id: Option<UserId>,
     pub reason: Option<String>,
     #[serde(flatten)]
     pub payload: EventPayload,

@@ -8,6 +8,7 @@ fn event(payload: EventPayload) -> Event {
         seq: 2,
         at: "2026-11-20T07:00:00Z".parse().unwrap(),
         actor: "router".to_owned(),
+        actor_id: None,
         reason: None,
         payload,
     }
@@ -85,4 +86,22 @@ fn every_type_has_its_payload() {
             "{name} has no payload"
         );
     }
+}
+
+#[test]
+fn the_user_behind_an_event_is_kept_when_there_is_one() {
+    let mut accepted = event(EventPayload::Accepted {
+        unit: Some("GHZRZYJ".into()),
+    });
+    let value = serde_json::to_value(&accepted).unwrap();
+    assert!(
+        value.get("actor_id").is_none(),
+        "no user, no field: {value}"
+    );
+    assert_eq!(serde_json::from_value::<Event>(value).unwrap(), accepted);
+    let user = UserId::new();
+    accepted.actor_id = Some(user);
+    let value = serde_json::to_value(&accepted).unwrap();
+    assert_eq!(value["actor_id"], user.to_string());
+    assert_eq!(serde_json::from_value::<Event>(value).unwrap(), accepted);
 }

@@ -8,7 +8,7 @@ use crate::command::Role;
 use crate::event::{Event, EventPayload};
 use crate::schedule::on_receipt;
 use crate::value::error::DomainError;
-use crate::value::ids::{AppealId, EventId, TicketNo};
+use crate::value::ids::{AppealId, EventId, TicketNo, UserId};
 
 use super::{Change, Context, Decision};
 
@@ -19,6 +19,8 @@ pub struct Intake {
     new: NewAppeal,
     at: DateTime<Utc>,
     actor: String,
+    /// The user behind the submitter's token.
+    actor_id: Option<UserId>,
     /// The agent who logged it from a call.
     logged_by: Option<String>,
     first_timer: DueStep,
@@ -39,6 +41,7 @@ impl Intake {
             new,
             at: ctx.now,
             actor: ctx.actor.name.clone(),
+            actor_id: ctx.actor.user,
             logged_by: (ctx.actor.role == Role::Agent).then(|| ctx.actor.name.clone()),
         })
     }
@@ -62,6 +65,7 @@ impl Intake {
             seq: 1,
             at: self.at,
             actor: self.actor,
+            actor_id: self.actor_id,
             reason: None,
             payload: EventPayload::Received {
                 channel: appeal.channel,

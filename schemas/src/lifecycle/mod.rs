@@ -649,6 +649,7 @@ impl<'a> EventWriter<'a> {
             seq: self.appeal.version + self.events.len() as i64 + 1,
             at: self.ctx.now,
             actor: self.ctx.actor.name.clone(),
+            actor_id: self.ctx.actor.user,
             reason,
             payload,
         });

@@ -1786,3 +1786,50 @@ fn the_appellants_material_resumes_the_paused_clock() {
     let events = case.step(&who, t_later(), more);
     assert_eq!(events.len(), 1);
 }
+
+#[test]
+fn events_record_the_user_behind_the_actor() {
+    let world = World::new();
+    let user = crate::value::ids::UserId::new();
+    let mut agent = actor("话务员小李", Role::Agent);
+    agent.user = Some(user);
+    let ctx = world.rules.context(t_received(), &agent);
+    let received = Intake::new(sample_new_appeal(Kind::Complaint, Priority::Normal), &ctx)
+        .unwrap()
+        .receive(TicketNo::from("20261120-000001"));
+    assert_eq!(received.events()[0].actor_id, Some(user));
+    let appeal = received.into_appeal();
+
+    let mut dispatching = dispatcher();
+    let dispatched = world
+        .decide(
+            &appeal,
+            &dispatching,
+            t_dispatch(),
+            Command::Dispatch {
+                unit: UNIT_A.into(),
+                matter: None,
+            },
+        )
+        .unwrap();
+    assert_eq!(dispatched.events()[0].actor_id, None, "no user behind it");
+    let other = crate::value::ids::UserId::new();
+    dispatching.user = Some(other);
+    let dispatched = world
+        .decide(
+            &appeal,
+            &dispatching,
+            t_dispatch(),
+            Command::Dispatch {
+                unit: UNIT_A.into(),
+                matter: None,
+            },
+        )
+        .unwrap();
+    assert!(
+        dispatched
+            .events()
+            .iter()
+            .all(|e| e.actor_id == Some(other))
+    );
+}

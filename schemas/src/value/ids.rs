@@ -147,3 +147,7 @@ uuid_id!(
     /// Identifies one user of the platform: a person with a role (staff), not a token.
     UserId
 );
+uuid_id!(
+    /// Identifies one token (its `jti`), so that it can be revoked before it expires.
+    TokenId
+);

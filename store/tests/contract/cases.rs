@@ -18,6 +18,10 @@ use crate::fixtures::{
     monday, new_appeal, submission, submission_of, submit, unit_staff,
 };
 use crate::harness::{Location, TestDb};
+pub use crate::people::{
+    events_keep_the_user_behind_them, revoked_tokens_are_remembered,
+    users_are_added_listed_and_disabled,
+};
 
 const FGJ: &str = "DEMO-FGJ";
 const RSJ: &str = "DEMO-RSJ";

@@ -14,6 +14,7 @@
 mod cases;
 mod fixtures;
 mod harness;
+mod people;
 mod stored;
 
 /// Instantiates each case once per engine.
@@ -74,4 +75,7 @@ contract_suite!(
     closed_appeals_have_no_timer,
     dispatch_queue_holds_received_and_returned_oldest_first,
     oversight_watches_the_late_the_unsigned_and_the_owned,
+    users_are_added_listed_and_disabled,
+    revoked_tokens_are_remembered,
+    events_keep_the_user_behind_them,
 );
