@@ -25,6 +25,9 @@ struct Claims {
     /// The token's id, by which it is revoked; absent in tokens issued before ids.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     jti: Option<TokenId>,
+    /// Good for rating the appeal only (the token of a rating link).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    rating_only: bool,
     iat: i64,
     exp: i64,
 }
@@ -36,6 +39,8 @@ pub struct Verified {
     /// `None` for a token issued before tokens had ids.
     pub id: Option<TokenId>,
     pub expires_at: Option<DateTime<Utc>>,
+    /// Good for `POST /appeals/{id}/rate` only: a rating link's token.
+    pub rating_only: bool,
 }
 
 /// Issues and verifies tokens with one secret.
@@ -81,6 +86,7 @@ impl TokenSigner {
             in_charge_of: actor.in_charge_of.clone(),
             mailbox_reader: actor.mailbox_reader,
             jti: Some(TokenId::new()),
+            rating_only: false,
             iat: now.timestamp(),
             exp: (now + lifetime).timestamp(),
         };
@@ -109,6 +115,34 @@ impl TokenSigner {
         self.issue(&actor, now, Duration::days(APPELLANT_TOKEN_DAYS))
     }
 
+    /// The token of a rating link: good for rating `appeal` only, until `until` (the end of
+    /// the rating window).
+    pub fn issue_rating(
+        &self,
+        appeal: AppealId,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<String, TokenError> {
+        let claims = Claims {
+            sub: "appellant".to_owned(),
+            role: Role::Appellant,
+            unit: None,
+            appeal: Some(appeal),
+            user: None,
+            in_charge_of: Vec::new(),
+            mailbox_reader: false,
+            jti: Some(TokenId::new()),
+            rating_only: true,
+            iat: now.timestamp(),
+            exp: until.max(now).timestamp(),
+        };
+        Ok(jsonwebtoken::encode(
+            &Header::new(Algorithm::HS256),
+            &claims,
+            &self.encoding,
+        )?)
+    }
+
     /// The actor of a valid token; `None` for a forged, malformed or expired one, or one whose
     /// role lacks what it needs (a unit for `unit`, an appeal for `appellant`). Whether it was
     /// revoked is the store's to say ([`Verified::id`]).
@@ -118,18 +152,26 @@ impl TokenSigner {
 
     /// A valid token's actor, id and expiry (see [`TokenSigner::verify`]).
     pub fn verified(&self, token: &str) -> Option<Verified> {
-        self.decode(token, true)
+        self.verified_at(token, Utc::now())
+    }
+
+    /// [`TokenSigner::verified`] at `now` (the platform's clock).
+    pub fn verified_at(&self, token: &str, now: DateTime<Utc>) -> Option<Verified> {
+        self.decode(token)
+            .filter(|v| v.expires_at.is_some_and(|exp| exp > now))
     }
 
     /// A token signed with this secret, expired or not: what revoking it needs to know.
     pub fn inspect(&self, token: &str) -> Option<Verified> {
-        self.decode(token, false)
+        self.decode(token)
     }
 
-    fn decode(&self, token: &str, unexpired: bool) -> Option<Verified> {
+    /// A token signed with this secret; its expiry is checked by the caller, against the
+    /// platform's clock.
+    fn decode(&self, token: &str) -> Option<Verified> {
         let mut validation = Validation::new(Algorithm::HS256);
         validation.set_required_spec_claims(&["exp", "sub"]);
-        validation.validate_exp = unexpired;
+        validation.validate_exp = false;
         let claims = jsonwebtoken::decode::<Claims>(token, &self.decoding, &validation)
             .ok()?
             .claims;
@@ -141,6 +183,7 @@ impl TokenSigner {
         Some(Verified {
             id: claims.jti,
             expires_at: DateTime::from_timestamp(claims.exp, 0),
+            rating_only: claims.rating_only,
             actor: Actor {
                 name: claims.sub,
                 role: claims.role,

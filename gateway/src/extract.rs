@@ -133,9 +133,15 @@ impl FromRequestParts<Arc<AppState>> for MaybeCaller {
             .ok_or_else(|| ApiError::new(ErrorCode::InvalidToken))?;
         let verified = state
             .signer
-            .verified(token.trim())
+            .verified_at(token.trim(), state.now())
             .ok_or_else(|| ApiError::new(ErrorCode::InvalidToken))?;
         if !still_valid(state, &verified).await? {
+            return Err(ApiError::new(ErrorCode::InvalidToken));
+        }
+        // A rating link's token rates the appeal, and does nothing else.
+        let rating =
+            parts.method == axum::http::Method::POST && parts.uri.path().ends_with("/rate");
+        if verified.rating_only && !rating {
             return Err(ApiError::new(ErrorCode::InvalidToken));
         }
         Ok(MaybeCaller(Some(verified.actor)))

@@ -424,14 +424,21 @@ impl Platform {
     /// The rating link of an appeal: the configured page with the ticket and a token that
     /// lets the appellant rate it.
     pub fn rating_link(&self) -> RatingLink {
-        let (signer, base, clock) = (
+        let (signer, base, clock, rules) = (
             self.signer.clone(),
             self.config.rating_url.clone(),
             self.clock.clone(),
+            self.rules.clone(),
         );
         Arc::new(move |appeal: &Appeal| {
+            // Good for rating only, until the rating window closes.
+            let now = clock();
+            let wait = rules.policies.follow_up().rating_wait;
+            let until = rules
+                .clock()
+                .add(appeal.sla.replied_at.unwrap_or(now), wait);
             let token = signer
-                .issue_appellant(appeal.id, clock())
+                .issue_rating(appeal.id, now, until)
                 .unwrap_or_default();
             format!("{base}?ticket={}&token={token}", appeal.ticket_no)
         })

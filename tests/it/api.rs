@@ -1662,3 +1662,51 @@ mod caller_history_api {
         assert_eq!(status, StatusCode::FORBIDDEN);
     }
 }
+
+mod rating_link_api {
+    use super::*;
+
+    on_both_engines!(a_rating_links_token_rates_and_does_nothing_else);
+
+    async fn a_rating_links_token_rates_and_does_nothing_else(s: &TestServer) {
+        let t = staff(s);
+        let id = id_of(&s.submit(None, enterprise_appeal()).await);
+        s.act(&id, "dispatch", &t.dispatcher, json!({"unit": "DEMO-FGJ"}))
+            .await;
+        s.act(&id, "accept", &t.unit, json!({})).await;
+        let (_, replied) = s
+            .act(&id, "reply", &t.unit, json!({"result": "已协调办理"}))
+            .await;
+        assert_eq!(replied["status"], "replied");
+        let platform = s.second_platform().await;
+        let appeal = platform
+            .store
+            .appeal(id.parse().unwrap())
+            .await
+            .unwrap()
+            .unwrap();
+        let link = (platform.rating_link())(&appeal);
+        let token = link.split("token=").nth(1).unwrap().to_owned();
+
+        // Not a key to the appeal: no view, no supplement.
+        let path = format!("/api/v1/appeals/{id}");
+        let (status, _) = s.get(&path, &token).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        let (status, _) = s.act(&id, "supplement", &token, json!({"text": "x"})).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        // It rates, within the rating window.
+        let (status, rated) = s
+            .act(&id, "rate", &token, json!({"rating": "satisfied"}))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{rated}");
+        assert_eq!(rated["status"], "closed");
+        // Past the window (5 working days after the reply) the link is dead.
+        let late = (platform.rating_link())(&appeal);
+        let late = late.split("token=").nth(1).unwrap().to_owned();
+        s.set_now(s.now() + chrono::Duration::days(10));
+        let (status, _) = s
+            .act(&id, "rate", &late, json!({"rating": "satisfied"}))
+            .await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+    }
+}

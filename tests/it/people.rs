@@ -2,7 +2,7 @@
 //! `hotline token …` commands; a user's token carries its id into events and stops working
 //! once the user is disabled or the token revoked or expired.
 
-use chrono::{Duration, Utc};
+use chrono::Duration;
 use hotline_schemas::{Actor, Role, UserId};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -247,16 +247,14 @@ async fn a_user_token_records_the_user_and_ends_when_disabled_revoked_or_expired
     let (status, _) = s.get("/api/v1/dispatch-queue", &other).await;
     assert_eq!(status, StatusCode::OK);
 
-    // A staff token lives 12 hours by default.
+    // A staff token lives 12 hours by default (by the platform's clock).
     let actor = store.user(id).await.unwrap().unwrap().actor();
     let recent =
-        hotline::people::issue_token_at(&s.config, &actor, Utc::now() - Duration::hours(11))
-            .unwrap();
+        hotline::people::issue_token_at(&s.config, &actor, s.now() - Duration::hours(11)).unwrap();
     let (status, _) = s.get("/api/v1/dispatch-queue", &recent).await;
     assert_eq!(status, StatusCode::OK);
     let expired =
-        hotline::people::issue_token_at(&s.config, &actor, Utc::now() - Duration::hours(13))
-            .unwrap();
+        hotline::people::issue_token_at(&s.config, &actor, s.now() - Duration::hours(13)).unwrap();
     let (status, error) = s.get("/api/v1/dispatch-queue", &expired).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED, "{error}");
     assert_eq!(error["code"], "invalid_token");
