@@ -15,8 +15,8 @@ use hotline_schemas::lifecycle::{Intake, decide};
 use hotline_schemas::value::ticket::ticket_day;
 use hotline_schemas::value::uscc;
 use hotline_schemas::{
-    Action, Actor, Appeal, AppealId, Channel, Command, DomainError, ErrorCode, Event, Kind,
-    MatterCode, NewAppeal, Priority, Rating, Role, Status, UnitCode,
+    Action, Actor, Appeal, AppealId, Channel, Command, DomainError, ErrorCode, Event, EventPayload,
+    Kind, MatterCode, NewAppeal, Priority, Rating, Role, Status, UnitCode,
 };
 use hotline_store::{
     AppealFilter, CommitMeta, IdempotencyKey, LeaderScope, Scope, Submission, TrainingExample,
@@ -125,7 +125,25 @@ pub async fn stats(
         .clock_duration()
         .unwrap_or(chrono::Duration::minutes(30));
     let confidential = actor.reads_confidential() || state.is_discipline_office(&actor);
-    let activity = state.store.activity_since(from, confidential).await?;
+    let mut activity = state.store.activity_since(from, confidential).await?;
+    // A leader's statistics are those of the units they are in charge of.
+    let leads_units = actor.role == Role::Leader && !actor.reads_confidential();
+    if leads_units {
+        if unit
+            .as_deref()
+            .is_some_and(|code| !actor.in_charge_of.iter().any(|u| u == code))
+        {
+            return Err(forbidden(&actor, "stats"));
+        }
+        activity.retain(|(_, events)| {
+            events.iter().any(|e| match &e.payload {
+                EventPayload::Dispatched(a) | EventPayload::Reassigned(a) => {
+                    actor.in_charge_of.contains(&a.unit)
+                }
+                _ => false,
+            })
+        });
+    }
     let stats = hotline_schemas::stats::compute(&activity, from, to, now, response);
     let mut body = serde_json::to_value(&stats).map_err(|e| internal(&e))?;
     body["from"] = json!(from_day);
@@ -140,6 +158,9 @@ pub async fn stats(
         let units: Vec<serde_json::Value> = stats
             .units
             .iter()
+            .filter(|(code, _)| {
+                !leads_units || actor.in_charge_of.iter().any(|u| u == code.as_str())
+            })
             .map(|(code, f)| {
                 let mut v = serde_json::to_value(f).unwrap_or_default();
                 v["unit"] = json!(code);

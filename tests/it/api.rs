@@ -1189,6 +1189,22 @@ mod oversight_api {
         );
         let (_, elsewhere) = s.get("/api/v1/oversight", &other_leader).await;
         assert_eq!(elsewhere["total"], 0, "not a unit they are in charge of");
+        // Their statistics are those of their units.
+        let (status, figures) = s.get("/api/v1/stats", &leader).await;
+        assert_eq!(status, StatusCode::OK, "{figures}");
+        assert_eq!(figures["dispatched"], 3, "{figures}");
+        let units: Vec<&str> = figures["units"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|u| u["unit"].as_str().unwrap())
+            .collect();
+        assert_eq!(units, ["DEMO-FGJ"]);
+        let (_, theirs) = s.get("/api/v1/stats", &other_leader).await;
+        assert_eq!(theirs["dispatched"], 0, "{theirs}");
+        assert_eq!(theirs["units"], json!([]));
+        let (status, _) = s.get("/api/v1/stats?unit=DEMO-FGJ", &other_leader).await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
         let (_, supervisor_desk) = s.get("/api/v1/oversight", &t.supervisor).await;
         assert_eq!(
             supervisor_desk["total"], 3,
