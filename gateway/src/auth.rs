@@ -32,6 +32,25 @@ struct Claims {
     exp: i64,
 }
 
+impl Claims {
+    /// The claims of a new token for `actor`, valid from `now` until `exp`.
+    fn of(actor: &Actor, now: DateTime<Utc>, exp: DateTime<Utc>) -> Claims {
+        Claims {
+            sub: actor.name.clone(),
+            role: actor.role,
+            unit: actor.unit.clone(),
+            appeal: actor.appeal,
+            user: actor.user,
+            in_charge_of: actor.in_charge_of.clone(),
+            mailbox_reader: actor.mailbox_reader,
+            jti: Some(TokenId::new()),
+            rating_only: false,
+            iat: now.timestamp(),
+            exp: exp.timestamp(),
+        }
+    }
+}
+
 /// A token that verified: the actor it carries, its id and when it expires.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Verified {
@@ -77,24 +96,7 @@ impl TokenSigner {
         now: DateTime<Utc>,
         lifetime: Duration,
     ) -> Result<String, TokenError> {
-        let claims = Claims {
-            sub: actor.name.clone(),
-            role: actor.role,
-            unit: actor.unit.clone(),
-            appeal: actor.appeal,
-            user: actor.user,
-            in_charge_of: actor.in_charge_of.clone(),
-            mailbox_reader: actor.mailbox_reader,
-            jti: Some(TokenId::new()),
-            rating_only: false,
-            iat: now.timestamp(),
-            exp: (now + lifetime).timestamp(),
-        };
-        Ok(jsonwebtoken::encode(
-            &Header::new(Algorithm::HS256),
-            &claims,
-            &self.encoding,
-        )?)
+        self.sign(&Claims::of(actor, now, now + lifetime))
     }
 
     /// The token an appellant follows and rates their appeal with.
@@ -103,15 +105,7 @@ impl TokenSigner {
         appeal: AppealId,
         now: DateTime<Utc>,
     ) -> Result<String, TokenError> {
-        let actor = Actor {
-            name: "appellant".to_owned(),
-            role: Role::Appellant,
-            unit: None,
-            appeal: Some(appeal),
-            user: None,
-            in_charge_of: Vec::new(),
-            mailbox_reader: false,
-        };
+        let actor = Actor::public().following(appeal);
         self.issue(&actor, now, Duration::days(APPELLANT_TOKEN_DAYS))
     }
 
@@ -123,22 +117,17 @@ impl TokenSigner {
         now: DateTime<Utc>,
         until: DateTime<Utc>,
     ) -> Result<String, TokenError> {
-        let claims = Claims {
-            sub: "appellant".to_owned(),
-            role: Role::Appellant,
-            unit: None,
-            appeal: Some(appeal),
-            user: None,
-            in_charge_of: Vec::new(),
-            mailbox_reader: false,
-            jti: Some(TokenId::new()),
+        let actor = Actor::public().following(appeal);
+        self.sign(&Claims {
             rating_only: true,
-            iat: now.timestamp(),
-            exp: until.max(now).timestamp(),
-        };
+            ..Claims::of(&actor, now, until.max(now))
+        })
+    }
+
+    fn sign(&self, claims: &Claims) -> Result<String, TokenError> {
         Ok(jsonwebtoken::encode(
             &Header::new(Algorithm::HS256),
-            &claims,
+            claims,
             &self.encoding,
         )?)
     }

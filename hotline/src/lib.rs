@@ -28,7 +28,7 @@ use hotline_schemas::policy::calendar::BusinessCalendar;
 use hotline_schemas::policy::sla::SlaPolicies;
 use hotline_schemas::value::taxonomy::Taxonomy;
 use hotline_schemas::value::unit::demo_units;
-use hotline_schemas::{Actor, Appeal, Role};
+use hotline_schemas::{Actor, Appeal};
 use hotline_store::{PostgresStore, SqliteStore, Store};
 pub use hotline_worker::install_tls_provider;
 use hotline_worker::{
@@ -452,12 +452,7 @@ impl Platform {
         let path = self.config.data_dir.join(ADMIN_TOKEN_FILE);
         let admin = Actor {
             name: "admin".to_owned(),
-            role: Role::Admin,
-            unit: None,
-            appeal: None,
-            user: None,
-            in_charge_of: Vec::new(),
-            mailbox_reader: false,
+            ..Actor::system()
         };
         let token = self.signer.issue(
             &admin,

@@ -6,7 +6,7 @@ use hotline_schemas::{Actor, Role};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::support::{TestServer, enterprise_appeal};
+use crate::support::{TestServer, enterprise_appeal, staff_actor};
 
 /// Who calls, relative to the appeals under test (the ordinary one is with DEMO-FGJ, the
 /// confidential one with the discipline office JWJW).
@@ -185,13 +185,8 @@ impl Tokens {
 
 fn tokens(s: &TestServer, appellant: &str, other_appellant: &str) -> Tokens {
     let reader = Actor {
-        name: "书记信箱专员".to_owned(),
-        role: Role::Leader,
-        unit: None,
-        appeal: None,
-        user: None,
-        in_charge_of: Vec::new(),
         mailbox_reader: true,
+        ..staff_actor(Role::Leader, "书记信箱专员")
     };
     let by_who = EVERYONE
         .iter()

@@ -5,37 +5,7 @@ use hotline_schemas::Role;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::support::{TestServer, enterprise_appeal, event_types, person_appeal};
-
-macro_rules! on_both_engines {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    let server = crate::support::TestServer::start(crate::support::Engine::Sqlite)
-                        .await
-                        .expect("SQLite is always available");
-                    super::$name(&server).await;
-                    server.stop().await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    if let Some(server) =
-                        crate::support::TestServer::start(crate::support::Engine::Postgres).await
-                    {
-                        super::$name(&server).await;
-                        server.stop().await;
-                    }
-                }
-            )*
-        }
-    };
-}
+use crate::support::{TestServer, enterprise_appeal, event_types, person_appeal, staff_actor};
 
 on_both_engines!(
     full_lifecycle_from_submission_to_rating,
@@ -1133,13 +1103,8 @@ mod oversight_api {
         let t = staff(s);
         let leader_of = |name: &str, unit: &str| {
             let actor = hotline_schemas::Actor {
-                name: name.to_owned(),
-                role: Role::Leader,
-                unit: None,
-                appeal: None,
-                user: None,
                 in_charge_of: vec![unit.into()],
-                mailbox_reader: false,
+                ..staff_actor(Role::Leader, name)
             };
             hotline::issue_token(&s.config, &actor).unwrap()
         };
@@ -1437,13 +1402,8 @@ mod masking_api {
         let t = staff(s);
         let other_agent = s.token(Role::Agent, None, "话务员小张");
         let leader = hotline_schemas::Actor {
-            name: "王区长".to_owned(),
-            role: Role::Leader,
-            unit: None,
-            appeal: None,
-            user: None,
             in_charge_of: vec!["DEMO-FGJ".into()],
-            mailbox_reader: false,
+            ..staff_actor(Role::Leader, "王区长")
         };
         let leader = hotline::issue_token(&s.config, &leader).unwrap();
         let mut body = person_appeal("小区停水两天");
@@ -1488,13 +1448,8 @@ mod masking_api {
         let (_, theirs) = s.get("/api/v1/appeals", &leader).await;
         assert_eq!(theirs["total"], 1, "{theirs}");
         let elsewhere = hotline_schemas::Actor {
-            name: "李区长".to_owned(),
-            role: Role::Leader,
-            unit: None,
-            appeal: None,
-            user: None,
             in_charge_of: vec!["DEMO-RSJ".into()],
-            mailbox_reader: false,
+            ..staff_actor(Role::Leader, "李区长")
         };
         let elsewhere = hotline::issue_token(&s.config, &elsewhere).unwrap();
         let (status, _) = s.get(&path, &elsewhere).await;

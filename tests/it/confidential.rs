@@ -9,7 +9,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use crate::procs::until;
-use crate::support::{Live, PgDatabase};
+use crate::support::{Live, PgDatabase, staff_actor};
 
 /// Monday 23 November 2026, 09:00 in Shanghai.
 fn monday() -> DateTime<Utc> {
@@ -38,13 +38,8 @@ struct Readers {
 
 fn readers(s: &Live) -> Readers {
     let reader = Actor {
-        name: "书记信箱专员".to_owned(),
-        role: Role::Leader,
-        unit: None,
-        appeal: None,
-        user: None,
-        in_charge_of: Vec::new(),
         mailbox_reader: true,
+        ..staff_actor(Role::Leader, "书记信箱专员")
     };
     Readers {
         admin: s.token(Role::Admin, None, "管理员"),

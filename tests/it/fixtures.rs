@@ -20,7 +20,7 @@ use serde_json::{Value, json};
 use hotline::Config;
 
 use crate::procs::until;
-use crate::support::{Live, PgDatabase, enterprise_appeal, unplaceable_appeal};
+use crate::support::{Live, PgDatabase, enterprise_appeal, staff_actor, unplaceable_appeal};
 
 fn local(y: i32, mo: u32, d: u32, h: u32, mi: u32) -> DateTime<Utc> {
     Shanghai
@@ -306,13 +306,8 @@ async fn drive_every_event_type(s: &Live) {
     classified(s, &spam, &p.admin).await;
     // Marked confidential by a mailbox reader (schema 2), then voided by an admin.
     let reader = hotline_schemas::Actor {
-        name: "书记信箱专员".to_owned(),
-        role: Role::Leader,
-        unit: None,
-        appeal: None,
-        user: None,
-        in_charge_of: Vec::new(),
         mailbox_reader: true,
+        ..staff_actor(Role::Leader, "书记信箱专员")
     };
     let reader = hotline::issue_token(&s.config, &reader).unwrap();
     let mark = json!({"subject_unit": "GHZRZYJ"});

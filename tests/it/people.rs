@@ -10,36 +10,6 @@ use serde_json::{Value, json};
 use crate::procs::{Env, free_port};
 use crate::support::{TestServer, enterprise_appeal, unplaceable_appeal};
 
-macro_rules! on_both_engines {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    let server = crate::support::TestServer::start(crate::support::Engine::Sqlite)
-                        .await
-                        .expect("SQLite is always available");
-                    super::$name(&server).await;
-                    server.stop().await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    if let Some(server) =
-                        crate::support::TestServer::start(crate::support::Engine::Postgres).await
-                    {
-                        super::$name(&server).await;
-                        server.stop().await;
-                    }
-                }
-            )*
-        }
-    };
-}
-
 on_both_engines!(
     only_admins_manage_users,
     bad_users_get_a_localized_error_naming_the_field,

@@ -125,6 +125,29 @@ pub fn replace_database(url: &str, name: &str) -> String {
     }
 }
 
+/// A staff member with `role` and `name`, of no unit, in charge of nothing: what tokens are
+/// issued for in the tests (`..staff_actor(…)` for the rest).
+pub fn staff_actor(role: Role, name: &str) -> Actor {
+    Actor {
+        name: name.to_owned(),
+        role,
+        unit: None,
+        appeal: None,
+        user: None,
+        in_charge_of: Vec::new(),
+        mailbox_reader: false,
+    }
+}
+
+/// A token as `hotline token issue` would print it.
+pub fn token_for(config: &Config, role: Role, unit: Option<&str>, name: &str) -> String {
+    let actor = Actor {
+        unit: unit.map(Into::into),
+        ..staff_actor(role, name)
+    };
+    hotline::issue_token(config, &actor).unwrap()
+}
+
 /// A running platform and a client for it.
 pub struct TestServer {
     pub base: String,
@@ -246,16 +269,7 @@ impl TestServer {
 
     /// A token as `hotline token issue` would print it.
     pub fn token(&self, role: Role, unit: Option<&str>, name: &str) -> String {
-        let actor = Actor {
-            name: name.to_owned(),
-            role,
-            unit: unit.map(Into::into),
-            appeal: None,
-            user: None,
-            in_charge_of: Vec::new(),
-            mailbox_reader: false,
-        };
-        hotline::issue_token(&self.config, &actor).unwrap()
+        token_for(&self.config, role, unit, name)
     }
 
     pub async fn call(
@@ -377,16 +391,7 @@ impl Live {
     }
 
     pub fn token(&self, role: Role, unit: Option<&str>, name: &str) -> String {
-        let actor = Actor {
-            name: name.to_owned(),
-            role,
-            unit: unit.map(Into::into),
-            appeal: None,
-            user: None,
-            in_charge_of: Vec::new(),
-            mailbox_reader: false,
-        };
-        hotline::issue_token(&self.config, &actor).unwrap()
+        token_for(&self.config, role, unit, name)
     }
 
     pub async fn post(&self, path: &str, token: Option<&str>, body: Value) -> (StatusCode, Value) {
