@@ -468,7 +468,12 @@ async fn load_visible(
 ) -> Result<hotline_schemas::Appeal, ApiError> {
     let not_found = || ApiError::new(ErrorCode::AppealNotFound);
     let id: AppealId = id.parse().map_err(|_| not_found())?;
-    let appeal = state.store.appeal(id).await?.ok_or_else(not_found)?;
+    // Filtered in SQL by the caller's scope, and checked by the domain's rule too.
+    let appeal = state
+        .store
+        .appeal_in(id, &scope(actor))
+        .await?
+        .ok_or_else(not_found)?;
     if actor.can_read(&appeal) {
         Ok(appeal)
     } else {
@@ -737,15 +742,20 @@ fn parse_command(action: Action, body: &[u8]) -> Result<Command, ApiError> {
 }
 
 /// The appeal a merge goes into, as the body names it.
-async fn merge_target(state: &AppState, body: &[u8]) -> Result<Command, ApiError> {
+async fn merge_target(state: &AppState, actor: &Actor, body: &[u8]) -> Result<Command, ApiError> {
     let into = parse_json::<MergeBody>(body)?.into;
-    let target = state.store.appeal(into).await?.ok_or_else(|| {
-        ApiError(
-            DomainError::new(ErrorCode::InvalidValue)
-                .with_field("into")
-                .with_arg("detail", format!(": {into}")),
-        )
-    })?;
+    // Only into an appeal the caller may see: nothing else is admitted to exist.
+    let target = state
+        .store
+        .appeal_in(into, &scope(actor))
+        .await?
+        .ok_or_else(|| {
+            ApiError(
+                DomainError::new(ErrorCode::InvalidValue)
+                    .with_field("into")
+                    .with_arg("detail", format!(": {into}")),
+            )
+        })?;
     Ok(Command::Merge {
         into: Box::new(target),
     })
@@ -787,7 +797,7 @@ async fn perform(
     actor.authorize(action, &appeal)?;
     transition(appeal.status, action)?;
     let command = match action {
-        Action::Merge => merge_target(state, body).await?,
+        Action::Merge => merge_target(state, actor, body).await?,
         _ => parse_command(action, body)?,
     };
     if let Command::Dispatch { unit, matter } | Command::Reassign { unit, matter } = &command {
@@ -885,7 +895,8 @@ async fn check_unit(state: &AppState, unit: &UnitCode, field: &str) -> Result<()
 /// confidential ones only for admins and mailbox readers.
 fn scope(actor: &Actor) -> Scope {
     Scope {
-        confidential: actor.reads_confidential(),
+        // An appellant's own appeal may be confidential (a whistle-blower's).
+        confidential: actor.reads_confidential() || actor.role == Role::Appellant,
         unit: if actor.role == Role::Unit {
             actor.unit.clone()
         } else {
@@ -895,6 +906,12 @@ fn scope(actor: &Actor) -> Scope {
             name: actor.name.clone(),
             units: actor.in_charge_of.clone(),
         }),
+        appeal: if actor.role == Role::Appellant {
+            // An appellant token always names its appeal; one without names none.
+            Some(actor.appeal.unwrap_or_default())
+        } else {
+            None
+        },
     }
 }
 

@@ -256,6 +256,7 @@ static ACTIVITY_EVENTS: LazyLock<String> = LazyLock::new(|| {
 fn push_scope<DB: Database>(q: &mut QueryBuilder<DB>, scope: &Scope)
 where
     for<'a> String: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+    for<'a> Uuid: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
 {
     match &scope.unit {
         // What the unit holds now: not what it returned (`Appeal::is_with`).
@@ -267,6 +268,9 @@ where
             q.push(" AND confidential = FALSE");
         }
         None => {}
+    }
+    if let Some(appeal) = scope.appeal {
+        q.push(" AND id = ").push_bind(appeal.0);
     }
     // A leader's cases (`Actor::leads`): owned, escalated in their units, and confidential
     // ones for a mailbox reader.
@@ -655,6 +659,14 @@ macro_rules! sql_store {
             async fn appeal(&self, id: AppealId) -> Result<Option<Appeal>> {
                 let mut conn = self.pool.acquire().await?;
                 Self::find_appeal(&mut conn, id).await
+            }
+
+            async fn appeal_in(&self, id: AppealId, scope: &Scope) -> Result<Option<Appeal>> {
+                let mut q = QueryBuilder::<$db>::new("SELECT doc FROM appeals WHERE id = ");
+                q.push_bind(id.0);
+                push_scope(&mut q, scope);
+                let row = q.build().fetch_optional(&self.pool).await?;
+                row.as_ref().map(Self::appeal_of).transpose()
             }
 
             async fn events(&self, id: AppealId) -> Result<Vec<Event>> {

@@ -124,6 +124,8 @@ pub struct Scope {
     pub unit: Option<UnitCode>,
     /// A leader's cases only: those they own and the escalated ones of their units.
     pub leader: Option<LeaderScope>,
+    /// An appellant's own appeal only.
+    pub appeal: Option<AppealId>,
 }
 
 /// A leader's cases (`Actor::leads`).
@@ -142,6 +144,7 @@ impl Scope {
             confidential: true,
             unit: None,
             leader: None,
+            appeal: None,
         }
     }
 }
@@ -187,6 +190,8 @@ pub trait Store: Send + Sync + 'static {
     async fn submit(&self, submission: Submission) -> Result<Submitted>;
 
     async fn appeal(&self, id: AppealId) -> Result<Option<Appeal>>;
+    /// The appeal when it is within `scope` (filtered in SQL, like the lists).
+    async fn appeal_in(&self, id: AppealId, scope: &Scope) -> Result<Option<Appeal>>;
     /// The appeal's history, oldest first.
     async fn events(&self, id: AppealId) -> Result<Vec<Event>>;
 

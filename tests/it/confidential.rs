@@ -68,9 +68,11 @@ async fn confidential_appeals_reach_only_their_readers(config: Config) {
         ),
     ];
     let mut ids = Vec::new();
+    let mut whistle_blowers = Vec::new();
     for (channel, body, phone) in texts {
         let created = s.submit(None, complaint(channel, body, phone)).await;
         let id = created["id"].as_str().unwrap().to_owned();
+        whistle_blowers.push(created["appellant_token"].as_str().unwrap().to_owned());
         let placed = until(&s.base, &id, &t.admin, |a| a["status"] == "dispatched").await;
         assert_eq!(placed["unit"], "JWJW", "{channel}: {body}");
         assert_eq!(placed["subject_unit"], "GHZRZYJ", "{channel}: {body}");
@@ -108,6 +110,17 @@ async fn confidential_appeals_reach_only_their_readers(config: Config) {
             .iter()
             .all(|u| u["unit"] != "JWJW")
     );
+
+    // The whistle-blower follows their own complaint, and no other.
+    let (status, own) = s
+        .get(&format!("/api/v1/appeals/{}", ids[0]), &whistle_blowers[0])
+        .await;
+    assert_eq!(status, StatusCode::OK, "{own}");
+    assert!(own.get("subject_unit").is_none() || own["subject_unit"].is_null());
+    let (status, _) = s
+        .get(&format!("/api/v1/appeals/{}", ids[1]), &whistle_blowers[0])
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
 
     // Its readers see it.
     for token in [&t.admin, &t.reader, &t.office] {

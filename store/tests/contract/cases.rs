@@ -2288,3 +2288,61 @@ pub async fn oversight_watches_the_late_the_unsigned_and_the_owned(db: TestDb) {
             .is_empty()
     );
 }
+
+// ---- Scopes ------------------------------------------------------------------------------------
+
+/// One appeal read within a caller's scope: filtered in SQL as the lists are.
+pub async fn one_appeal_is_read_within_its_scope(db: TestDb) {
+    let store = &db.store;
+    let at = monday();
+    let appeal = submit(store, submission(Channel::Web, at)).await;
+    let held = apply(
+        store,
+        &appeal,
+        Command::Dispatch {
+            unit: FGJ.into(),
+            matter: None,
+        },
+        &dispatcher(),
+        at,
+    )
+    .await;
+    let unit = |code: &str| Scope {
+        unit: Some(code.into()),
+        ..Scope::default()
+    };
+    let read = |scope: Scope| async move { store.appeal_in(appeal.id, &scope).await.unwrap() };
+    assert_eq!(read(unit(FGJ)).await.map(|a| a.id), Some(appeal.id));
+    assert_eq!(read(unit(RSJ)).await, None);
+    let returned = apply(
+        store,
+        &held,
+        Command::Return {
+            reason: "不属于本单位职责".to_owned(),
+        },
+        &unit_staff(FGJ),
+        at,
+    )
+    .await;
+    assert_eq!(returned.status, Status::Returned);
+    assert_eq!(read(unit(FGJ)).await, None, "not what it returned");
+    let own = |id| Scope {
+        appeal: Some(id),
+        confidential: true,
+        ..Scope::default()
+    };
+    assert!(read(own(appeal.id)).await.is_some());
+    assert_eq!(read(own(AppealId::new())).await, None);
+
+    let letter = submit(store, submission(Channel::Mailbox, at)).await;
+    assert!(letter.confidential);
+    let ordinary = Scope::default();
+    assert_eq!(store.appeal_in(letter.id, &ordinary).await.unwrap(), None);
+    assert!(
+        store
+            .appeal_in(letter.id, &Scope::all())
+            .await
+            .unwrap()
+            .is_some()
+    );
+}

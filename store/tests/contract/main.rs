@@ -78,4 +78,5 @@ contract_suite!(
     users_are_added_listed_and_disabled,
     revoked_tokens_are_remembered,
     events_keep_the_user_behind_them,
+    one_appeal_is_read_within_its_scope,
 );
