@@ -188,7 +188,7 @@ pub async fn own(
         consumed: None,
     };
     state.store.commit(&decision, &meta).await?;
-    let events = state.store.events(appeal.id).await?;
+    let events = history(&state, decision.appeal()).await?;
     Ok(Json(view(
         &state,
         &actor,
@@ -397,7 +397,7 @@ pub async fn submit(
         .signer
         .issue_appellant(appeal.id, now)
         .map_err(|e| internal(&e))?;
-    let events = state.store.events(appeal.id).await?;
+    let events = history(&state, &appeal).await?;
     let status = if submitted.created {
         StatusCode::CREATED
     } else {
@@ -457,8 +457,16 @@ pub async fn get_appeal(
     Path(id): Path<String>,
 ) -> Result<Json<AppealView>, ApiError> {
     let appeal = load_visible(&state, &actor, &id).await?;
-    let events = state.store.events(appeal.id).await?;
+    let events = history(&state, &appeal).await?;
     Ok(Json(view(&state, &actor, appeal, Some(events))))
+}
+
+/// The history of `appeal` as far as the state read: events a later change added since are
+/// left out, so the view shows one moment.
+async fn history(state: &AppState, appeal: &Appeal) -> Result<Vec<Event>, ApiError> {
+    let mut events = state.store.events(appeal.id).await?;
+    events.retain(|e| e.seq <= appeal.version);
+    Ok(events)
 }
 
 async fn load_visible(
@@ -823,8 +831,8 @@ async fn perform(
         .map(|e| e.event_type().as_str())
         .collect();
     tracing::info!(appeal = %appeal.id, actor = %actor.name, action = action.as_str(), events = ?event_types, "appeal changed");
-    let events = state.store.events(appeal.id).await?;
     let appeal = decision.into_appeal();
+    let events = history(state, &appeal).await?;
     // A reveal answers with what it reveals; everything else as the caller may see it.
     if matches!(command, Command::Reveal { .. }) {
         return Ok(Json(AppealView::new(appeal, Some(events), state.tz(), now)));

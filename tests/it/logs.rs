@@ -79,7 +79,13 @@ async fn logs_keep_phone_numbers_tokens_and_secrets_out() {
                 .send()
                 .await
                 .unwrap();
-            assert_eq!(resp.status(), StatusCode::OK);
+            let status = resp.status();
+            assert_eq!(
+                status,
+                StatusCode::OK,
+                "{}\n{classified}",
+                resp.text().await.unwrap()
+            );
             "DEMO-FGJ".to_owned()
         }
     };
