@@ -18,10 +18,7 @@ pub fn name(name: &str) -> String {
 /// A phone number: the first three and last four digits of a mobile kept, the area code and
 /// last two of a landline.
 pub fn phone(phone: &str) -> String {
-    let mut digits: Vec<char> = phone.chars().filter(char::is_ascii_digit).collect();
-    if phone.trim_start().starts_with("+86") && digits.len() > 2 {
-        digits.drain(..2);
-    }
+    let digits: Vec<char> = super::national_digits(phone).chars().collect();
     let (head, tail) = if digits.first() == Some(&'0') {
         let area = if digits.get(1) == Some(&'1') || digits.get(1) == Some(&'2') {
             3

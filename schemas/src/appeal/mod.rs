@@ -329,11 +329,16 @@ impl NewAppeal {
     }
 }
 
-/// The key of a phone number however it is written: `phone:` and its digits, without `+86`.
-pub fn phone_key(phone: &str) -> Option<String> {
+/// The digits of a phone number however it is written, without the country code `+86`.
+pub fn national_digits(phone: &str) -> String {
     let trimmed = phone.trim();
     let national = trimmed.strip_prefix("+86").unwrap_or(trimmed);
-    let digits: String = national.chars().filter(char::is_ascii_digit).collect();
+    national.chars().filter(char::is_ascii_digit).collect()
+}
+
+/// The key of a phone number however it is written: `phone:` and its national digits.
+pub fn phone_key(phone: &str) -> Option<String> {
+    let digits = national_digits(phone);
     (!digits.is_empty()).then(|| format!("phone:{digits}"))
 }
 

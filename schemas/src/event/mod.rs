@@ -297,6 +297,17 @@ pub enum EventPayload {
 }
 
 impl EventPayload {
+    /// Closed by a rating (`rated`) or by hand: no time-limit step behind it.
+    pub fn closed(rated: bool) -> EventPayload {
+        EventPayload::Closed {
+            rated,
+            not_rated: false,
+            step: None,
+            due_at: None,
+            unit: None,
+        }
+    }
+
     pub fn event_type(&self) -> EventType {
         match self {
             EventPayload::Received { .. } => EventType::Received,

@@ -232,13 +232,7 @@ pub fn decide(
             }
             // Closed by hand, so the current reply was not rated: a rating closes or reopens
             // the appeal itself (`rating` may still hold the bad rating of an earlier reply).
-            let closed = EventPayload::Closed {
-                rated: false,
-                not_rated: false,
-                step: None,
-                due_at: None,
-                unit: None,
-            };
+            let closed = EventPayload::closed(false);
             match reason {
                 Some(reason) => events.push_with_reason(reason, closed),
                 None => events.push(closed),
@@ -498,13 +492,7 @@ fn rate(
     next.rating = Some(rating);
     events.push(EventPayload::Rated { rating, comment });
     if !rating.is_bad() {
-        events.push(EventPayload::Closed {
-            rated: true,
-            not_rated: false,
-            step: None,
-            due_at: None,
-            unit: None,
-        });
+        events.push(EventPayload::closed(true));
         return Ok(());
     }
     next.rework_count += 1;
