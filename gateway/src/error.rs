@@ -95,6 +95,7 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
         | C::NoPendingExtension
         | C::ExtensionPending
         | C::AlreadyPaused
+        | C::AlreadyOwned
         | C::NotPaused => StatusCode::CONFLICT,
         C::Timeout => StatusCode::REQUEST_TIMEOUT,
         C::Unavailable => StatusCode::SERVICE_UNAVAILABLE,

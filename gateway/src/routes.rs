@@ -214,7 +214,7 @@ pub async fn oversight(
     Allowed(actor, ..): Allowed<Oversight>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let now = state.now();
-    let owner = (actor.role == Role::Leader).then_some(actor.name.as_str());
+    let owner = actor.user.filter(|_| actor.role == Role::Leader);
     let mut cases: Vec<WatchedAppeal> = state
         .store
         .oversight(owner, now, &scope(&actor))
@@ -222,7 +222,7 @@ pub async fn oversight(
         .into_iter()
         .map(|a| WatchedAppeal {
             late_seconds: a.late_seconds(now),
-            owned: owner.is_some() && a.owner.as_deref() == owner,
+            owned: a.is_owned_by(owner),
             appeal: view(&state, &actor, a, None),
         })
         .collect();
@@ -911,7 +911,8 @@ fn scope(actor: &Actor) -> Scope {
             None
         },
         leader: (actor.role == Role::Leader).then(|| LeaderScope {
-            name: actor.name.clone(),
+            // A leader's token always names its user; one without owns nothing.
+            user: actor.user.unwrap_or_default(),
             units: actor.in_charge_of.clone(),
         }),
         appeal: if actor.role == Role::Appellant {

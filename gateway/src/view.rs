@@ -5,7 +5,8 @@ use chrono::{DateTime, FixedOffset, Utc};
 use chrono_tz::Tz;
 use hotline_schemas::{
     Appeal, Appellant, Attachment, Channel, Event, EventPayload, Kind, Location, MatterCode,
-    PendingExtension, Priority, Rating, SlaTrack, Status, Suggestion, TicketNo, UnitCode, UserId,
+    PendingExtension, Priority, Rating, SlaTrack, StaffRef, Status, Suggestion, TicketNo, UnitCode,
+    UserId,
 };
 use serde::Serialize;
 
@@ -130,8 +131,9 @@ pub struct AppealView {
     /// Later appeals merged into this one as its duplicates.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub duplicates: Vec<String>,
-    /// The leader who owns the case (包案).
-    pub owner: Option<String>,
+    /// The leaders who own the case (包案).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub owners: Vec<StaffRef>,
     /// A complaint about officials' conduct, seen only by the discipline office, mailbox
     /// readers and admins.
     pub confidential: bool,
@@ -150,7 +152,7 @@ impl AppealView {
     /// pending extension or links to other appeals.
     pub fn public(mut self) -> Self {
         self.suggestions.clear();
-        self.owner = None;
+        self.owners.clear();
         self.pending_extension = None;
         self.duplicate_of = None;
         self.duplicates.clear();
@@ -202,7 +204,7 @@ impl AppealView {
             suggestions: a.suggestions,
             duplicate_of: a.duplicate_of.map(|id| id.to_string()),
             duplicates: a.duplicates.iter().map(ToString::to_string).collect(),
-            owner: a.owner,
+            owners: a.owners,
             confidential: a.confidential,
             subject_unit: a.subject_unit,
             created_at: local(a.created_at, tz),

@@ -31,7 +31,7 @@ pub use appeal::*;
 pub use command::{Action, Actor, Command, NewUser, Role, User};
 pub use event::{Envelope, Event, EventPayload, EventType};
 pub use value::error::{DomainError, ErrorCode};
-pub use value::ids::{AppealId, EventId, MatterCode, TicketNo, UnitCode, UserId};
+pub use value::ids::{AppealId, EventId, MatterCode, StaffRef, TicketNo, UnitCode, UserId};
 
 /// The source of the current time, passed in by the binary (the wall clock) or a test (a clock
 /// it moves).

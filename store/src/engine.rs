@@ -275,7 +275,9 @@ where
     // A leader's cases (`Actor::leads`): owned, escalated in their units, and confidential
     // ones for a mailbox reader.
     if let Some(leader) = &scope.leader {
-        q.push(" AND (owner = ").push_bind(leader.name.clone());
+        q.push(" AND (id IN (SELECT appeal_id FROM appeal_owners WHERE user_id = ")
+            .push_bind(leader.user.0)
+            .push(")");
         if !leader.units.is_empty() {
             q.push(" OR (escalated = TRUE AND unit IN (");
             let mut units = q.separated(", ");
@@ -476,7 +478,7 @@ macro_rules! sql_store {
                 let updated = sqlx::query(
                     "UPDATE appeals SET status = $1, unit = $2, matter = $3, priority = $4, \
                      response_due = $5, resolve_due = $6, updated_at = $7, version = $8, doc = $9, \
-                     owner = $12, due_at = $13, confidential = $14, escalated = $15, \
+                     due_at = $12, confidential = $13, escalated = $14, \
                      timer_lease = NULL WHERE id = $10 AND version = $11",
                 )
                 .bind(appeal.status.as_str())
@@ -490,18 +492,29 @@ macro_rules! sql_store {
                 .bind(Json(appeal))
                 .bind(appeal.id.0)
                 .bind(change.base_version())
-                .bind(&appeal.owner)
                 .bind(appeal.sla.next.map(|n| n.at))
                 .bind(appeal.confidential)
                 .bind(appeal.is_escalated())
                 .execute(&mut *conn)
                 .await?
                 .rows_affected();
-                if updated == 1 {
-                    Ok(())
-                } else {
-                    Err(StoreError::Conflict)
+                if updated != 1 {
+                    return Err(StoreError::Conflict);
                 }
+                // Owners only ever join a case, each with an event.
+                for event in change.events() {
+                    if let EventPayload::Owned { user: Some(user), .. } = &event.payload {
+                        sqlx::query(
+                            "INSERT INTO appeal_owners (user_id, appeal_id) VALUES ($1, $2) \
+                             ON CONFLICT DO NOTHING",
+                        )
+                        .bind(user.0)
+                        .bind(appeal.id.0)
+                        .execute(&mut *conn)
+                        .await?;
+                    }
+                }
+                Ok(())
             }
 
             async fn insert_appeal(
@@ -758,7 +771,7 @@ macro_rules! sql_store {
 
             async fn oversight(
                 &self,
-                owner: Option<&str>,
+                owner: Option<UserId>,
                 now: DateTime<Utc>,
                 scope: &Scope,
             ) -> Result<Vec<Appeal>> {
@@ -772,7 +785,9 @@ macro_rules! sql_store {
                     .push_bind(now)
                     .push(")");
                 if let Some(owner) = owner {
-                    q.push(" OR owner = ").push_bind(owner);
+                    q.push(" OR id IN (SELECT appeal_id FROM appeal_owners WHERE user_id = ")
+                        .push_bind(owner.0)
+                        .push(")");
                 }
                 q.push(")");
                 push_scope(&mut q, scope);

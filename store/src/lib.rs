@@ -129,10 +129,10 @@ pub struct Scope {
 }
 
 /// A leader's cases (`Actor::leads`).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LeaderScope {
     /// Who they are, as the owner of a case.
-    pub name: String,
+    pub user: UserId,
     /// The units they are in charge of (分管).
     pub units: Vec<UnitCode>,
 }
@@ -210,7 +210,7 @@ pub trait Store: Send + Sync + 'static {
     /// escalated), and those `owner` owns (包案), most overdue first; within `scope`.
     async fn oversight(
         &self,
-        owner: Option<&str>,
+        owner: Option<UserId>,
         now: DateTime<Utc>,
         scope: &Scope,
     ) -> Result<Vec<Appeal>>;

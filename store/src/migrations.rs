@@ -22,6 +22,7 @@ const SQLITE: &[(i64, &str, &str)] = engine_migrations!("sqlite":
     (8, "0008_people", "people"),
     (20, "0020_escalated", "escalated"),
     (21, "0021_appellant_keys", "appellant keys"),
+    (22, "0022_appeal_owners", "appeal owners"),
 );
 const POSTGRES: &[(i64, &str, &str)] = engine_migrations!("postgres":
     (1, "0001_init", "init"),
@@ -34,6 +35,7 @@ const POSTGRES: &[(i64, &str, &str)] = engine_migrations!("postgres":
     (8, "0008_people", "people"),
     (20, "0020_escalated", "escalated"),
     (21, "0021_appellant_keys", "appellant keys"),
+    (22, "0022_appeal_owners", "appeal owners"),
 );
 
 fn migrator(list: &'static [(i64, &'static str, &'static str)]) -> Migrator {

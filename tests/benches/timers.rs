@@ -21,6 +21,7 @@ use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use chrono_tz::Asia::Shanghai;
 use hdrhistogram::Histogram;
 use hotline::{Config, Platform};
+use hotline_schemas::command::UnitLeaders;
 use hotline_schemas::lifecycle::{Rules, decide, fire};
 use hotline_schemas::{
     Actor, Appeal, AppealId, Appellant, Channel, Command, Kind, Location, NewAppeal, Priority, Role,
@@ -107,16 +108,20 @@ fn appeal_at(
     ];
     for (at, who, command) in steps {
         // Steps due before the command are fired first, as the worker would have.
-        if let Ok(Some(d)) = fire(&appeal, &rules.context(at, &system), None) {
+        if let Ok(Some(d)) = fire(
+            &appeal,
+            &rules.context(at, &system),
+            &UnitLeaders::default(),
+        ) {
             appeal = d.into_appeal();
         }
         appeal = decide(&appeal, command, &rules.context(at, who))?.into_appeal();
     }
-    if let Ok(Some(d)) = fire(
-        &appeal,
-        &rules.context(t0, &system),
-        Some("分管城管的副区长"),
-    ) {
+    let leaders = UnitLeaders {
+        title: Some("分管城管的副区长".to_owned()),
+        owners: Vec::new(),
+    };
+    if let Ok(Some(d)) = fire(&appeal, &rules.context(t0, &system), &leaders) {
         appeal = d.into_appeal();
     }
     Ok(appeal)

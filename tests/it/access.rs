@@ -68,15 +68,41 @@ enum Route {
     Dispatch,
     /// `…/rate {}`: not allowed before a reply.
     Rate,
+    /// `POST /appeals {"x": 1}`: an unknown field.
+    Submit,
+    /// `…/own`: a token for a role alone (no user) owns nothing.
+    Own,
+    /// The other actions, each `{"x": 1}` (an unknown field).
+    Other(&'static str),
+    /// `…/extend/approve {"x": 1}`.
+    ApproveExtension,
     /// `GET /users`.
     Users,
     /// `POST /users {}`: no name.
     AddUser,
     /// `POST /users/{id}/disable` of a user there is not.
     DisableUser,
+    /// `POST /users/{id}/enable` of a user there is not.
+    EnableUser,
 }
 
-const ROUTES: [Route; 16] = [
+/// The actions of `POST /appeals/{id}/{action}` walked as `Route::Other`.
+const OTHER_ACTIONS: [&str; 12] = [
+    "return",
+    "reassign",
+    "extend",
+    "reply",
+    "pause",
+    "resume",
+    "void",
+    "merge",
+    "close",
+    "confidential",
+    "supplement",
+    "no-such-action",
+];
+
+const ROUTES: [Route; 32] = [
     Route::Units,
     Route::Taxonomy,
     Route::List,
@@ -93,6 +119,22 @@ const ROUTES: [Route; 16] = [
     Route::Users,
     Route::AddUser,
     Route::DisableUser,
+    Route::EnableUser,
+    Route::Submit,
+    Route::Own,
+    Route::ApproveExtension,
+    Route::Other(OTHER_ACTIONS[0]),
+    Route::Other(OTHER_ACTIONS[1]),
+    Route::Other(OTHER_ACTIONS[2]),
+    Route::Other(OTHER_ACTIONS[3]),
+    Route::Other(OTHER_ACTIONS[4]),
+    Route::Other(OTHER_ACTIONS[5]),
+    Route::Other(OTHER_ACTIONS[6]),
+    Route::Other(OTHER_ACTIONS[7]),
+    Route::Other(OTHER_ACTIONS[8]),
+    Route::Other(OTHER_ACTIONS[9]),
+    Route::Other(OTHER_ACTIONS[10]),
+    Route::Other(OTHER_ACTIONS[11]),
 ];
 
 /// Whether `who` may see the appeal at all.
@@ -114,6 +156,10 @@ fn sees(who: Who, confidential: bool) -> bool {
 /// The table: the status `who` gets on `route` for an ordinary or a confidential appeal.
 fn expected(route: Route, who: Who, confidential: bool) -> StatusCode {
     use StatusCode as S;
+    // Anyone may submit (the public on public channels); the body is then refused.
+    if route == Route::Submit {
+        return S::BAD_REQUEST;
+    }
     if who == Who::Public {
         return S::UNAUTHORIZED;
     }
@@ -165,8 +211,42 @@ fn expected(route: Route, who: Who, confidential: bool) -> StatusCode {
         // Admins only; the walk's requests then fail on their content.
         Route::Users => allowed(who == Who::Admin),
         Route::AddUser if who == Who::Admin => S::BAD_REQUEST,
-        Route::DisableUser if who == Who::Admin => S::NOT_FOUND,
-        Route::AddUser | Route::DisableUser => S::FORBIDDEN,
+        Route::DisableUser | Route::EnableUser if who == Who::Admin => S::NOT_FOUND,
+        Route::AddUser | Route::DisableUser | Route::EnableUser => S::FORBIDDEN,
+        Route::Submit => unreachable!("answered above"),
+        Route::Own => on_appeal(false, S::OK),
+        // Not while it waits to be signed for.
+        Route::ApproveExtension => {
+            on_appeal(matches!(who, Who::Supervisor | Who::Admin), S::CONFLICT)
+        }
+        Route::Other(action) => on_appeal(may_act(action, who, confidential), then(action)),
+    }
+}
+
+/// What an action allowed to its caller answers on the walk's appeal, which waits to be signed
+/// for: the status is checked before the body.
+fn then(action: &str) -> StatusCode {
+    match action {
+        "extend" | "reply" | "pause" | "resume" | "close" => StatusCode::CONFLICT,
+        "no-such-action" => StatusCode::NOT_FOUND,
+        _ => StatusCode::BAD_REQUEST,
+    }
+}
+
+/// Whether `who` may take `action` on the walk's appeal (an unknown one is not found for
+/// whoever sees the appeal).
+fn may_act(action: &str, who: Who, confidential: bool) -> bool {
+    let handles =
+        matches!(who, Who::Dispatcher | Who::Admin) || (confidential && who == Who::MailboxReader);
+    match action {
+        "return" | "extend" | "reply" | "pause" | "resume" => {
+            matches!(who, Who::OwnUnit | Who::Office)
+        }
+        "reassign" | "void" | "merge" => handles,
+        "close" => matches!(who, Who::Supervisor | Who::Admin | Who::Agent),
+        "confidential" => matches!(who, Who::MailboxReader | Who::Admin),
+        "supplement" => who == Who::Appellant,
+        _ => true,
     }
 }
 
@@ -235,6 +315,23 @@ fn request(route: Route, id: &str) -> (Method, String, Option<Value>) {
             format!("/api/v1/users/{}/disable", hotline_schemas::UserId::new()),
             Some(json!({})),
         ),
+        Route::EnableUser => (
+            Method::POST,
+            format!("/api/v1/users/{}/enable", hotline_schemas::UserId::new()),
+            Some(json!({})),
+        ),
+        Route::Submit => (
+            Method::POST,
+            "/api/v1/appeals".to_owned(),
+            Some(json!({"x": 1})),
+        ),
+        Route::Own => (Method::POST, appeal("own"), Some(json!({}))),
+        Route::ApproveExtension => (
+            Method::POST,
+            appeal("extend/approve"),
+            Some(json!({"x": 1})),
+        ),
+        Route::Other(action) => (Method::POST, appeal(action), Some(json!({"x": 1}))),
     }
 }
 
@@ -248,6 +345,7 @@ async fn every_route_every_role_as_the_table_says(s: &TestServer) {
     let confidential = s.submit(None, letter).await;
     let other = s.submit(None, enterprise_appeal()).await;
     let mut walked = 0;
+    let mut wrong = Vec::new();
     for (appeal, unit, secret) in [
         (&ordinary, "DEMO-FGJ", false),
         (&confidential, "JWJW", true),
@@ -255,6 +353,7 @@ async fn every_route_every_role_as_the_table_says(s: &TestServer) {
         let id = appeal["id"].as_str().unwrap();
         let (status, placed) = s.act(id, "dispatch", &admin, json!({"unit": unit})).await;
         assert_eq!(status, StatusCode::OK, "{placed}");
+        let read = format!("/api/v1/appeals/{id}");
         let t = tokens(
             s,
             appeal["appellant_token"].as_str().unwrap(),
@@ -265,16 +364,26 @@ async fn every_route_every_role_as_the_table_says(s: &TestServer) {
                 let (method, path, body) = request(route, id);
                 let (status, answer) = s.call(method, &path, t.of(who), body, None).await;
                 let want = expected(route, who, secret);
-                assert_eq!(
-                    status,
-                    want,
-                    "{route:?} by {who:?} on the {} appeal: {answer}",
-                    if secret { "confidential" } else { "ordinary" }
-                );
+                if status != want {
+                    let kind = if secret { "confidential" } else { "ordinary" };
+                    wrong.push(format!(
+                        "{route:?} by {who:?} on the {kind} appeal: {status} {answer}"
+                    ));
+                }
                 walked += 1;
             }
         }
+        let (_, after) = s.get(&read, &admin).await;
+        assert_eq!(
+            after["version"], placed["version"],
+            "the walk changed nothing"
+        );
     }
+    assert!(
+        wrong.is_empty(),
+        "not as the table says:\n{}",
+        wrong.join("\n")
+    );
     assert_eq!(walked, 2 * ROUTES.len() * EVERYONE.len());
 }
 

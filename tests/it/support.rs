@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicI64, Ordering};
 
 use chrono::{DateTime, TimeZone, Utc};
 use hotline::{Config, Platform, Roles};
-use hotline_schemas::{Actor, Role};
+use hotline_schemas::{Actor, Role, User};
 use hotline_worker::{Pass, TimerOptions, Timers};
 use reqwest::{Client, Method, StatusCode};
 use serde_json::{Value, json};
@@ -148,6 +148,22 @@ pub fn token_for(config: &Config, role: Role, unit: Option<&str>, name: &str) ->
     hotline::issue_token(config, &actor).unwrap()
 }
 
+/// A user added through the admin API of the platform at `base`, and a token for them.
+pub async fn user_on(client: &Client, base: &str, config: &Config, new: Value) -> (User, String) {
+    let admin = token_for(config, Role::Admin, None, "管理员");
+    let resp = client
+        .post(format!("{base}/api/v1/users"))
+        .bearer_auth(admin)
+        .json(&new)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::CREATED);
+    let user: User = resp.json().await.unwrap();
+    let token = hotline::issue_token(config, &user.actor()).unwrap();
+    (user, token)
+}
+
 /// A running platform and a client for it.
 pub struct TestServer {
     pub base: String,
@@ -270,6 +286,12 @@ impl TestServer {
     /// A token as `hotline token issue` would print it.
     pub fn token(&self, role: Role, unit: Option<&str>, name: &str) -> String {
         token_for(&self.config, role, unit, name)
+    }
+
+    /// A user added through the admin API (`new` as `POST /api/v1/users` takes it), and a
+    /// token for them.
+    pub async fn user(&self, new: Value) -> (User, String) {
+        user_on(&self.client, &self.base, &self.config, new).await
     }
 
     pub async fn call(

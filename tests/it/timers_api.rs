@@ -80,6 +80,9 @@ on_both_engines!(
 async fn every_step_fires_once_across_a_weekend_and_restarts(s: TestServer) -> TestServer {
     let t = staff(&s);
     let unit = s.token(Role::Unit, Some("GHZRZYJ"), "规划局王五");
+    let (leader, leader_token) = s
+        .user(json!({"name": "李副区长", "role": "leader", "in_charge_of": ["GHZRZYJ"]}))
+        .await;
     // Friday 20 November, 14:40: nobody dispatches it for 15 minutes.
     s.set_now(local(2026, 11, 20, 14, 40));
     let id = id_of(&s.submit(None, enterprise_appeal()).await);
@@ -113,9 +116,10 @@ async fn every_step_fires_once_across_a_weekend_and_restarts(s: TestServer) -> T
     assert_eq!(s.fire_timers().await.events, 4);
     let s = s.restart().await;
     assert_eq!(s.fire_timers().await.events, 0, "nothing fires twice");
-    // Level 3 one working day after the deadline: the unit's leader takes the case.
+    // Level 3 one working day after the deadline: the leader in charge of the unit owns
+    // the case.
     s.set_now(local(2026, 11, 26, 15, 0));
-    assert_eq!(s.fire_timers().await.events, 1);
+    assert_eq!(s.fire_timers().await.events, 2);
 
     let appeal = history(&s, &id, &t.supervisor).await;
     assert_eq!(
@@ -134,6 +138,7 @@ async fn every_step_fires_once_across_a_weekend_and_restarts(s: TestServer) -> T
             "escalated:resolution:1",
             "escalated:resolution:2",
             "escalated:resolution:3",
+            "owned",
         ]
     );
     let events = appeal["events"].as_array().unwrap();
@@ -149,19 +154,25 @@ async fn every_step_fires_once_across_a_weekend_and_restarts(s: TestServer) -> T
     assert!(
         events
             .iter()
-            .all(|e| e["actor"] != "system" || e["data"]["due_at"].is_string())
+            .filter(|e| e["actor"] == "system" && e["type"] != "owned")
+            .all(|e| e["data"]["due_at"].is_string()),
+        "every step the timers take says when it was due"
     );
-    assert_eq!(appeal["owner"], "分管规划的副区长");
+    assert_eq!(
+        appeal["owners"],
+        json!([{"user": leader.id, "name": "李副区长"}]),
+        "the taxonomy's leader is a title, the owner a user"
+    );
     assert_eq!(appeal["sla"]["escalation_level"], 3);
     assert_eq!(appeal["sla"]["warnings"], 2);
     assert!(appeal["sla"]["next_step"].is_null());
     assert_eq!(appeal["overdue"], true);
 
     // The leader finds it on the oversight desk.
-    let leader = s.token(Role::Leader, None, "分管规划的副区长");
-    let (status, desk) = s.get("/api/v1/oversight", &leader).await;
+    let (status, desk) = s.get("/api/v1/oversight", &leader_token).await;
     assert_eq!(status, StatusCode::OK, "{desk}");
     assert_eq!(desk["appeals"][0]["id"], id.as_str());
+    assert_eq!(desk["appeals"][0]["owned"], true);
     s
 }
 

@@ -9,8 +9,9 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::TimeDelta;
+use chrono::{DateTime, TimeDelta, Utc};
 use futures_util::StreamExt;
+use hotline_schemas::command::UnitLeaders;
 use hotline_schemas::lifecycle::{Rules, fire};
 use hotline_schemas::value::taxonomy::Taxonomy;
 use hotline_schemas::{Actor, Appeal, Clock};
@@ -58,8 +59,8 @@ pub struct Timers {
     store: Arc<dyn Store>,
     rules: Arc<Rules>,
     clock: Clock,
-    /// Unit code → its leader (包案), from the units data.
-    leaders: HashMap<String, String>,
+    /// Unit code → its leader's title (e.g. 分管规划的副区长), from the units data.
+    leader_titles: HashMap<String, String>,
     options: TimerOptions,
     actor: Actor,
 }
@@ -69,20 +70,20 @@ impl Timers {
         store: Arc<dyn Store>,
         rules: Arc<Rules>,
         clock: Clock,
-        leaders: HashMap<String, String>,
+        leader_titles: HashMap<String, String>,
         options: TimerOptions,
     ) -> Self {
         Self {
             store,
             rules,
             clock,
-            leaders,
+            leader_titles,
             options,
             actor: Actor::system(),
         }
     }
 
-    /// The leaders of the taxonomy's units.
+    /// The titles of the leaders of the taxonomy's units.
     pub fn leaders_of(taxonomy: &Taxonomy) -> HashMap<String, String> {
         taxonomy
             .units
@@ -139,12 +140,8 @@ impl Timers {
     async fn fire_one(&self, appeal: Appeal) -> Result<usize, StoreError> {
         let now = (self.clock)();
         let ctx = self.rules.context(now, &self.actor);
-        let leader = appeal
-            .unit
-            .as_deref()
-            .and_then(|u| self.leaders.get(u))
-            .map(String::as_str);
-        let decision = match fire(&appeal, &ctx, leader) {
+        let leaders = self.leaders_for(&appeal, now).await?;
+        let decision = match fire(&appeal, &ctx, &leaders) {
             Ok(Some(decision)) => decision,
             Ok(None) => return Ok(0),
             Err(e) => {
@@ -164,6 +161,28 @@ impl Timers {
             );
         }
         Ok(decision.events().len())
+    }
+
+    /// Who leads the appeal's unit. The users in charge of it are asked of the store only when
+    /// the ladder may reach the leader now: past the resolution deadline, below level 3.
+    async fn leaders_for(
+        &self,
+        appeal: &Appeal,
+        now: DateTime<Utc>,
+    ) -> Result<UnitLeaders, StoreError> {
+        let title = appeal
+            .unit
+            .as_deref()
+            .and_then(|unit| self.leader_titles.get(unit))
+            .cloned();
+        if appeal.sla.level >= 3 || !appeal.is_overdue(now) {
+            return Ok(UnitLeaders {
+                title,
+                owners: Vec::new(),
+            });
+        }
+        let users = self.store.users().await?;
+        Ok(UnitLeaders::of(appeal, &users, title))
     }
 }
 

@@ -7,7 +7,7 @@ use strum::IntoEnumIterator;
 use crate::value::snake_enum;
 
 use crate::value::error::{DomainError, ErrorCode};
-use crate::value::ids::{AppealId, MatterCode, TicketNo, UnitCode};
+use crate::value::ids::{AppealId, MatterCode, StaffRef, TicketNo, UnitCode, UserId};
 use crate::value::uscc;
 
 pub mod mask;
@@ -466,9 +466,10 @@ pub struct Appeal {
     /// Later appeals merged into this one as its duplicates.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub duplicates: Vec<AppealId>,
-    /// The leader who took ownership of the case (包案).
-    #[serde(default)]
-    pub owner: Option<String>,
+    /// The leaders who own the case (包案): who took it, and those in charge of its unit when
+    /// it reached the leader (escalation level 3).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub owners: Vec<StaffRef>,
     /// A complaint about officials' conduct (书记信箱): seen and handled only by the discipline
     /// office, mailbox readers and admins; for everyone else it does not exist.
     #[serde(default)]
@@ -478,7 +479,7 @@ pub struct Appeal {
     pub subject_unit: Option<UnitCode>,
     /// The agent who logged it from a call (首问责任): they see it unmasked.
     #[serde(default)]
-    pub logged_by: Option<String>,
+    pub logged_by: Option<StaffRef>,
     /// Its time limits at work: what has fired, pauses, the next step.
     #[serde(default)]
     pub sla: SlaTrack,
@@ -517,7 +518,7 @@ impl Appeal {
             suggestions: Vec::new(),
             duplicate_of: None,
             duplicates: Vec::new(),
-            owner: None,
+            owners: Vec::new(),
             // Everything that comes through the party secretary's mailbox is confidential.
             confidential: new.channel == Channel::Mailbox,
             subject_unit: None,
@@ -535,6 +536,16 @@ impl Appeal {
     /// unit that did not sign for it. A leader in charge of its unit sees it from then on.
     pub fn is_escalated(&self) -> bool {
         self.sla.level >= 1 || self.sla.response_escalated
+    }
+
+    /// Whether `user` owns the case (包案).
+    pub fn is_owned_by(&self, user: Option<UserId>) -> bool {
+        self.owners.iter().any(|owner| owner.is(user))
+    }
+
+    /// Whether `user` is the agent who logged it (首问责任).
+    pub fn is_logged_by(&self, user: Option<UserId>) -> bool {
+        self.logged_by.as_ref().is_some_and(|agent| agent.is(user))
     }
 
     /// Whether `unit` holds the appeal now: it was dispatched there and not returned.

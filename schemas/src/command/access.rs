@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use crate::appeal::{Appeal, Channel};
 use crate::command::Action;
 use crate::value::error::{DomainError, ErrorCode};
-use crate::value::ids::{AppealId, UnitCode, UserId};
+use crate::value::ids::{AppealId, StaffRef, UnitCode, UserId};
 use crate::value::snake_enum;
 
 snake_enum!(
@@ -112,21 +112,28 @@ impl Actor {
             .unit
             .as_ref()
             .is_some_and(|unit| self.in_charge_of.contains(unit));
-        appeal.owner.as_deref() == Some(self.name.as_str())
+        appeal.is_owned_by(self.user)
             || (in_charge && appeal.is_escalated())
             || (appeal.confidential && self.mailbox_reader)
     }
 
     /// Whether this caller sees the appellant's personal data unmasked: the unit the appeal is
-    /// dispatched to, the agent who logged it, its owner, the appellant and admins (SPEC §8).
+    /// dispatched to, the agent who logged it, its owners, the appellant and admins (SPEC §8).
     pub fn sees_personal_data(&self, appeal: &Appeal) -> bool {
-        let mine = |who: &Option<String>| who.as_deref() == Some(self.name.as_str());
         match self.role {
             Role::Admin => true,
             Role::Appellant => self.appeal == Some(appeal.id),
             Role::Unit => appeal.is_with(self.unit.as_ref()),
-            Role::Agent => mine(&appeal.logged_by) || mine(&appeal.owner),
-            Role::Dispatcher | Role::Supervisor | Role::Leader => mine(&appeal.owner),
+            Role::Agent => appeal.is_logged_by(self.user) || appeal.is_owned_by(self.user),
+            Role::Dispatcher | Role::Supervisor | Role::Leader => appeal.is_owned_by(self.user),
+        }
+    }
+
+    /// This caller as an appeal records them (an owner, the agent who logged it).
+    pub fn as_staff(&self) -> StaffRef {
+        StaffRef {
+            user: self.user,
+            name: self.name.clone(),
         }
     }
 
@@ -165,7 +172,8 @@ impl Actor {
         let allowed = match action {
             // The router's identity is a dispatcher's; the timers run as the system (admin).
             Action::Classify => matches!(self.role, Role::Dispatcher | Role::Admin),
-            Action::Own => matches!(self.role, Role::Leader | Role::Admin),
+            // Ownership is a person's: a token for a role alone owns nothing.
+            Action::Own => matches!(self.role, Role::Leader | Role::Admin) && self.user.is_some(),
             Action::MarkConfidential => self.reads_confidential(),
             Action::Reveal => self.role != Role::Appellant,
             Action::Supplement => self.role == Role::Appellant,

@@ -9,7 +9,7 @@ use strum::{EnumIter, IntoStaticStr};
 use crate::appeal::{Appeal, DueStep, Rating, Status};
 use crate::event::Classification;
 use crate::value::error::{DomainError, ErrorCode};
-use crate::value::ids::{MatterCode, UnitCode};
+use crate::value::ids::{MatterCode, StaffRef, UnitCode};
 
 pub use access::{Actor, Role};
 pub use user::{NewUser, User};
@@ -186,11 +186,46 @@ pub enum Command {
     Supplement {
         text: String,
     },
-    /// A due step of the appeal's time limits; `leader` is the unit's leader, for level 3.
+    /// A due step of the appeal's time limits; `leaders` are those of its unit, for level 3.
     Fire {
         due: DueStep,
-        leader: Option<String>,
+        leaders: UnitLeaders,
     },
+}
+
+/// Who leads an appeal's unit, for the last step of the ladder (escalation level 3): the
+/// taxonomy's title for its leader, and the leaders (users) who become the case's owners.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UnitLeaders {
+    /// The taxonomy's `leader` text, e.g. 分管规划的副区长: named in the escalation.
+    pub title: Option<String>,
+    /// The enabled leaders in charge of the unit (分管); for a confidential appeal only those
+    /// who are mailbox readers, since nobody else may see it.
+    pub owners: Vec<StaffRef>,
+}
+
+impl UnitLeaders {
+    /// The leaders among `users` for `appeal`, with its unit's `title`.
+    pub fn of(appeal: &Appeal, users: &[User], title: Option<String>) -> UnitLeaders {
+        let in_charge = |user: &&User| {
+            !user.disabled
+                && user.role == Role::Leader
+                && appeal
+                    .unit
+                    .as_ref()
+                    .is_some_and(|unit| user.in_charge_of.contains(unit))
+                && (!appeal.confidential || user.mailbox_reader)
+        };
+        let owners = users
+            .iter()
+            .filter(in_charge)
+            .map(|user| StaffRef {
+                user: Some(user.id),
+                name: user.name.clone(),
+            })
+            .collect();
+        UnitLeaders { title, owners }
+    }
 }
 
 impl Command {

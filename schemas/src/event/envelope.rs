@@ -7,8 +7,9 @@ use crate::event::{Event, EventType};
 use crate::value::ids::{AppealId, EventId};
 
 /// The envelope version consumers can read. A breaking change to the envelope or to an event's
-/// payload raises it (2: confidential appeals, duplicates recorded on the appeal kept).
-pub const SCHEMA_VERSION: u32 = 2;
+/// payload raises it (2: confidential appeals, duplicates recorded on the appeal kept; 3: a
+/// case owned by users, `owned` naming the user).
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// Why a published event cannot be read by this version: it is parked, not dropped.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -13,7 +13,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::appeal::{Channel, Kind, Priority, Rating, Step, Suggestion, TimeLimit};
-use crate::value::ids::{AppealId, EventId, MatterCode, TicketNo, UnitCode, UserId};
+use crate::value::ids::{AppealId, EventId, MatterCode, StaffRef, TicketNo, UnitCode, UserId};
 use crate::value::limit::Limit;
 use crate::value::snake_enum;
 
@@ -247,8 +247,14 @@ pub enum EventPayload {
         duplicate: AppealId,
         ticket_no: TicketNo,
     },
+    /// A leader owns the case (包案): who took it, or one in charge of its unit at level 3.
     Owned {
         leader: String,
+        /// The leader's user (none in events recorded before users existed).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        user: Option<UserId>,
+        /// The single owner it replaced, in events recorded before a case had several.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         previous: Option<String>,
     },
     Reminded {
@@ -297,6 +303,15 @@ pub enum EventPayload {
 }
 
 impl EventPayload {
+    /// `leader` owns the case.
+    pub fn owned(leader: &StaffRef) -> EventPayload {
+        EventPayload::Owned {
+            leader: leader.name.clone(),
+            user: leader.user,
+            previous: None,
+        }
+    }
+
     /// Closed by a rating (`rated`) or by hand: no time-limit step behind it.
     pub fn closed(rated: bool) -> EventPayload {
         EventPayload::Closed {

@@ -1,7 +1,7 @@
 //! Due time-limit steps as commands: what firing each records (SPEC §6–§7).
 
 use crate::appeal::{Appeal, DueStep, Status, Step, TimeLimit};
-use crate::command::{Action, Command, transition};
+use crate::command::{Action, Command, UnitLeaders, transition};
 use crate::event::{EventPayload, Recipient};
 use crate::schedule::schedule;
 use crate::value::error::DomainError;
@@ -14,7 +14,7 @@ const MAX_STEPS_AT_ONCE: usize = 16;
 /// Fires, in order, every step of `appeal` due at `ctx.now` — after an outage that may be
 /// several (warnings, the breach, the ladder), each once: the appeal records what has fired,
 /// and the store keeps it with the events in one change. Missed reminders are not repeated:
-/// one is sent and the next follows `remind_every` later. `leader` is the unit's leader, for
+/// one is sent and the next follows `remind_every` later. `leaders` are the unit's, for
 /// level 3.
 ///
 /// `None` when nothing is due and the appeal's timer is right; a decision without events
@@ -22,7 +22,7 @@ const MAX_STEPS_AT_ONCE: usize = 16;
 pub fn fire(
     appeal: &Appeal,
     ctx: &Context<'_>,
-    leader: Option<&str>,
+    leaders: &UnitLeaders,
 ) -> Result<Option<Decision>, DomainError> {
     // Under the current policies; after each step, the step's decision has scheduled the next.
     let scheduled = schedule(appeal, ctx.policies, &ctx.clock);
@@ -35,7 +35,7 @@ pub fn fire(
         let current = decision.as_ref().map_or(appeal, Decision::appeal);
         let command = Command::Fire {
             due: step,
-            leader: leader.map(str::to_owned),
+            leaders: leaders.clone(),
         };
         let fired = decide(current, command, ctx)?;
         due = fired.appeal().sla.next;
@@ -61,7 +61,7 @@ pub(super) fn fire_step(
     appeal: &Appeal,
     due: DueStep,
     ctx: &Context<'_>,
-    leader: Option<&str>,
+    leaders: &UnitLeaders,
 ) -> Result<Decision, DomainError> {
     let unit = appeal.unit.clone();
     let unit_recipient = Recipient::Unit(unit.clone().unwrap_or_default());
@@ -150,11 +150,15 @@ pub(super) fn fire_step(
         }
         Step::Leader => {
             track.level = 3;
-            if next.owner.is_none() {
-                next.owner = leader.map(str::to_owned);
+            let title = leaders.title.as_deref();
+            let notified = Recipient::Leader(title.map(str::to_owned));
+            events.push(escalated(TimeLimit::Resolution, 3, notified, title));
+            for leader in &leaders.owners {
+                if !appeal.is_owned_by(leader.user) {
+                    events.push(EventPayload::owned(leader));
+                    next.owners.push(leader.clone());
+                }
             }
-            let notified = Recipient::Leader(leader.map(str::to_owned));
-            events.push(escalated(TimeLimit::Resolution, 3, notified, leader));
         }
         Step::RatingTimeout => {
             next.status = transition(appeal.status, Action::Close)?;

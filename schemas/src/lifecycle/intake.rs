@@ -8,7 +8,7 @@ use crate::command::Role;
 use crate::event::{Event, EventPayload};
 use crate::schedule::on_receipt;
 use crate::value::error::DomainError;
-use crate::value::ids::{AppealId, EventId, TicketNo, UserId};
+use crate::value::ids::{AppealId, EventId, StaffRef, TicketNo, UserId};
 
 use super::{Change, Context, Decision};
 
@@ -22,7 +22,7 @@ pub struct Intake {
     /// The user behind the submitter's token.
     actor_id: Option<UserId>,
     /// The agent who logged it from a call.
-    logged_by: Option<String>,
+    logged_by: Option<StaffRef>,
     first_timer: DueStep,
 }
 
@@ -42,7 +42,7 @@ impl Intake {
             at: ctx.now,
             actor: ctx.actor.name.clone(),
             actor_id: ctx.actor.user,
-            logged_by: (ctx.actor.role == Role::Agent).then(|| ctx.actor.name.clone()),
+            logged_by: (ctx.actor.role == Role::Agent).then(|| ctx.actor.as_staff()),
         })
     }
 

@@ -265,14 +265,15 @@ pub fn decide(
             mark_confidential(appeal, &mut next, subject_unit, ctx, &mut events)?;
         }
         Command::Own => {
-            next.owner = Some(ctx.actor.name.clone());
-            events.push(EventPayload::Owned {
-                leader: ctx.actor.name.clone(),
-                previous: appeal.owner.clone(),
-            });
+            let leader = ctx.actor.as_staff();
+            if appeal.is_owned_by(leader.user) {
+                return Err(DomainError::new(ErrorCode::AlreadyOwned));
+            }
+            events.push(EventPayload::owned(&leader));
+            next.owners.push(leader);
         }
-        Command::Fire { due, leader } => {
-            return fire::fire_step(appeal, due, ctx, leader.as_deref());
+        Command::Fire { due, leaders } => {
+            return fire::fire_step(appeal, due, ctx, &leaders);
         }
     }
 

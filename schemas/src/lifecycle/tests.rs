@@ -1,8 +1,9 @@
 use super::*;
 use crate::appeal::{Appellant, DueStep, NewAppeal, Step, sample_new_appeal};
+use crate::command::UnitLeaders;
 use crate::command::{Action, next_status};
 use crate::event::EventType;
-use crate::value::ids::{AppealId, TicketNo};
+use crate::value::ids::{AppealId, TicketNo, UserId};
 use chrono::TimeZone;
 use chrono_tz::Asia::Shanghai;
 use serde_json::json;
@@ -436,7 +437,7 @@ fn every_command(world: &World) -> Vec<Command> {
                 step: Step::DispatchReminder,
                 at: t_dispatch(),
             },
-            leader: None,
+            leaders: UnitLeaders::default(),
         },
     ]
 }
@@ -1622,14 +1623,17 @@ fn a_leader_takes_the_case() {
     case.appeal.sla.level = 1;
     let leader = Actor {
         in_charge_of: vec![UNIT_A.into()],
+        user: Some(UserId::new()),
         ..actor("王区长", Role::Leader)
     };
     let events = case.step(&leader, t_later(), Command::Own);
-    assert_eq!(case.appeal.owner.as_deref(), Some("王区长"));
+    assert_eq!(case.appeal.owners, vec![leader.as_staff()]);
     assert_eq!(
         data(&events[0]),
-        json!({"leader": "王区长", "previous": null})
+        json!({"leader": "王区长", "user": leader.user})
     );
+    let again = case.refused(&leader, t_later(), Command::Own);
+    assert_eq!(again.code, ErrorCode::AlreadyOwned);
 }
 
 #[test]

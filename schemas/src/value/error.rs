@@ -61,6 +61,8 @@ pub enum ErrorCode {
     ExtensionUnitMismatch,
     NotAConsultation,
     AlreadyPaused,
+    /// The leader owns the case already (包案).
+    AlreadyOwned,
     NotPaused,
     // Server
     Timeout,

@@ -151,3 +151,20 @@ uuid_id!(
     /// Identifies one token (its `jti`), so that it can be revoked before it expires.
     TokenId
 );
+
+/// A member of staff as an appeal records them (its owners, the agent who logged it): the
+/// user and the display name they had then. Access follows the user, never the name; one
+/// recorded before users existed (`user` none) is a title only and grants nothing.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct StaffRef {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<UserId>,
+    pub name: String,
+}
+
+impl StaffRef {
+    /// Whether this is `user`.
+    pub fn is(&self, user: Option<UserId>) -> bool {
+        self.user.is_some() && self.user == user
+    }
+}

@@ -8,8 +8,11 @@ use hotline_schemas::event::SCHEMA_VERSION;
 use hotline_schemas::value::unit::{Unit, demo_units};
 use hotline_schemas::{
     Appeal, AppealId, Channel, Command, Envelope, Event, EventId, EventType, Rating, Status, Step,
+    UserId,
 };
-use hotline_store::{AppealFilter, CommitMeta, Consumed, Scope, Store, StoreError, Submission};
+use hotline_store::{
+    AppealFilter, CommitMeta, Consumed, LeaderScope, Scope, Store, StoreError, Submission,
+};
 use tokio::sync::Barrier;
 use tokio::task::JoinSet;
 
@@ -2252,7 +2255,7 @@ pub async fn oversight_watches_the_late_the_unsigned_and_the_owned(db: TestDb) {
         role: hotline_schemas::Role::Admin,
         unit: None,
         appeal: None,
-        user: None,
+        user: Some(UserId::new()),
         in_charge_of: Vec::new(),
         mailbox_reader: false,
     };
@@ -2268,12 +2271,29 @@ pub async fn oversight_watches_the_late_the_unsigned_and_the_owned(db: TestDb) {
     );
     assert_eq!(
         ids(store
-            .oversight(Some("王副区长"), hour, &Scope::all())
+            .oversight(leader.user, hour, &Scope::all())
             .await
             .unwrap()),
         [unsigned.id, owned.id],
         "a leader also sees what they own"
     );
+    let theirs = |user: UserId| Scope {
+        leader: Some(LeaderScope {
+            user,
+            units: Vec::new(),
+        }),
+        ..Scope::default()
+    };
+    let listed = store
+        .list(&AppealFilter::default(), &theirs(leader.user.unwrap()))
+        .await
+        .unwrap();
+    assert_eq!(ids(listed.appeals), [owned.id], "owned by the user");
+    let namesake = store
+        .list(&AppealFilter::default(), &theirs(UserId::new()))
+        .await
+        .unwrap();
+    assert!(namesake.appeals.is_empty(), "not by the name");
     // A week on: both dispatched appeals are past their resolution deadline.
     let week = t0 + Duration::days(7);
     let late: BTreeSet<AppealId> = ids(store.oversight(None, week, &Scope::all()).await.unwrap())

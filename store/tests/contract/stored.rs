@@ -22,6 +22,12 @@ struct Fixture {
     sqlite: &'static str,
     postgres: &'static str,
     newer_types: &'static [EventType],
+    /// The names of the owners its appeals read as, and whether they are users (schema 3) or
+    /// titles (a name recorded before, which grants nothing).
+    owners: &'static [&'static str],
+    /// The agents its appeals were logged by.
+    logged_by: &'static [&'static str],
+    people_are_users: bool,
 }
 
 const V1: Fixture = Fixture {
@@ -34,6 +40,9 @@ const V1: Fixture = Fixture {
         EventType::Revealed,
         EventType::Supplemented,
     ],
+    owners: &["分管工业的副区长", "王区长"],
+    logged_by: &[],
+    people_are_users: false,
 };
 
 const V2: Fixture = Fixture {
@@ -41,6 +50,19 @@ const V2: Fixture = Fixture {
     sqlite: include_str!("../fixtures/v2/sqlite.sql"),
     postgres: include_str!("../fixtures/v2/postgres.sql"),
     newer_types: &[],
+    owners: &["分管工业的副区长", "王区长"],
+    logged_by: &["话务员小王"],
+    people_are_users: false,
+};
+
+const V3: Fixture = Fixture {
+    version: 3,
+    sqlite: include_str!("../fixtures/v3/sqlite.sql"),
+    postgres: include_str!("../fixtures/v3/postgres.sql"),
+    newer_types: &[],
+    owners: &["王区长"],
+    logged_by: &["话务员小王"],
+    people_are_users: true,
 };
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -54,6 +76,11 @@ async fn sqlite_v2_fixture_reads() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_v3_fixture_reads() {
+    sqlite_fixture_reads(&V3).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_v1_fixture_reads() {
     postgres_fixture_reads(&V1).await;
 }
@@ -61,6 +88,11 @@ async fn postgres_v1_fixture_reads() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_v2_fixture_reads() {
     postgres_fixture_reads(&V2).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_v3_fixture_reads() {
+    postgres_fixture_reads(&V3).await;
 }
 
 async fn sqlite_fixture_reads(fixture: &'static Fixture) {
@@ -169,6 +201,7 @@ async fn reads_everything(store: Arc<dyn Store>, sql: Sql, fixture: &Fixture) {
         seen, expected,
         "the fixture holds every event type of its version"
     );
+    check_people(&page.appeals, fixture);
 
     let outbox = sql.outbox().await;
     assert_eq!(outbox.len(), events_total, "one outbox row per event");
@@ -189,6 +222,32 @@ async fn reads_everything(store: Arc<dyn Store>, sql: Sql, fixture: &Fixture) {
         .submit(submission(hotline_schemas::Channel::Web, monday()))
         .await;
     assert!(fresh.expect("submit after the upgrade").created);
+}
+
+/// Owners and the agents who logged appeals read as people: users from schema 3, titles (no
+/// user) for the names recorded before.
+fn check_people(appeals: &[hotline_schemas::Appeal], fixture: &Fixture) {
+    let owners: Vec<_> = appeals.iter().flat_map(|a| &a.owners).collect();
+    let agents: Vec<_> = appeals
+        .iter()
+        .filter_map(|a| a.logged_by.as_ref())
+        .collect();
+    let names = |people: &[&hotline_schemas::StaffRef]| {
+        people
+            .iter()
+            .map(|p| p.name.clone())
+            .collect::<BTreeSet<_>>()
+    };
+    let expected = |names: &[&str]| names.iter().map(|n| n.to_string()).collect::<BTreeSet<_>>();
+    assert_eq!(names(&owners), expected(fixture.owners));
+    assert_eq!(names(&agents), expected(fixture.logged_by));
+    for person in owners.iter().chain(&agents) {
+        assert_eq!(
+            person.user.is_some(),
+            fixture.people_are_users,
+            "{person:?}"
+        );
+    }
 }
 
 /// What today's code wrote is read with the meaning it had.

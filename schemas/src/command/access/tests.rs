@@ -1,6 +1,6 @@
 use super::*;
 use crate::appeal::{Appellant, Kind, Location, NewAppeal, Priority};
-use crate::value::ids::UnitCode;
+use crate::value::ids::{StaffRef, UnitCode};
 use chrono::{TimeZone, Utc};
 use strum::IntoEnumIterator;
 
@@ -30,13 +30,26 @@ fn appeal(unit: Option<&str>) -> Appeal {
     appeal
 }
 
+/// The same user for the same name, in every test.
+fn user_of(name: &str) -> Option<UserId> {
+    let hash = name.bytes().fold(0xcbf2_9ce4_8422_2325_u128, |h, b| {
+        (h ^ u128::from(b)).wrapping_mul(0x100_0000_01b3)
+    });
+    Some(UserId(uuid::Uuid::from_u128(hash)))
+}
+
 fn actor(role: Role, unit: Option<&str>, appeal: Option<AppealId>) -> Actor {
+    let name = format!("{role}-1");
     Actor {
-        name: format!("{role}-1"),
+        user: if role == Role::Appellant {
+            None
+        } else {
+            user_of(&name)
+        },
+        name,
         role,
         unit: unit.map(UnitCode::from),
         appeal,
-        user: None,
         in_charge_of: Vec::new(),
         mailbox_reader: false,
     }
@@ -326,8 +339,8 @@ fn a_confidential_appeal_exists_only_for_its_readers() {
 #[test]
 fn personal_data_is_for_the_unit_the_agent_the_owner_the_appellant_and_admins() {
     let mut dispatched = appeal(Some(OWN_UNIT));
-    dispatched.logged_by = Some("agent-1".to_owned());
-    dispatched.owner = Some("leader-1".to_owned());
+    dispatched.logged_by = Some(make(Who::Agent, &dispatched).as_staff());
+    dispatched.owners = vec![make(Who::Leader, &dispatched).as_staff()];
     for (who, sees) in [
         (Who::Admin, true),
         (Who::OwnUnit, true),
@@ -344,9 +357,18 @@ fn personal_data_is_for_the_unit_the_agent_the_owner_the_appellant_and_admins() 
     }
     let another_agent = Actor {
         name: "话务员小张".to_owned(),
+        user: user_of("话务员小张"),
         ..actor(Role::Agent, None, None)
     };
     assert!(!another_agent.sees_personal_data(&dispatched));
+    let namesake = Actor {
+        user: user_of("another agent-1"),
+        ..actor(Role::Agent, None, None)
+    };
+    assert!(
+        !namesake.sees_personal_data(&dispatched),
+        "the same name is not the same person"
+    );
 }
 
 #[test]
@@ -368,6 +390,7 @@ fn a_leader_sees_what_they_own_and_the_escalated_cases_of_their_units() {
     };
     let elsewhere = Actor {
         in_charge_of: vec![OTHER_UNIT.into()],
+        user: user_of("leader-2"),
         ..actor(Role::Leader, None, None)
     };
     let on_time = appeal(Some(OWN_UNIT));
@@ -379,9 +402,70 @@ fn a_leader_sees_what_they_own_and_the_escalated_cases_of_their_units() {
         "not a unit they are in charge of"
     );
     let mut owned = on_time.clone();
-    owned.owner = Some(elsewhere.name.clone());
+    owned.owners = vec![elsewhere.as_staff()];
     assert!(elsewhere.can_read(&owned), "their own case");
+    let namesake = Actor {
+        user: user_of("another leader"),
+        ..elsewhere.clone()
+    };
+    assert!(
+        !namesake.can_read(&owned),
+        "ownership is by user, not by name"
+    );
+    owned.owners = vec![StaffRef {
+        user: None,
+        name: elsewhere.name.clone(),
+    }];
+    assert!(!elsewhere.can_read(&owned), "a title grants nothing");
     let mut unsigned = on_time;
     unsigned.sla.response_escalated = true;
     assert!(in_charge.can_read(&unsigned), "the supervisor was called");
+}
+
+#[test]
+fn the_leaders_in_charge_of_its_unit_own_a_case_at_the_last_level() {
+    use crate::command::{UnitLeaders, User};
+    let at = Utc.with_ymd_and_hms(2026, 11, 20, 7, 0, 0).unwrap();
+    let leader = |name: &str, unit: &str, mailbox_reader: bool, disabled: bool| User {
+        id: UserId::new(),
+        name: name.to_owned(),
+        role: Role::Leader,
+        unit: None,
+        in_charge_of: vec![unit.into()],
+        mailbox_reader,
+        disabled,
+        created_at: at,
+        updated_at: at,
+    };
+    let in_charge = leader("王副区长", OWN_UNIT, false, false);
+    let reader = leader("纪委书记", OWN_UNIT, true, false);
+    let users = vec![
+        in_charge.clone(),
+        reader.clone(),
+        leader("李副区长", OTHER_UNIT, false, false),
+        leader("离任的副区长", OWN_UNIT, false, true),
+        User {
+            role: Role::Supervisor,
+            ..leader("督办员", OWN_UNIT, false, false)
+        },
+    ];
+    let names = |leaders: UnitLeaders| -> Vec<String> {
+        leaders.owners.into_iter().map(|o| o.name).collect()
+    };
+    let mut case = appeal(Some(OWN_UNIT));
+    let leaders = UnitLeaders::of(&case, &users, Some("分管发改的副区长".to_owned()));
+    assert_eq!(leaders.title.as_deref(), Some("分管发改的副区长"));
+    assert_eq!(leaders.owners[0].user, Some(in_charge.id));
+    assert_eq!(names(leaders), ["王副区长", "纪委书记"]);
+    case.confidential = true;
+    assert_eq!(
+        names(UnitLeaders::of(&case, &users, None)),
+        ["纪委书记"],
+        "only a mailbox reader may see a confidential case"
+    );
+    assert!(
+        UnitLeaders::of(&appeal(None), &users, None)
+            .owners
+            .is_empty()
+    );
 }

@@ -4,7 +4,7 @@ use crate::command::{Actor, Role};
 use crate::event::Event;
 use crate::lifecycle::{Intake, Rules};
 use crate::value::error::ErrorCode;
-use crate::value::ids::{TicketNo, UnitCode};
+use crate::value::ids::{StaffRef, TicketNo, UnitCode, UserId};
 use chrono::{DateTime, TimeZone, Utc};
 use chrono_tz::Asia::Shanghai;
 
@@ -29,6 +29,8 @@ struct World {
     dispatcher: Actor,
     staff: Actor,
     appellant: Actor,
+    /// The unit's leadership: its title, and the leader (a user) in charge of it.
+    leaders: UnitLeaders,
 }
 
 fn actor(name: &str, role: Role, unit: Option<&str>) -> Actor {
@@ -51,6 +53,13 @@ impl World {
             dispatcher: actor("dispatcher-1", Role::Dispatcher, None),
             staff: actor("staff-1", Role::Unit, Some(UNIT)),
             appellant: actor("appellant", Role::Appellant, None),
+            leaders: UnitLeaders {
+                title: Some("分管发改的副区长".to_owned()),
+                owners: vec![StaffRef {
+                    user: Some(UserId::new()),
+                    name: "王区长".to_owned(),
+                }],
+            },
         }
     }
 
@@ -84,7 +93,7 @@ impl World {
 
     /// Fires what is due at `now`: the new appeal and the events recorded.
     fn fire(&self, appeal: &Appeal, now: DateTime<Utc>) -> (Appeal, Vec<Event>) {
-        match fire(appeal, &self.ctx(now, &self.system), Some("王区长")).unwrap() {
+        match fire(appeal, &self.ctx(now, &self.system), &self.leaders).unwrap() {
             Some(d) => {
                 let events = d.events().to_vec();
                 (d.into_appeal(), events)
@@ -194,9 +203,13 @@ fn every_step_of_a_friday_dispatch_across_the_weekend() {
             ("escalated:resolution:1", at(2026, 11, 25, 15, 0)),
             ("escalated:resolution:2", at(2026, 11, 25, 19, 0)),
             ("escalated:resolution:3", at(2026, 11, 26, 15, 0)),
+            ("owned:", at(2026, 11, 26, 15, 0)),
         ]
     );
-    assert_eq!(appeal.owner.as_deref(), Some("王区长"));
+    assert_eq!(
+        appeal.owners, w.leaders.owners,
+        "the leader in charge owns the case"
+    );
     assert_eq!(appeal.sla.level, 3);
     assert_eq!(appeal.sla.next, None, "the ladder ends at the leader");
 }
@@ -219,6 +232,7 @@ fn national_day_holidays_and_the_adjusted_saturday() {
             ("escalated:resolution:2", at(2026, 10, 10, 19, 0)),
             // One working day after the adjusted Saturday: Monday.
             ("escalated:resolution:3", at(2026, 10, 12, 15, 0)),
+            ("owned:", at(2026, 10, 12, 15, 0)),
         ]
     );
 }
@@ -513,9 +527,13 @@ fn a_changed_policy_corrects_the_timer_without_events() {
         step: Step::ResponseBreach,
         at: at(2026, 11, 23, 9, 5),
     });
-    let d = fire(&appeal, &w.ctx(at(2026, 11, 23, 9, 10), &w.system), None)
-        .unwrap()
-        .unwrap();
+    let d = fire(
+        &appeal,
+        &w.ctx(at(2026, 11, 23, 9, 10), &w.system),
+        &w.leaders,
+    )
+    .unwrap()
+    .unwrap();
     assert!(d.events().is_empty());
     assert_eq!(d.appeal().version, appeal.version);
     assert_eq!(
