@@ -12,6 +12,7 @@
 //! | `GET /mailbox-queue` | [`MailboxQueue`]: mailbox readers, admins |
 //! | `GET /callers/{number}` | [`CallerHistory`]: agents, admins |
 //! | `GET /appeals/{id}`, `POST /appeals/{id}/…` | [`AnyCaller`], then the appeal's own rules |
+//! | `POST /appeals/{id}/rate` | [`RateAppeal`]: also a rating link's token, then the appeal's rules |
 //! | `POST /appeals` | the public on public channels; agents, dispatchers, admins |
 //! | `GET /users`, `POST /users`, `POST /users/{id}/disable`, `…/enable` | [`ManageUsers`]: admins |
 
@@ -24,12 +25,14 @@ use hotline_schemas::{Actor, DomainError, ErrorCode, Role};
 
 use crate::AppState;
 use crate::error::ApiError;
-use crate::extract::Caller;
+use crate::extract::{Caller, bearer};
 
 /// Who may call a route.
 pub trait Permission: Send + Sync + 'static {
     /// The route's name in a `forbidden` error.
     const NAME: &'static str;
+    /// Whether the route takes a rating link's token, good for rating only.
+    const TAKES_RATING_LINK: bool = false;
     fn allows(actor: &Actor) -> bool;
 }
 
@@ -44,7 +47,14 @@ impl<P: Permission> FromRequestParts<Arc<AppState>> for Allowed<P> {
         parts: &mut Parts,
         state: &Arc<AppState>,
     ) -> Result<Self, ApiError> {
-        let Caller(actor) = Caller::from_request_parts(parts, state).await?;
+        let actor = if P::TAKES_RATING_LINK {
+            bearer(parts, state)
+                .await?
+                .ok_or_else(|| ApiError::new(ErrorCode::Unauthenticated))?
+                .actor
+        } else {
+            Caller::from_request_parts(parts, state).await?.0
+        };
         if P::allows(&actor) {
             Ok(Allowed(actor, PhantomData))
         } else {
@@ -104,4 +114,16 @@ permissions! {
     CallerHistory = "caller_history", |actor| matches!(actor.role, Role::Agent | Role::Admin);
     /// The users of the platform: admins.
     ManageUsers = "users", |actor| actor.role == Role::Admin;
+}
+
+/// Rating an appeal (`POST /appeals/{id}/rate`): the one route a rating link's token opens;
+/// who may rate is then the appeal's rule (its appellant, an agent calling back).
+pub struct RateAppeal;
+
+impl Permission for RateAppeal {
+    const NAME: &'static str = "rate";
+    const TAKES_RATING_LINK: bool = true;
+    fn allows(_actor: &Actor) -> bool {
+        true
+    }
 }

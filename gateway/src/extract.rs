@@ -110,7 +110,8 @@ fn json_error(path: &str, error: &serde_json::Error) -> DomainError {
 /// The caller named by a valid bearer token.
 pub struct Caller(pub Actor);
 
-/// The caller when a token was sent (it must then be valid), else the public.
+/// The caller when a token was sent (it must then be valid), else the public. A rating link's
+/// token is refused here: only the rating route takes it (`Allowed<RateAppeal>`).
 pub struct MaybeCaller(pub Option<Actor>);
 
 impl FromRequestParts<Arc<AppState>> for MaybeCaller {
@@ -120,32 +121,34 @@ impl FromRequestParts<Arc<AppState>> for MaybeCaller {
         parts: &mut Parts,
         state: &Arc<AppState>,
     ) -> Result<Self, ApiError> {
-        let Some(value) = parts.headers.get(header::AUTHORIZATION) else {
-            return Ok(MaybeCaller(None));
-        };
-        let token = value
-            .to_str()
-            .ok()
-            .and_then(|v| {
-                v.strip_prefix("Bearer ")
-                    .or_else(|| v.strip_prefix("bearer "))
-            })
-            .ok_or_else(|| ApiError::new(ErrorCode::InvalidToken))?;
-        let verified = state
-            .signer
-            .verified_at(token.trim(), state.now())
-            .ok_or_else(|| ApiError::new(ErrorCode::InvalidToken))?;
-        if !still_valid(state, &verified).await? {
-            return Err(ApiError::new(ErrorCode::InvalidToken));
+        match bearer(parts, state).await? {
+            Some(verified) if verified.rating_only => Err(ApiError::new(ErrorCode::InvalidToken)),
+            verified => Ok(MaybeCaller(verified.map(|v| v.actor))),
         }
-        // A rating link's token rates the appeal, and does nothing else.
-        let rating =
-            parts.method == axum::http::Method::POST && parts.uri.path().ends_with("/rate");
-        if verified.rating_only && !rating {
-            return Err(ApiError::new(ErrorCode::InvalidToken));
-        }
-        Ok(MaybeCaller(Some(verified.actor)))
     }
+}
+
+/// The token of the request's bearer, verified and still valid; `None` when none was sent.
+pub async fn bearer(parts: &Parts, state: &AppState) -> Result<Option<Verified>, ApiError> {
+    let Some(value) = parts.headers.get(header::AUTHORIZATION) else {
+        return Ok(None);
+    };
+    let token = value
+        .to_str()
+        .ok()
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
+        .ok_or_else(|| ApiError::new(ErrorCode::InvalidToken))?;
+    let verified = state
+        .signer
+        .verified_at(token.trim(), state.now())
+        .ok_or_else(|| ApiError::new(ErrorCode::InvalidToken))?;
+    if !still_valid(state, &verified).await? {
+        return Err(ApiError::new(ErrorCode::InvalidToken));
+    }
+    Ok(Some(verified))
 }
 
 /// Whether a token that verified still holds: it is not revoked and, issued for a user, the

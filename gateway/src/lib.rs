@@ -88,6 +88,7 @@ pub fn app(state: Arc<AppState>) -> Router {
             post(routes::approve_extension),
         )
         .route("/appeals/{id}/own", post(routes::own))
+        .route("/appeals/{id}/rate", post(routes::rate))
         .route("/appeals/{id}/{action}", post(routes::act))
         .route("/users", get(users::list).post(users::add))
         .route("/users/{id}/disable", post(users::disable))

@@ -27,8 +27,8 @@ use sha2::{Digest, Sha256};
 
 use crate::AppState;
 use crate::access::{
-    Allowed, AnyCaller, CallerHistory, DispatchQueue, MailboxQueue, Oversight, Staff, Stats,
-    forbidden,
+    Allowed, AnyCaller, CallerHistory, DispatchQueue, MailboxQueue, Oversight, RateAppeal, Staff,
+    Stats, forbidden,
 };
 use crate::error::ApiError;
 use crate::extract::{ClientAddr, MaybeCaller, ValidJson, parse_json};
@@ -777,6 +777,17 @@ pub async fn act(
     body: Bytes,
 ) -> Result<Json<AppealView>, ApiError> {
     perform(&state, &actor, &id, &action, &headers, &body).await
+}
+
+/// 评价: the appellant (also with the rating link's token) or an agent calling back.
+pub async fn rate(
+    State(state): Shared,
+    Allowed(actor, ..): Allowed<RateAppeal>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<AppealView>, ApiError> {
+    perform(&state, &actor, &id, "rate", &headers, &body).await
 }
 
 pub async fn approve_extension(

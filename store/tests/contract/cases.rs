@@ -899,7 +899,6 @@ pub async fn every_event_has_an_outbox_row(db: TestDb) {
             );
             assert_eq!(envelope.event_id, event.id);
             assert_eq!(envelope.event_type, event.event_type());
-            assert_eq!(envelope.schema_version, 2);
             assert_eq!(envelope.schema_version, SCHEMA_VERSION);
             assert_eq!(envelope.appeal_id, appeal);
             assert_eq!(envelope.occurred_at, event.at);
