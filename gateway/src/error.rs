@@ -12,6 +12,8 @@ use hotline_schemas::{DomainError, ErrorCode};
 use hotline_store::StoreError;
 use serde::Serialize;
 
+use hotline_locales::Localizer;
+
 use crate::AppState;
 
 /// An error a handler returns; the middleware turns it into the localized body.
@@ -51,6 +53,25 @@ impl From<StoreError> for ApiError {
             }
         }
     }
+}
+
+/// The text of `error` in `lang`, its field and the statuses, actions and roles it names in
+/// words of that language.
+pub fn message_of(localizer: &Localizer, lang: &str, error: &DomainError) -> String {
+    let mut args = error.args.clone();
+    args.entry("detail").or_default();
+    if let Some(field) = &error.field {
+        args.entry("field").or_insert_with(|| field.clone());
+    }
+    for name in ["status", "action", "role"] {
+        if let Some(value) = args.get(name).cloned() {
+            let id = format!("{name}-{value}");
+            if localizer.has(lang, &id) {
+                args.insert(name, localizer.message(lang, &id, &Default::default()));
+            }
+        }
+    }
+    localizer.message(lang, error.code.as_str(), &args)
 }
 
 /// The HTTP status of each error code.
@@ -150,25 +171,9 @@ pub async fn localize_errors(
         },
     };
     let lang = state.localizer.negotiate(accept.as_deref());
-    let mut args = error.0.args.clone();
-    args.entry("detail").or_default();
-    if let Some(field) = &error.0.field {
-        args.entry("field").or_insert_with(|| field.clone());
-    }
-    for name in ["status", "action", "role"] {
-        if let Some(value) = args.get(name).cloned() {
-            let id = format!("{name}-{value}");
-            if state.localizer.has(lang, &id) {
-                args.insert(
-                    name,
-                    state.localizer.message(lang, &id, &Default::default()),
-                );
-            }
-        }
-    }
     let body = ErrorBody {
         code: error.0.code,
-        message: state.localizer.message(lang, error.0.code.as_str(), &args),
+        message: message_of(&state.localizer, lang, &error.0),
         field: error.0.field.clone(),
     };
     let status = error.status();

@@ -6,6 +6,7 @@ pub mod error;
 mod extract;
 pub mod limit;
 mod routes;
+pub mod service;
 mod users;
 pub mod view;
 
@@ -71,8 +72,9 @@ impl AppState {
     }
 }
 
-/// The API as an axum router.
-pub fn app(state: Arc<AppState>) -> Router {
+/// The API as an axum router, with `pages` (the web console) beside it under the same limits,
+/// timeout and tracing.
+pub fn app(state: Arc<AppState>, pages: Router) -> Router {
     let api = Router::new()
         .route("/units", get(routes::units))
         .route("/taxonomy", get(routes::taxonomy))
@@ -97,6 +99,8 @@ pub fn app(state: Arc<AppState>) -> Router {
         .route("/healthz", get(routes::healthz))
         .route("/readyz", get(routes::readyz))
         .nest("/api/v1", api)
+        .with_state(state.clone())
+        .merge(pages)
         .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
@@ -112,19 +116,18 @@ pub fn app(state: Arc<AppState>) -> Router {
                 .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
         )
-        .with_state(state)
 }
 
-/// Serves the API on `listener` until `shutdown` completes, then finishes in-flight requests.
+/// Serves `app` (see [`app`]) on `listener` until `shutdown` completes, then finishes in-flight requests.
 /// Each request knows its peer's address (for the intake limits).
 pub async fn serve(
     listener: TcpListener,
-    state: Arc<AppState>,
+    app: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     axum::serve(
         listener,
-        app(state).into_make_service_with_connect_info::<SocketAddr>(),
+        app.into_make_service_with_connect_info::<SocketAddr>(),
     )
     .with_graceful_shutdown(shutdown)
     .await

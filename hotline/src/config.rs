@@ -52,9 +52,11 @@ pub struct Config {
     /// A PEM file of CA certificates the webhook's `https://` certificate may also chain to
     /// (a city's own CA), besides the public roots.
     pub notify_webhook_ca: Option<PathBuf>,
-    /// The appellant's rating page: the link sent after a reply is this URL with `ticket` and
-    /// an appellant `token` for `POST /api/v1/appeals/{id}/rate`.
-    pub rating_url: String,
+    /// Where people reach the platform (the console and its public pages), e.g.
+    /// `https://12345.example.gov.cn`: links in notifications use it (the rating link is
+    /// `{public_url}/rate?ticket=…&token=…`), and session cookies are `Secure` when it is
+    /// `https://`.
+    pub public_url: String,
     /// Load the demo units into an empty database.
     pub demo_data: bool,
     /// Public submissions (no token) one client address may make per minute; 0: no limit.
@@ -116,7 +118,7 @@ impl Default for Config {
             sla_policies: None,
             notify_webhook_url: None,
             notify_webhook_ca: None,
-            rating_url: "http://127.0.0.1:8080/rate".to_owned(),
+            public_url: "http://127.0.0.1:8080".to_owned(),
             demo_data: true,
             public_submissions_per_minute: 10,
             public_submission_burst: 5,
@@ -194,8 +196,8 @@ impl Config {
         {
             return Err(invalid("amqp_url", "must start with amqp:// or amqps://"));
         }
-        if !(self.rating_url.starts_with("http://") || self.rating_url.starts_with("https://")) {
-            return Err(invalid("rating_url", "must start with http:// or https://"));
+        if !(self.public_url.starts_with("http://") || self.public_url.starts_with("https://")) {
+            return Err(invalid("public_url", "must start with http:// or https://"));
         }
         if self.public_submissions_per_minute > 0 && self.public_submission_burst == 0 {
             return Err(invalid(
@@ -220,6 +222,11 @@ impl Config {
             ));
         }
         Ok(())
+    }
+
+    /// The rating page of the public URL: the link sent after a reply adds `ticket` and `token`.
+    pub fn rating_link_base(&self) -> String {
+        format!("{}/rate", self.public_url.trim_end_matches('/'))
     }
 
     /// How long a staff token is valid.
@@ -353,7 +360,7 @@ mod tests {
             ("HOTLINE_BUS_PREFIX", "城市", "bus_prefix"),
             ("HOTLINE_DATABASE_URL", "mysql://db/x", "database_url"),
             ("HOTLINE_AMQP_URL", "http://mq", "amqp_url"),
-            ("HOTLINE_RATING_URL", "ftp://x", "rating_url"),
+            ("HOTLINE_PUBLIC_URL", "ftp://x", "public_url"),
             (
                 "HOTLINE_PUBLIC_SUBMISSION_BURST",
                 "0",

@@ -361,6 +361,20 @@ impl Platform {
         })
     }
 
+    /// The gateway's HTTP surface: the API and the web console.
+    pub fn http_app(&self) -> axum::Router {
+        let state = self.app_state();
+        let console = Arc::new(hotline_console::Console {
+            app: state.clone(),
+            settings: hotline_console::Settings {
+                public_url: self.config.public_url.trim_end_matches('/').to_owned(),
+                session_lifetime: self.config.staff_token_lifetime(),
+                ..hotline_console::Settings::default()
+            },
+        });
+        hotline_gateway::app(state, hotline_console::pages(console))
+    }
+
     /// The router's classifier: the configured model blended with the taxonomy's keywords, or
     /// without one the taxonomy's own classifier (its examples as centroids, and its keywords),
     /// which also learns from the corrections dispatchers have made (a dispatch or
@@ -426,7 +440,7 @@ impl Platform {
     pub fn rating_link(&self) -> RatingLink {
         let (signer, base, clock, rules) = (
             self.signer.clone(),
-            self.config.rating_url.clone(),
+            self.config.rating_link_base(),
             self.clock.clone(),
             self.rules.clone(),
         );
@@ -552,10 +566,10 @@ impl Platform {
         }
         if roles.gateway {
             let listener = listener.context("the gateway needs a listener")?;
-            let state = self.app_state();
+            let app = self.http_app();
             let stop = shutdown.clone();
             tasks.spawn(async move {
-                hotline_gateway::serve(listener, state, stop.cancelled_owned()).await?;
+                hotline_gateway::serve(listener, app, stop.cancelled_owned()).await?;
                 Ok(())
             });
         }

@@ -77,7 +77,17 @@ enum UserCommand {
         /// The user reads and handles confidential appeals (书记信箱).
         #[arg(long)]
         mailbox_reader: bool,
+        /// The name they sign in to the console with.
+        #[arg(long, requires = "password")]
+        username: Option<String>,
+        /// Read the user's console password from the first line of standard input (at least
+        /// 10 characters; never on the command line, where other users of the host see it).
+        #[arg(long, requires = "username")]
+        password: bool,
     },
+    /// Set a user's console password, read from the first line of standard input; their
+    /// sessions end.
+    SetPassword { id: UserId },
     /// List the users, oldest first: id, role, unit, in charge of, mailbox reader, state, name.
     List,
     /// Disable a user: their tokens are refused from the next request on.
@@ -227,6 +237,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
+/// A password from the first line of standard input.
+fn read_password() -> anyhow::Result<String> {
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line)?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_owned())
+}
+
 async fn user_command(config: &Config, command: UserCommand) -> anyhow::Result<()> {
     let store = hotline::open_store(config).await?;
     match command {
@@ -236,16 +253,32 @@ async fn user_command(config: &Config, command: UserCommand) -> anyhow::Result<(
             unit,
             in_charge_of,
             mailbox_reader,
+            username,
+            password,
         } => {
+            let password = if password {
+                Some(read_password()?)
+            } else {
+                None
+            };
             let new = NewUser {
                 name,
+                username,
                 role: role.into(),
                 unit: unit.map(Into::into),
                 in_charge_of: in_charge_of.into_iter().map(Into::into).collect(),
                 mailbox_reader,
             };
             let user = hotline::people::add_user(config, store.as_ref(), new).await?;
+            if let Some(password) = password {
+                hotline::people::set_password(store.as_ref(), user.id, &password).await?;
+            }
             println!("{}", user.id);
+        }
+        UserCommand::SetPassword { id } => {
+            let password = read_password()?;
+            hotline::people::set_password(store.as_ref(), id, &password).await?;
+            println!("password set for user {id}; their sessions ended");
         }
         UserCommand::List => {
             for user in store.users().await? {

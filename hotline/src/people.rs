@@ -91,6 +91,16 @@ pub async fn issue_user_token(
     issue_token_at(config, &user.actor(), Utc::now())
 }
 
+/// Sets the console password of user `id` (argon2id); their sessions end.
+pub async fn set_password(store: &dyn Store, id: UserId, password: &str) -> anyhow::Result<()> {
+    let hash = hotline_console::password::hash(password)?;
+    anyhow::ensure!(
+        store.set_password(id, &hash, Utc::now()).await?,
+        "no user {id}"
+    );
+    Ok(())
+}
+
 /// Revokes `token` (signed with this platform's secret, expired or not): its id.
 pub async fn revoke_token(
     config: &Config,

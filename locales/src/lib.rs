@@ -10,9 +10,23 @@ use unic_langid::LanguageIdentifier;
 /// The languages text exists in; the first is the default.
 pub const LANGUAGES: [&str; 2] = ["zh-CN", "en-US"];
 
-const SOURCES: [(&str, &str); 2] = [
-    ("zh-CN", include_str!("../zh-CN/main.ftl")),
-    ("en-US", include_str!("../en-US/main.ftl")),
+/// Each language's files: the API's messages (`main.ftl`) and the web console's
+/// (`console.ftl`).
+const SOURCES: [(&str, [&str; 2]); 2] = [
+    (
+        "zh-CN",
+        [
+            include_str!("../zh-CN/main.ftl"),
+            include_str!("../zh-CN/console.ftl"),
+        ],
+    ),
+    (
+        "en-US",
+        [
+            include_str!("../en-US/main.ftl"),
+            include_str!("../en-US/console.ftl"),
+        ],
+    ),
 ];
 
 /// Loads the bundles once and answers messages in a negotiated language.
@@ -36,19 +50,21 @@ impl Localizer {
     /// Parses the shipped Fluent files.
     pub fn new() -> Result<Self, LocaleError> {
         let mut bundles = Vec::new();
-        for (lang, source) in SOURCES {
+        for (lang, sources) in SOURCES {
             let err = |detail: String| LocaleError {
                 lang: lang.to_owned(),
                 detail,
             };
             let id: LanguageIdentifier = lang.parse().map_err(|e| err(format!("{e}")))?;
-            let resource = FluentResource::try_new(source.to_owned())
-                .map_err(|(_, errors)| err(format!("{errors:?}")))?;
             let mut bundle = FluentBundle::new_concurrent(vec![id.clone()]);
             bundle.set_use_isolating(false);
-            bundle
-                .add_resource(resource)
-                .map_err(|errors| err(format!("{errors:?}")))?;
+            for source in sources {
+                let resource = FluentResource::try_new(source.to_owned())
+                    .map_err(|(_, errors)| err(format!("{errors:?}")))?;
+                bundle
+                    .add_resource(resource)
+                    .map_err(|errors| err(format!("{errors:?}")))?;
+            }
             bundles.push((lang, id, bundle));
         }
         Ok(Self { bundles })

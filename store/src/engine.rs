@@ -30,8 +30,8 @@ use tokio::sync::{Mutex, OwnedMutexGuard};
 use uuid::Uuid;
 
 use crate::{
-    AppealFilter, CommitMeta, Consumed, OutboxEntry, Page, Parked, Result, Scope, Store,
-    StoreError, Submission, Submitted, TrainingExample, migrations,
+    AppealFilter, CommitMeta, Consumed, Credentials, OutboxEntry, Page, Parked, Result, Scope,
+    Session, Store, StoreError, Submission, Submitted, TrainingExample, migrations,
 };
 
 /// A write transaction; on SQLite it also holds this process's turn to write.
@@ -417,12 +417,24 @@ macro_rules! sql_store {
                 Ok(r.try_get::<Json<Appeal>, _>("doc")?.0)
             }
 
+            /// Runs one statement in a write transaction of its own.
+            async fn run_write<'q>(
+                &self,
+                query: sqlx::query::Query<'q, $db, <$db as sqlx::Database>::Arguments>,
+            ) -> Result<()> {
+                let mut tx = self.begin_write().await?;
+                query.execute(&mut *tx).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
             /// A user from a row of `users` (all columns).
             fn user_of(r: &<$db as sqlx::Database>::Row) -> Result<User> {
                 let role: String = r.try_get("role")?;
                 Ok(User {
                     id: UserId(r.try_get("id")?),
                     name: r.try_get("name")?,
+                    username: r.try_get("username")?,
                     role: role.parse::<Role>().map_err(corrupt)?,
                     unit: r.try_get::<Option<String>, _>("unit")?.map(Into::into),
                     in_charge_of: serde_json::from_str(&r.try_get::<String, _>("in_charge_of")?)
@@ -1012,8 +1024,8 @@ macro_rules! sql_store {
                 let mut tx = self.begin_write().await?;
                 let inserted = sqlx::query(
                     "INSERT INTO users (id, name, role, unit, in_charge_of, mailbox_reader, \
-                     disabled, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
-                     ON CONFLICT (id) DO NOTHING",
+                     disabled, created_at, updated_at, username) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT DO NOTHING",
                 )
                 .bind(user.id.0)
                 .bind(&user.name)
@@ -1024,6 +1036,7 @@ macro_rules! sql_store {
                 .bind(user.disabled)
                 .bind(user.created_at)
                 .bind(user.updated_at)
+                .bind(user.username.as_deref())
                 .execute(&mut *tx)
                 .await?
                 .rows_affected();
@@ -1098,6 +1111,127 @@ macro_rules! sql_store {
                         .fetch_one(&self.pool)
                         .await?;
                 Ok(found > 0)
+            }
+
+            async fn credentials(&self, username: &str) -> Result<Option<Credentials>> {
+                let row = sqlx::query("SELECT * FROM users WHERE username = $1")
+                    .bind(username)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                let Some(row) = row else { return Ok(None) };
+                Ok(Some(Credentials {
+                    user: Self::user_of(&row)?,
+                    password_hash: row.try_get("password_hash")?,
+                    failed_sign_ins: u32::try_from(row.try_get::<i64, _>("failed_sign_ins")?)
+                        .unwrap_or(u32::MAX),
+                    locked_until: row.try_get("locked_until")?,
+                }))
+            }
+
+            async fn set_password(&self, id: UserId, hash: &str, at: DateTime<Utc>) -> Result<bool> {
+                let mut tx = self.begin_write().await?;
+                let updated = sqlx::query(
+                    "UPDATE users SET password_hash = $2, updated_at = $3, failed_sign_ins = 0, \
+                     locked_until = NULL WHERE id = $1",
+                )
+                .bind(id.0)
+                .bind(hash)
+                .bind(at)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+                    .bind(id.0)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                Ok(updated == 1)
+            }
+
+            async fn sign_in_failed(&self, id: UserId) -> Result<u32> {
+                let mut tx = self.begin_write().await?;
+                let count: Option<i64> = sqlx::query_scalar(
+                    "UPDATE users SET failed_sign_ins = failed_sign_ins + 1 WHERE id = $1 \
+                     RETURNING failed_sign_ins",
+                )
+                .bind(id.0)
+                .fetch_optional(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                Ok(count.map_or(0, |n| u32::try_from(n).unwrap_or(u32::MAX)))
+            }
+
+            async fn lock_sign_in(&self, id: UserId, until: DateTime<Utc>) -> Result<()> {
+                self.run_write(
+                    sqlx::query(
+                        "UPDATE users SET failed_sign_ins = 0, locked_until = $2 WHERE id = $1",
+                    )
+                    .bind(id.0)
+                    .bind(until),
+                )
+                .await
+            }
+
+            async fn sign_in_succeeded(&self, id: UserId) -> Result<()> {
+                self.run_write(
+                    sqlx::query(
+                        "UPDATE users SET failed_sign_ins = 0, locked_until = NULL \
+                         WHERE id = $1 AND (failed_sign_ins <> 0 OR locked_until IS NOT NULL)",
+                    )
+                    .bind(id.0),
+                )
+                .await
+            }
+
+            async fn create_session(&self, session: &Session) -> Result<()> {
+                self.run_write(
+                    sqlx::query(
+                        "INSERT INTO sessions (id_hash, user_id, csrf, created_at, last_seen_at) \
+                         VALUES ($1, $2, $3, $4, $5)",
+                    )
+                    .bind(&session.id_hash)
+                    .bind(session.user.0)
+                    .bind(&session.csrf)
+                    .bind(session.created_at)
+                    .bind(session.last_seen_at),
+                )
+                .await
+            }
+
+            async fn session(&self, id_hash: &str) -> Result<Option<Session>> {
+                let row = sqlx::query("SELECT * FROM sessions WHERE id_hash = $1")
+                    .bind(id_hash)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                row.map(|r| {
+                    Ok(Session {
+                        id_hash: r.try_get("id_hash")?,
+                        user: UserId(r.try_get("user_id")?),
+                        csrf: r.try_get("csrf")?,
+                        created_at: r.try_get("created_at")?,
+                        last_seen_at: r.try_get("last_seen_at")?,
+                    })
+                })
+                .transpose()
+            }
+
+            async fn touch_session(&self, id_hash: &str, at: DateTime<Utc>) -> Result<()> {
+                self.run_write(
+                    sqlx::query("UPDATE sessions SET last_seen_at = $2 WHERE id_hash = $1")
+                        .bind(id_hash)
+                        .bind(at),
+                )
+                .await
+            }
+
+            async fn end_session(&self, id_hash: &str) -> Result<()> {
+                self.run_write(sqlx::query("DELETE FROM sessions WHERE id_hash = $1").bind(id_hash))
+                    .await
+            }
+
+            async fn end_sessions_of(&self, user: UserId) -> Result<()> {
+                self.run_write(sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user.0))
+                    .await
             }
 
             async fn list(&self, filter: &AppealFilter, scope: &Scope) -> Result<Page> {

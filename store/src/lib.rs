@@ -82,6 +82,30 @@ pub struct TrainingExample {
     pub created_at: DateTime<Utc>,
 }
 
+/// What signing in checks of a user: the password hash and the failed attempts.
+#[derive(Debug, Clone)]
+pub struct Credentials {
+    pub user: User,
+    /// argon2id, in the PHC string format; none: the user has no password yet.
+    pub password_hash: Option<String>,
+    /// Failed attempts since the last success or lockout.
+    pub failed_sign_ins: u32,
+    /// Sign-in is refused until then.
+    pub locked_until: Option<DateTime<Utc>>,
+}
+
+/// A signed-in user's session in the console.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    /// The SHA-256 (hex) of the cookie's value: the value itself is never stored.
+    pub id_hash: String,
+    pub user: UserId,
+    /// The token every form of the session carries.
+    pub csrf: String,
+    pub created_at: DateTime<Utc>,
+    pub last_seen_at: DateTime<Utc>,
+}
+
 /// A delivery a consumer gave up on, kept as it arrived (it may be unreadable).
 #[derive(Debug, Clone)]
 pub struct Parked {
@@ -292,4 +316,23 @@ pub trait Store: Send + Sync + 'static {
         at: DateTime<Utc>,
     ) -> Result<bool>;
     async fn token_revoked(&self, id: TokenId) -> Result<bool>;
+
+    /// The user signing in as `username` (lowercase), with what sign-in checks.
+    async fn credentials(&self, username: &str) -> Result<Option<Credentials>>;
+    /// Sets a user's password hash at `at` and ends their sessions; `false`: no such user.
+    async fn set_password(&self, id: UserId, hash: &str, at: DateTime<Utc>) -> Result<bool>;
+    /// Counts a failed sign-in: the failures since the last success or lockout.
+    async fn sign_in_failed(&self, id: UserId) -> Result<u32>;
+    /// Refuses sign-in until `until` and starts the count again.
+    async fn lock_sign_in(&self, id: UserId, until: DateTime<Utc>) -> Result<()>;
+    /// A successful sign-in: the count starts again.
+    async fn sign_in_succeeded(&self, id: UserId) -> Result<()>;
+
+    async fn create_session(&self, session: &Session) -> Result<()>;
+    async fn session(&self, id_hash: &str) -> Result<Option<Session>>;
+    /// Records that the session was used at `at` (its idle expiry starts again).
+    async fn touch_session(&self, id_hash: &str, at: DateTime<Utc>) -> Result<()>;
+    async fn end_session(&self, id_hash: &str) -> Result<()>;
+    /// Ends every session of `user` (disabled, or a new password).
+    async fn end_sessions_of(&self, user: UserId) -> Result<()>;
 }

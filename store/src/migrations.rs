@@ -23,6 +23,7 @@ const SQLITE: &[(i64, &str, &str)] = engine_migrations!("sqlite":
     (20, "0020_escalated", "escalated"),
     (21, "0021_appellant_keys", "appellant keys"),
     (22, "0022_appeal_owners", "appeal owners"),
+    (23, "0023_sign_in", "sign in"),
 );
 const POSTGRES: &[(i64, &str, &str)] = engine_migrations!("postgres":
     (1, "0001_init", "init"),
@@ -36,6 +37,7 @@ const POSTGRES: &[(i64, &str, &str)] = engine_migrations!("postgres":
     (20, "0020_escalated", "escalated"),
     (21, "0021_appellant_keys", "appellant keys"),
     (22, "0022_appeal_owners", "appeal owners"),
+    (23, "0023_sign_in", "sign in"),
 );
 
 fn migrator(list: &'static [(i64, &'static str, &'static str)]) -> Migrator {

@@ -28,11 +28,13 @@ async fn main() -> anyhow::Result<()> {
         ..Config::default()
     }
     .without_intake_limits();
-    let state = hotline::state(&config, hotline_gateway::system_clock()).await?;
+    let app = hotline::Platform::open(&config, hotline_gateway::system_clock())
+        .await?
+        .http_app();
     let listener = TcpListener::bind("127.0.0.1:0").await?;
     let url = format!("http://{}/api/v1/appeals", listener.local_addr()?);
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(hotline_gateway::serve(listener, state, async {
+    let server = tokio::spawn(hotline_gateway::serve(listener, app, async {
         let _ = stopped.await;
     }));
 

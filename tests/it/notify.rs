@@ -73,7 +73,7 @@ async fn units_supervisors_and_appellants_are_told() {
     let config = Config {
         data_dir: dir.path().join("data"),
         notify_webhook_url: Some(url),
-        rating_url: "https://12345.example.gov.cn/rate".to_owned(),
+        public_url: "https://12345.example.gov.cn/".to_owned(),
         ..Config::default()
     }
     .without_intake_limits();

@@ -250,12 +250,12 @@ impl TestServer {
             .await
             .unwrap();
         let timers = platform.timers(TimerOptions::default());
-        let state = platform.app_state();
+        let app = platform.http_app();
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let (tx, rx) = oneshot::channel();
         let handle = tokio::spawn(async move {
-            hotline_gateway::serve(listener, state, async {
+            hotline_gateway::serve(listener, app, async {
                 let _ = rx.await;
             })
             .await

@@ -22,6 +22,9 @@ pub struct User {
     pub id: UserId,
     /// Recorded as the `actor` of the events the user causes.
     pub name: String,
+    /// What they sign in to the console with (with a password); none: tokens only.
+    #[serde(default)]
+    pub username: Option<String>,
     /// A staff role (never `appellant`).
     pub role: Role,
     /// The unit of a `unit` user.
@@ -41,6 +44,9 @@ pub struct User {
 #[serde(deny_unknown_fields)]
 pub struct NewUser {
     pub name: String,
+    /// Sign-in name: 2 to 64 of a–z, 0–9, `.`, `_`, `-` (lowercased).
+    #[serde(default)]
+    pub username: Option<String>,
     pub role: Role,
     #[serde(default)]
     pub unit: Option<UnitCode>,
@@ -56,6 +62,9 @@ impl NewUser {
     /// supervisors. Each error names its field.
     pub fn validate(&self) -> Result<(), DomainError> {
         require_text(&self.name, "name", MAX_USER_NAME_CHARS)?;
+        if let Some(username) = &self.username {
+            check_username(username)?;
+        }
         if self.role == Role::Appellant {
             return Err(DomainError::new(ErrorCode::InvalidValue)
                 .with_field("role")
@@ -125,6 +134,7 @@ impl NewUser {
         Ok(User {
             id,
             name: self.name.trim().to_owned(),
+            username: self.username.map(|u| u.trim().to_lowercase()),
             role: self.role,
             unit: self.unit,
             in_charge_of,
@@ -134,6 +144,22 @@ impl NewUser {
             updated_at: now,
         })
     }
+}
+
+/// The longest sign-in name.
+const MAX_USERNAME_CHARS: usize = 64;
+
+/// A sign-in name: 2 to 64 of a–z, 0–9, `.`, `_` and `-`, in any case.
+fn check_username(username: &str) -> Result<(), DomainError> {
+    let username = username.trim();
+    require_text(username, "username", MAX_USERNAME_CHARS)?;
+    let allowed = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-');
+    if username.chars().count() < 2 || !username.chars().all(allowed) {
+        return Err(DomainError::new(ErrorCode::InvalidValue)
+            .with_field("username")
+            .with_arg("detail", ": 2 to 64 of a-z, 0-9, . _ -"));
+    }
+    Ok(())
 }
 
 /// A unit code: non-empty, short, without control characters or spaces.
@@ -172,6 +198,7 @@ mod tests {
     fn new(role: Role) -> NewUser {
         NewUser {
             name: "规自局王五".into(),
+            username: None,
             role,
             unit: None,
             in_charge_of: Vec::new(),
@@ -249,5 +276,19 @@ mod tests {
             field_of(supervisor),
             (ErrorCode::EmptyField, Some("in_charge_of[1]".into()))
         );
+
+        for bad in ["w", "wang wu", "王五", "a/b"] {
+            let mut named = new(Role::Agent);
+            named.username = Some(bad.into());
+            assert_eq!(
+                field_of(named),
+                (ErrorCode::InvalidValue, Some("username".into())),
+                "{bad}"
+            );
+        }
+        let mut named = new(Role::Agent);
+        named.username = Some(" Wang.Wu-1 ".into());
+        let user = named.into_user(UserId::new(), Utc::now()).unwrap();
+        assert_eq!(user.username.as_deref(), Some("wang.wu-1"));
     }
 }

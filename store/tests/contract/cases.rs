@@ -23,7 +23,7 @@ use crate::fixtures::{
 use crate::harness::{Location, TestDb};
 pub use crate::people::{
     events_keep_the_user_behind_them, revoked_tokens_are_remembered,
-    users_are_added_listed_and_disabled,
+    sign_in_credentials_lockout_and_sessions, users_are_added_listed_and_disabled,
 };
 
 const FGJ: &str = "DEMO-FGJ";

@@ -76,6 +76,7 @@ contract_suite!(
     dispatch_queue_holds_received_and_returned_oldest_first,
     oversight_watches_the_late_the_unsigned_and_the_owned,
     users_are_added_listed_and_disabled,
+    sign_in_credentials_lockout_and_sessions,
     revoked_tokens_are_remembered,
     events_keep_the_user_behind_them,
     one_appeal_is_read_within_its_scope,

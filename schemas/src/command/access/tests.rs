@@ -429,6 +429,7 @@ fn the_leaders_in_charge_of_its_unit_own_a_case_at_the_last_level() {
     let leader = |name: &str, unit: &str, mailbox_reader: bool, disabled: bool| User {
         id: UserId::new(),
         name: name.to_owned(),
+        username: None,
         role: Role::Leader,
         unit: None,
         in_charge_of: vec![unit.into()],

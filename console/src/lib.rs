@@ -1,0 +1,97 @@
+//! The web console of the hotline: server-rendered pages for every role and for the public, in
+//! the visitor's language, with sign-in, sessions and CSRF-protected forms. Pages turn their
+//! forms into the same commands as the API and hand them to [`hotline_gateway::service`].
+
+mod assets;
+mod cookies;
+pub mod error;
+pub mod i18n;
+mod pages;
+pub mod password;
+pub mod session;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::http::{HeaderValue, header};
+use axum::middleware;
+use axum::routing::{get, post};
+use chrono::Duration;
+use hotline_gateway::AppState;
+
+/// Settings of the console.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Where people reach the console, e.g. `https://12345.example.gov.cn`.
+    pub public_url: String,
+    /// A session ends when unused this long.
+    pub session_idle: Duration,
+    /// A session ends this long after sign-in, used or not.
+    pub session_lifetime: Duration,
+    /// Failed sign-ins in a row that lock a user out.
+    pub lockout_after: u32,
+    /// How long a lockout lasts.
+    pub lockout_for: Duration,
+}
+
+impl Settings {
+    /// Cookies are `Secure` when the console is served over https.
+    pub fn secure_cookies(&self) -> bool {
+        self.public_url.starts_with("https://")
+    }
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            public_url: "http://127.0.0.1:8080".to_owned(),
+            session_idle: Duration::hours(2),
+            session_lifetime: Duration::hours(12),
+            lockout_after: 5,
+            lockout_for: Duration::minutes(15),
+        }
+    }
+}
+
+/// What the pages share: the gateway's state and the console's settings.
+pub struct Console {
+    pub app: Arc<AppState>,
+    pub settings: Settings,
+}
+
+/// The console's pages as a router, to be merged with the API's.
+pub fn pages(console: Arc<Console>) -> Router {
+    Router::new()
+        .route("/", get(pages::public::home))
+        .route(
+            "/sign-in",
+            get(pages::sign_in::form).post(pages::sign_in::submit),
+        )
+        .route("/sign-out", post(pages::sign_in::sign_out))
+        .route("/console", get(pages::desk::start))
+        .route("/assets/{file}", get(assets::serve))
+        .layer(middleware::from_fn_with_state(
+            console.clone(),
+            error::render_failures,
+        ))
+        .layer(middleware::map_response(security_headers))
+        .with_state(console)
+}
+
+/// Headers every page carries: no framing, no sniffing, scripts and styles from the console
+/// only, and no URL (a rating link holds a token) sent to other sites.
+async fn security_headers(mut response: axum::response::Response) -> axum::response::Response {
+    let headers = response.headers_mut();
+    for (name, value) in [
+        (
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'self'; img-src 'self' data:; object-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+        ),
+        (header::X_FRAME_OPTIONS, "DENY"),
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::REFERRER_POLICY, "same-origin"),
+    ] {
+        headers.insert(name, HeaderValue::from_static(value));
+    }
+    response
+}

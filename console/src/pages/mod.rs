@@ -1,0 +1,100 @@
+//! The pages: each module holds the handlers and templates of one part of the console.
+
+pub mod desk;
+pub mod public;
+pub mod sign_in;
+
+use askama::Template;
+use axum::http::header;
+use axum::response::{Html, IntoResponse, Response};
+use hotline_schemas::Role;
+
+use crate::error::{Failure, render_error};
+use crate::i18n::Tr;
+use crate::session::Visitor;
+
+/// The frame of every page: its language, the signed-in visitor and the sections they may open.
+pub struct Chrome {
+    pub tr: Tr,
+    pub who: Option<Who>,
+    /// The token the page's forms carry (the session's, or the public pages' cookie).
+    pub csrf: String,
+}
+
+/// The signed-in visitor, as the header shows them.
+pub struct Who {
+    pub name: String,
+    pub role: String,
+    pub nav: Vec<NavLink>,
+}
+
+/// A section of the console in the header.
+pub struct NavLink {
+    pub href: &'static str,
+    pub label: String,
+    pub current: bool,
+}
+
+impl Chrome {
+    /// A page for the public (or before sign-in).
+    pub fn public(tr: Tr) -> Chrome {
+        Chrome {
+            tr,
+            who: None,
+            csrf: String::new(),
+        }
+    }
+
+    /// A public page whose forms carry `csrf`.
+    pub fn public_form(tr: Tr, csrf: String) -> Chrome {
+        Chrome {
+            tr,
+            who: None,
+            csrf,
+        }
+    }
+
+    /// A page of the console for `visitor`, in the section at `current`.
+    pub fn staff(tr: Tr, visitor: &Visitor, current: &str) -> Chrome {
+        let role = visitor.user.role;
+        let nav = sections(role)
+            .into_iter()
+            .map(|(href, key)| NavLink {
+                href,
+                label: tr.t(key),
+                current: href == current,
+            })
+            .collect();
+        Chrome {
+            who: Some(Who {
+                name: visitor.user.name.clone(),
+                role: tr.code("role", role.as_str()),
+                nav,
+            }),
+            csrf: visitor.session.csrf.clone(),
+            tr,
+        }
+    }
+}
+
+/// The sections each role works in: path and the key of its name.
+pub fn sections(role: Role) -> Vec<(&'static str, &'static str)> {
+    let mut list = vec![("/console", "nav-start")];
+    let theirs: Vec<(&'static str, &'static str)> = match role {
+        Role::Agent
+        | Role::Dispatcher
+        | Role::Unit
+        | Role::Supervisor
+        | Role::Leader
+        | Role::Admin
+        | Role::Appellant => Vec::new(),
+    };
+    list.extend(theirs);
+    list
+}
+
+/// A rendered page, never cached (it may hold personal data).
+pub fn page(template: &impl Template) -> Result<Response, Failure> {
+    let html = template.render().map_err(render_error)?;
+    Ok(([(header::CACHE_CONTROL, "no-store")], Html(html)).into_response())
+}

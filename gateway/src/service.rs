@@ -1,0 +1,241 @@
+//! The operations the API and the web console share: reading an appeal within the caller's
+//! scope, and carrying out a command on one. Handlers turn their input into a command; this is
+//! where it is checked against the platform's data, decided and committed.
+
+use hotline_schemas::command::transition;
+use hotline_schemas::lifecycle::decide;
+use hotline_schemas::{
+    Action, Actor, Appeal, AppealId, Command, DomainError, ErrorCode, Event, MatterCode, Role,
+    UnitCode,
+};
+use hotline_store::{CommitMeta, LeaderScope, Scope, TrainingExample};
+
+use crate::AppState;
+use crate::error::ApiError;
+use crate::view::AppealView;
+
+/// The appeal `id` as `actor` may see it, checked that `action` is theirs to take now (access,
+/// then status): what a command is then decided on.
+pub async fn prepare(
+    state: &AppState,
+    actor: &Actor,
+    id: &str,
+    action: Action,
+) -> Result<Appeal, ApiError> {
+    let appeal = load_visible(state, actor, id).await?;
+    actor.authorize(action, &appeal)?;
+    transition(appeal.status, action)?;
+    Ok(appeal)
+}
+
+/// Checks `command` against the platform's data (units, matters), decides it on `appeal` and
+/// commits it: the appeal as it now is, with its history.
+pub async fn execute(
+    state: &AppState,
+    actor: &Actor,
+    appeal: &Appeal,
+    command: Command,
+    traceparent: String,
+) -> Result<(Appeal, Vec<Event>), ApiError> {
+    if let Command::Dispatch { unit, matter } | Command::Reassign { unit, matter } = &command {
+        check_assignment(state, unit, matter.as_ref()).await?;
+    }
+    if let Command::MarkConfidential {
+        subject_unit: Some(unit),
+    } = &command
+    {
+        check_unit(state, unit, "subject_unit").await?;
+    }
+    let action = command.action();
+    let now = state.now();
+    let decision = decide(appeal, command.clone(), &state.rules.context(now, actor))?;
+    let meta = CommitMeta {
+        traceparent: Some(traceparent),
+        consumed: None,
+    };
+    state.store.commit(&decision, &meta).await?;
+    keep_correction(state, appeal, &command, now).await;
+    let event_types: Vec<&str> = decision
+        .events()
+        .iter()
+        .map(|e| e.event_type().as_str())
+        .collect();
+    tracing::info!(appeal = %appeal.id, actor = %actor.name, action = action.as_str(), events = ?event_types, "appeal changed");
+    let appeal = decision.into_appeal();
+    let events = history(state, &appeal).await?;
+    Ok((appeal, events))
+}
+
+/// The history of `appeal` as far as the state read: events a later change added since are
+/// left out, so the view shows one moment.
+pub async fn history(state: &AppState, appeal: &Appeal) -> Result<Vec<Event>, ApiError> {
+    let mut events = state.store.events(appeal.id).await?;
+    events.retain(|e| e.seq <= appeal.version);
+    Ok(events)
+}
+
+pub async fn load_visible(
+    state: &AppState,
+    actor: &Actor,
+    id: &str,
+) -> Result<hotline_schemas::Appeal, ApiError> {
+    let not_found = || ApiError::new(ErrorCode::AppealNotFound);
+    let id: AppealId = id.parse().map_err(|_| not_found())?;
+    // Filtered in SQL by the caller's scope, and checked by the domain's rule too.
+    let appeal = state
+        .store
+        .appeal_in(id, &scope(actor))
+        .await?
+        .ok_or_else(not_found)?;
+    if actor.can_read(&appeal) {
+        Ok(appeal)
+    } else {
+        Err(not_found())
+    }
+}
+
+/// The appeal as `actor` may see it: personal data masked unless they are entitled to it
+/// (SPEC §8).
+pub fn view(
+    state: &AppState,
+    actor: &Actor,
+    appeal: Appeal,
+    events: Option<Vec<Event>>,
+) -> AppealView {
+    let (appeal, events) = if actor.sees_personal_data(&appeal) {
+        (appeal, events)
+    } else {
+        let names = appeal.person_names();
+        let events = events.map(|list| list.iter().map(|e| e.masked(&names)).collect());
+        (appeal.masked(), events)
+    };
+    let shown = AppealView::new(appeal, events, state.tz(), state.now());
+    if actor.role == Role::Appellant {
+        shown.public()
+    } else {
+        shown
+    }
+}
+
+/// The unit of a dispatch or reassignment exists, and the matter it names is that unit's.
+pub async fn check_assignment(
+    state: &AppState,
+    unit: &UnitCode,
+    matter: Option<&MatterCode>,
+) -> Result<(), ApiError> {
+    check_unit(state, unit, "unit").await?;
+    let Some(code) = matter else {
+        return Ok(());
+    };
+    let known = state.taxonomy.matter(code).ok_or_else(|| {
+        ApiError(
+            DomainError::new(ErrorCode::UnknownMatter)
+                .with_field("matter")
+                .with_arg("matter", code.as_str()),
+        )
+    })?;
+    if &known.unit != unit {
+        return Err(ApiError(
+            DomainError::new(ErrorCode::MatterUnitMismatch)
+                .with_field("matter")
+                .with_arg("matter", code.as_str())
+                .with_arg("expected", known.unit.as_str())
+                .with_arg("unit", unit.as_str()),
+        ));
+    }
+    Ok(())
+}
+
+/// `unit`, named in `field`, is a unit of the platform.
+pub async fn check_unit(state: &AppState, unit: &UnitCode, field: &str) -> Result<(), ApiError> {
+    if state.store.units().await?.iter().any(|u| &u.code == unit) {
+        return Ok(());
+    }
+    Err(ApiError(
+        DomainError::new(ErrorCode::UnknownUnit)
+            .with_field(field)
+            .with_arg("unit", unit.as_str()),
+    ))
+}
+
+/// The appeals `actor` may see, as the store filters them: their unit's for unit staff,
+/// confidential ones only for admins and mailbox readers.
+pub fn scope(actor: &Actor) -> Scope {
+    Scope {
+        // An appellant's own appeal may be confidential (a whistle-blower's).
+        confidential: actor.reads_confidential() || actor.role == Role::Appellant,
+        unit: if actor.role == Role::Unit {
+            actor.unit.clone()
+        } else {
+            None
+        },
+        leader: (actor.role == Role::Leader).then(|| LeaderScope {
+            // A leader's token always names its user; one without owns nothing.
+            user: actor.user.unwrap_or_default(),
+            units: actor.in_charge_of.clone(),
+        }),
+        appeal: if actor.role == Role::Appellant {
+            // An appellant token always names its appeal; one without names none.
+            Some(actor.appeal.unwrap_or_default())
+        } else {
+            None
+        },
+    }
+}
+
+/// A dispatcher's choice that differs from the router's, or a unit's return, is kept as a
+/// training example for the next `hotline train`.
+pub async fn keep_correction(
+    state: &AppState,
+    appeal: &hotline_schemas::Appeal,
+    command: &Command,
+    now: chrono::DateTime<chrono::Utc>,
+) {
+    let suggested = appeal.suggestions.first();
+    let mut matter = None;
+    let (unit, source) = match command {
+        Command::Dispatch {
+            unit,
+            matter: named,
+        }
+        | Command::Reassign {
+            unit,
+            matter: named,
+        } => {
+            matter = named.clone();
+            let differs = suggested.is_some_and(|s| &s.unit != unit);
+            let was_routed = appeal.unit.is_some();
+            if !(differs || matter.is_some() || was_routed) {
+                return;
+            }
+            let source = if matches!(command, Command::Reassign { .. }) {
+                "reassign"
+            } else {
+                "dispatch"
+            };
+            (unit.clone(), source)
+        }
+        Command::Return { .. } => match &appeal.unit {
+            Some(unit) => (unit.clone(), "return"),
+            None => return,
+        },
+        _ => return,
+    };
+    let example = TrainingExample {
+        appeal_id: appeal.id,
+        text: format!("{}\n{}", appeal.title, appeal.body),
+        matter,
+        unit,
+        suggested_matter: suggested.map(|s| s.matter.clone()),
+        source: source.to_owned(),
+        created_at: now,
+    };
+    if let Err(e) = state.store.record_training_example(&example).await {
+        tracing::warn!(appeal = %appeal.id, error = %e, "could not keep the correction");
+    }
+}
+
+pub fn internal(e: &dyn std::fmt::Display) -> ApiError {
+    tracing::error!(error = %e, "internal error");
+    ApiError::new(ErrorCode::Internal)
+}
