@@ -91,6 +91,33 @@ impl Tr {
     }
 }
 
+/// Keeps a language chosen with `?lang=` in a cookie, for the pages that follow.
+pub async fn remember_language(
+    axum::extract::State(console): axum::extract::State<Arc<Console>>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let asked = request
+        .uri()
+        .query()
+        .and_then(|q| q.split('&').find_map(|pair| pair.strip_prefix("lang=")))
+        .and_then(|lang| LANGUAGES.iter().copied().find(|l| *l == lang));
+    let mut response = next.run(request).await;
+    if let Some(lang) = asked {
+        let year = 365 * 24 * 3600;
+        let set = crate::cookies::set_cookie(
+            LANG_COOKIE,
+            lang,
+            console.settings.secure_cookies(),
+            Some(year),
+        );
+        if let Ok(value) = set.parse() {
+            response.headers_mut().append(header::SET_COOKIE, value);
+        }
+    }
+    response
+}
+
 impl FromRequestParts<Arc<Console>> for Tr {
     type Rejection = std::convert::Infallible;
 

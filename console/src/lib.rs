@@ -68,11 +68,21 @@ pub fn pages(console: Arc<Console>) -> Router {
             get(pages::sign_in::form).post(pages::sign_in::submit),
         )
         .route("/sign-out", post(pages::sign_in::sign_out))
+        .route("/follow", get(pages::follow::follow))
+        .route("/follow/supplement", post(pages::follow::supplement))
+        .route(
+            "/rate",
+            get(pages::follow::rate_link).post(pages::follow::rate),
+        )
         .route("/console", get(pages::desk::start))
         .route("/assets/{file}", get(assets::serve))
         .layer(middleware::from_fn_with_state(
             console.clone(),
             error::render_failures,
+        ))
+        .layer(middleware::from_fn_with_state(
+            console.clone(),
+            i18n::remember_language,
         ))
         .layer(middleware::map_response(security_headers))
         .with_state(console)

@@ -1122,8 +1122,8 @@ macro_rules! sql_store {
                 Ok(Some(Credentials {
                     user: Self::user_of(&row)?,
                     password_hash: row.try_get("password_hash")?,
-                    failed_sign_ins: u32::try_from(row.try_get::<i64, _>("failed_sign_ins")?)
-                        .unwrap_or(u32::MAX),
+                    failed_sign_ins: u32::try_from(row.try_get::<i32, _>("failed_sign_ins")?)
+                        .unwrap_or(0),
                     locked_until: row.try_get("locked_until")?,
                 }))
             }
@@ -1150,7 +1150,7 @@ macro_rules! sql_store {
 
             async fn sign_in_failed(&self, id: UserId) -> Result<u32> {
                 let mut tx = self.begin_write().await?;
-                let count: Option<i64> = sqlx::query_scalar(
+                let count: Option<i32> = sqlx::query_scalar(
                     "UPDATE users SET failed_sign_ins = failed_sign_ins + 1 WHERE id = $1 \
                      RETURNING failed_sign_ins",
                 )

@@ -39,6 +39,7 @@ macro_rules! on_both_engines {
 mod access;
 mod api;
 mod confidential;
+mod console;
 mod distributed;
 mod fixtures;
 mod intake_limits;

@@ -1,6 +1,7 @@
 //! The pages: each module holds the handlers and templates of one part of the console.
 
 pub mod desk;
+pub mod follow;
 pub mod public;
 pub mod sign_in;
 

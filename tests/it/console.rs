@@ -1,0 +1,380 @@
+//! The web console over HTTP, as a browser without JavaScript uses it: sign-in, its cookies,
+//! CSRF tokens on every form, lockout and sign-out.
+
+use std::collections::BTreeMap;
+
+use chrono::Duration;
+use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
+use reqwest::redirect::Policy;
+use reqwest::{Client, StatusCode};
+use serde_json::json;
+
+use crate::support::{Engine, TestServer};
+
+const PASSWORD: &str = "规自局王五的密码 2026";
+
+/// A browser's session: its cookies, sent back on every request; redirects are not followed.
+struct Visit<'s> {
+    s: &'s TestServer,
+    client: Client,
+    cookies: BTreeMap<String, String>,
+    /// The `Set-Cookie` headers of the last response.
+    set: Vec<String>,
+}
+
+/// A page as it came: status, where it sends the visitor, body.
+struct Answer {
+    status: StatusCode,
+    location: Option<String>,
+    body: String,
+}
+
+impl<'s> Visit<'s> {
+    fn new(s: &'s TestServer) -> Self {
+        let client = Client::builder().redirect(Policy::none()).build().unwrap();
+        Visit {
+            s,
+            client,
+            cookies: BTreeMap::new(),
+            set: Vec::new(),
+        }
+    }
+
+    async fn send(&mut self, request: reqwest::RequestBuilder) -> Answer {
+        let cookie: Vec<String> = self
+            .cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
+        let response = request
+            .header(COOKIE, cookie.join("; "))
+            .send()
+            .await
+            .unwrap();
+        self.set = response
+            .headers()
+            .get_all(SET_COOKIE)
+            .iter()
+            .map(|v| v.to_str().unwrap().to_owned())
+            .collect();
+        for set in &self.set {
+            let pair = set.split(';').next().unwrap();
+            let (name, value) = pair.split_once('=').unwrap();
+            if value.is_empty() {
+                self.cookies.remove(name);
+            } else {
+                self.cookies.insert(name.to_owned(), value.to_owned());
+            }
+        }
+        Answer {
+            status: response.status(),
+            location: response
+                .headers()
+                .get(LOCATION)
+                .map(|v| v.to_str().unwrap().to_owned()),
+            body: response.text().await.unwrap(),
+        }
+    }
+
+    async fn get(&mut self, path: &str) -> Answer {
+        let request = self.client.get(format!("{}{path}", self.s.base));
+        self.send(request).await
+    }
+
+    async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Answer {
+        let request = self
+            .client
+            .post(format!("{}{path}", self.s.base))
+            .form(form);
+        self.send(request).await
+    }
+
+    /// The `Set-Cookie` of the last response for `name`.
+    fn set_cookie(&self, name: &str) -> String {
+        self.set
+            .iter()
+            .find(|c| c.starts_with(&format!("{name}=")))
+            .unwrap_or_else(|| panic!("no {name} cookie in {:?}", self.set))
+            .clone()
+    }
+
+    /// Signs in on the sign-in page's form.
+    async fn sign_in(&mut self, username: &str, password: &str) -> Answer {
+        let page = self.get("/sign-in").await;
+        let csrf = csrf_of(&page.body);
+        self.post(
+            "/sign-in",
+            &[
+                ("_csrf", &csrf),
+                ("username", username),
+                ("password", password),
+                ("next", "/console"),
+            ],
+        )
+        .await
+    }
+}
+
+/// The CSRF token a page's forms carry.
+fn csrf_of(html: &str) -> String {
+    let re = regex::Regex::new(r#"name="_csrf" value="([0-9a-f]{64})""#).unwrap();
+    re.captures(html)
+        .unwrap_or_else(|| panic!("no CSRF token in {html}"))[1]
+        .to_owned()
+}
+
+/// A unit user of DEMO-FGJ who signs in as `wangwu`.
+async fn unit_user(s: &TestServer) {
+    let (user, _) = s
+        .user(
+            json!({"name": "发改局王五", "username": "WangWu", "role": "unit", "unit": "DEMO-FGJ"}),
+        )
+        .await;
+    let store = hotline::open_store(&s.config).await.unwrap();
+    hotline::people::set_password(store.as_ref(), user.id, PASSWORD)
+        .await
+        .unwrap();
+}
+
+async fn signing_in_sets_a_safe_cookie_and_signing_out_ends_it(s: &TestServer) {
+    unit_user(s).await;
+    let mut visit = Visit::new(s);
+    let signed = visit.sign_in("wangwu", PASSWORD).await;
+    assert_eq!(signed.status, StatusCode::SEE_OTHER, "{}", signed.body);
+    assert_eq!(signed.location.as_deref(), Some("/console"));
+    let cookie = visit.set_cookie("hotline_session");
+    for flag in ["HttpOnly", "SameSite=Lax", "Path=/", "Max-Age="] {
+        assert!(cookie.contains(flag), "{flag} in {cookie}");
+    }
+    assert!(!cookie.contains("Secure"), "served over http: {cookie}");
+    let start = visit.get("/console").await;
+    assert_eq!(start.status, StatusCode::OK);
+    assert!(start.body.contains("发改局王五"), "{}", start.body);
+    assert!(start.body.contains("退出登录"));
+    let stolen = visit.cookies.clone();
+
+    // Signing out needs the session's token, then ends the session everywhere.
+    let refused = visit.post("/sign-out", &[]).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.body);
+    let csrf = csrf_of(&start.body);
+    let out = visit.post("/sign-out", &[("_csrf", &csrf)]).await;
+    assert_eq!(out.status, StatusCode::SEE_OTHER);
+    assert_eq!(out.location.as_deref(), Some("/sign-in"));
+    let after = visit.get("/console").await;
+    assert_eq!(after.status, StatusCode::SEE_OTHER);
+    assert_eq!(after.location.as_deref(), Some("/sign-in?next=/console"));
+    let mut replay = Visit::new(s);
+    replay.cookies = stolen;
+    let replayed = replay.get("/console").await;
+    assert_eq!(
+        replayed.status,
+        StatusCode::SEE_OTHER,
+        "the old cookie opens nothing"
+    );
+}
+
+async fn a_form_without_its_token_is_refused(s: &TestServer) {
+    unit_user(s).await;
+    let mut visit = Visit::new(s);
+    visit.get("/sign-in").await;
+    for form in [
+        vec![("username", "wangwu"), ("password", PASSWORD)],
+        vec![
+            (
+                "_csrf",
+                "0000000000000000000000000000000000000000000000000000000000000000",
+            ),
+            ("username", "wangwu"),
+            ("password", PASSWORD),
+        ],
+    ] {
+        let answer = visit.post("/sign-in", &form).await;
+        assert_eq!(answer.status, StatusCode::FORBIDDEN, "{}", answer.body);
+        assert!(answer.body.contains("表单已过期"), "{}", answer.body);
+        assert!(visit.set.iter().all(|c| !c.starts_with("hotline_session")));
+    }
+    // A session's forms need the session's token, not the sign-in page's.
+    let signed = visit.sign_in("wangwu", PASSWORD).await;
+    assert_eq!(signed.status, StatusCode::SEE_OTHER);
+    let public_token = visit.cookies["hotline_form"].clone();
+    let answer = visit.post("/sign-out", &[("_csrf", &public_token)]).await;
+    assert_eq!(answer.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        visit.get("/console").await.status,
+        StatusCode::OK,
+        "still signed in"
+    );
+}
+
+async fn repeated_failures_lock_the_user_out_for_a_while(s: &TestServer) {
+    unit_user(s).await;
+    let mut visit = Visit::new(s);
+    for _ in 0..5 {
+        let wrong = visit.sign_in("wangwu", "not the password").await;
+        assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+        assert!(wrong.body.contains("用户名或密码不正确"), "{}", wrong.body);
+    }
+    let locked = visit.sign_in("wangwu", PASSWORD).await;
+    assert_eq!(locked.status, StatusCode::UNAUTHORIZED);
+    assert!(locked.body.contains("暂时锁定"), "{}", locked.body);
+    // An unknown name gets the answer a wrong password gets.
+    let unknown = visit.sign_in("nobody", PASSWORD).await;
+    assert!(unknown.body.contains("用户名或密码不正确"));
+    s.set_now(s.now() + Duration::minutes(16));
+    let again = visit.sign_in("wangwu", PASSWORD).await;
+    assert_eq!(again.status, StatusCode::SEE_OTHER, "{}", again.body);
+}
+
+async fn sessions_end_when_idle_and_pages_speak_english_on_request(s: &TestServer) {
+    unit_user(s).await;
+    let mut visit = Visit::new(s);
+    visit.sign_in("wangwu", PASSWORD).await;
+    let english = visit.get("/console?lang=en-US").await;
+    assert!(english.body.contains("<html lang=\"en-US\">"));
+    assert!(english.body.contains("Sign out"), "{}", english.body);
+    assert!(visit.set_cookie("hotline_lang").contains("en-US"));
+    let kept = visit.get("/console").await;
+    assert!(kept.body.contains("Sign out"), "the language is kept");
+    s.set_now(s.now() + Duration::hours(3));
+    let idle = visit.get("/console").await;
+    assert_eq!(
+        idle.status,
+        StatusCode::SEE_OTHER,
+        "idle for longer than allowed"
+    );
+}
+
+async fn every_page_carries_protective_headers(s: &TestServer) {
+    let response = Client::new()
+        .get(format!("{}/sign-in", s.base))
+        .send()
+        .await
+        .unwrap();
+    let headers = response.headers();
+    assert_eq!(headers["x-frame-options"], "DENY");
+    assert_eq!(headers["referrer-policy"], "same-origin");
+    assert!(
+        headers["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("default-src 'self'")
+    );
+    assert_eq!(headers["cache-control"], "no-store");
+}
+
+on_both_engines!(
+    signing_in_sets_a_safe_cookie_and_signing_out_ends_it,
+    a_form_without_its_token_is_refused,
+    repeated_failures_lock_the_user_out_for_a_while,
+    sessions_end_when_idle_and_pages_speak_english_on_request,
+    every_page_carries_protective_headers,
+    the_appellant_follows_supplements_and_rates_on_the_public_pages,
+);
+
+/// Over https the session cookie is `Secure`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_session_cookie_is_secure_behind_https() {
+    let s = TestServer::start_with(Engine::Sqlite, |c| {
+        c.public_url = "https://12345.example.gov.cn".to_owned();
+    })
+    .await
+    .unwrap();
+    unit_user(&s).await;
+    let mut visit = Visit::new(&s);
+    visit.sign_in("wangwu", PASSWORD).await;
+    assert!(visit.set_cookie("hotline_session").contains("Secure"));
+    s.stop().await;
+}
+
+/// The appellant follows the appeal with the ticket number and token from the submission,
+/// adds material, and rates the reply on the page the rating link opens.
+async fn the_appellant_follows_supplements_and_rates_on_the_public_pages(s: &TestServer) {
+    let admin = s.token(hotline_schemas::Role::Admin, None, "管理员");
+    let unit = s.token(hotline_schemas::Role::Unit, Some("DEMO-FGJ"), "发改局王五");
+    let created = s.submit(None, crate::support::enterprise_appeal()).await;
+    let id = created["id"].as_str().unwrap().to_owned();
+    let ticket = created["ticket_no"].as_str().unwrap().to_owned();
+    let token = created["appellant_token"].as_str().unwrap().to_owned();
+    for (action, who, body) in [
+        ("dispatch", &admin, json!({"unit": "DEMO-FGJ"})),
+        ("accept", &unit, json!({})),
+    ] {
+        let (status, answer) = s.act(&id, action, who, body).await;
+        assert_eq!(status, StatusCode::OK, "{action}: {answer}");
+    }
+    let mut visit = Visit::new(s);
+    let link = format!("/follow?ticket={ticket}&token={token}");
+    let page = visit.get(&link).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(page.body.contains("承办单位已签收"), "{}", page.body);
+    assert!(!page.body.contains("发改局王五"), "no staff names");
+    let csrf = csrf_of(&page.body);
+    let added = visit
+        .post(
+            "/follow/supplement",
+            &[
+                ("_csrf", &csrf),
+                ("ticket", &ticket),
+                ("token", &token),
+                ("text", "补充营业执照"),
+            ],
+        )
+        .await;
+    assert_eq!(added.status, StatusCode::SEE_OTHER, "{}", added.body);
+    let shown = visit.get(added.location.as_deref().unwrap()).await;
+    assert!(shown.body.contains("补充内容已收到"), "{}", shown.body);
+
+    let (status, _) = s
+        .act(&id, "reply", &unit, json!({"result": "已协调完成审批"}))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let rate_page = visit
+        .get(&format!("/rate?ticket={ticket}&token={token}"))
+        .await;
+    assert!(
+        rate_page.body.contains("已协调完成审批"),
+        "{}",
+        rate_page.body
+    );
+    assert!(rate_page.body.contains("非常满意"));
+    let no_token = visit
+        .post(
+            "/rate",
+            &[
+                ("ticket", &ticket),
+                ("token", &token),
+                ("rating", "satisfied"),
+            ],
+        )
+        .await;
+    assert_eq!(no_token.status, StatusCode::FORBIDDEN, "CSRF");
+    let rated = visit
+        .post(
+            "/rate",
+            &[
+                ("_csrf", &csrf),
+                ("ticket", &ticket),
+                ("token", &token),
+                ("rating", "very_satisfied"),
+                ("comment", "很快"),
+            ],
+        )
+        .await;
+    assert_eq!(rated.status, StatusCode::SEE_OTHER, "{}", rated.body);
+    let done = visit.get(rated.location.as_deref().unwrap()).await;
+    assert!(done.body.contains("感谢您的评价"), "{}", done.body);
+    assert!(done.body.contains("已办结"), "{}", done.body);
+    let (_, seen) = s.get(&format!("/api/v1/appeals/{id}"), &admin).await;
+    assert_eq!(seen["status"], "closed");
+    assert_eq!(seen["rating"], "very_satisfied");
+
+    // Another ticket number, or a forged token, opens nothing.
+    for wrong in [
+        format!("/follow?ticket=20990101-000001&token={token}"),
+        format!("/follow?ticket={ticket}&token=forged"),
+    ] {
+        let page = visit.get(&wrong).await;
+        assert_eq!(page.status, StatusCode::NOT_FOUND, "{wrong}");
+        assert!(page.body.contains("链接无效"), "{}", page.body);
+    }
+}
