@@ -7,3 +7,19 @@ document.addEventListener("DOMContentLoaded", () => {
     }
   }
 });
+
+// Live countdowns to deadlines: "2 h 05 min", or the late text once past.
+function countdown(el) {
+  const due = Date.parse(el.dataset.due);
+  if (Number.isNaN(due)) return;
+  const left = Math.round((due - Date.now()) / 60000);
+  if (left < 0) { el.textContent = el.dataset.late; el.classList.add("late"); return; }
+  const h = Math.floor(left / 60), m = left % 60;
+  el.textContent = (h > 0 ? h + " h " : "") + String(m).padStart(2, "0") + " min";
+  el.classList.toggle("soon", left < 30);
+}
+document.addEventListener("DOMContentLoaded", () => {
+  const all = document.querySelectorAll(".countdown[data-due]");
+  all.forEach(countdown);
+  if (all.length) setInterval(() => all.forEach(countdown), 30000);
+});

@@ -75,6 +75,9 @@ pub fn pages(console: Arc<Console>) -> Router {
             get(pages::follow::rate_link).post(pages::follow::rate),
         )
         .route("/console", get(pages::desk::start))
+        .route("/console/inbox", get(pages::inbox::inbox))
+        .route("/console/appeals/{id}", get(pages::inbox::case))
+        .route("/console/appeals/{id}/{action}", post(pages::inbox::act))
         .route("/assets/{file}", get(assets::serve))
         .layer(middleware::from_fn_with_state(
             console.clone(),

@@ -14,6 +14,7 @@
 //! | `GET /appeals/{id}`, `POST /appeals/{id}/…` | [`AnyCaller`], then the appeal's own rules |
 //! | `POST /appeals/{id}/rate` | [`RateAppeal`]: also a rating link's token, then the appeal's rules |
 //! | `POST /appeals` | the public on public channels; agents, dispatchers, admins |
+//! | console `GET /console/inbox` | [`UnitInbox`]: unit staff |
 //! | `GET /users`, `POST /users`, `POST /users/{id}/disable`, `…/enable` | [`ManageUsers`]: admins |
 
 use std::marker::PhantomData;
@@ -114,6 +115,8 @@ permissions! {
     CallerHistory = "caller_history", |actor| matches!(actor.role, Role::Agent | Role::Admin);
     /// The users of the platform: admins.
     ManageUsers = "users", |actor| actor.role == Role::Admin;
+    /// A unit's inbox in the console: its staff.
+    UnitInbox = "unit_inbox", |actor| actor.role == Role::Unit;
 }
 
 /// Rating an appeal (`POST /appeals/{id}/rate`): the one route a rating link's token opens;

@@ -269,6 +269,7 @@ on_both_engines!(
     sessions_end_when_idle_and_pages_speak_english_on_request,
     every_page_carries_protective_headers,
     the_appellant_follows_supplements_and_rates_on_the_public_pages,
+    a_unit_works_its_inbox_and_another_unit_cannot_open_the_case,
 );
 
 /// Over https the session cookie is `Secure`.
@@ -377,4 +378,74 @@ async fn the_appellant_follows_supplements_and_rates_on_the_public_pages(s: &Tes
         assert_eq!(page.status, StatusCode::NOT_FOUND, "{wrong}");
         assert!(page.body.contains("链接无效"), "{}", page.body);
     }
+}
+
+/// A unit's staff work an appeal in the inbox: sign for it, reply; another unit's staff get
+/// 404 for the same case by URL, and a form without its token changes nothing.
+async fn a_unit_works_its_inbox_and_another_unit_cannot_open_the_case(s: &TestServer) {
+    unit_user(s).await;
+    let (other, _) = s
+        .user(json!({"name": "人资局李四", "username": "lisi", "role": "unit", "unit": "DEMO-RSJ"}))
+        .await;
+    let store = hotline::open_store(&s.config).await.unwrap();
+    hotline::people::set_password(store.as_ref(), other.id, PASSWORD)
+        .await
+        .unwrap();
+    let admin = s.token(hotline_schemas::Role::Admin, None, "管理员");
+    let created = s.submit(None, crate::support::enterprise_appeal()).await;
+    let id = created["id"].as_str().unwrap().to_owned();
+    let (status, _) = s
+        .act(&id, "dispatch", &admin, json!({"unit": "DEMO-FGJ"}))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+
+    let mut visit = Visit::new(s);
+    visit.sign_in("wangwu", PASSWORD).await;
+    let inbox = visit.get("/console/inbox").await;
+    assert_eq!(inbox.status, StatusCode::OK, "{}", inbox.body);
+    assert!(
+        inbox.body.contains(&format!("/console/appeals/{id}")),
+        "{}",
+        inbox.body
+    );
+    assert!(inbox.body.contains("签收时限"));
+    let path = format!("/console/appeals/{id}");
+    let case = visit.get(&path).await;
+    assert!(
+        case.body.contains("13800138000") || case.body.contains("某"),
+        "{}",
+        case.body
+    );
+    let csrf = csrf_of(&case.body);
+    let forged = visit.post(&format!("{path}/accept"), &[]).await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    let accepted = visit
+        .post(&format!("{path}/accept"), &[("_csrf", &csrf)])
+        .await;
+    assert_eq!(accepted.status, StatusCode::SEE_OTHER, "{}", accepted.body);
+    let replied = visit
+        .post(
+            &format!("{path}/reply"),
+            &[("_csrf", &csrf), ("result", "已完成审批")],
+        )
+        .await;
+    assert_eq!(replied.status, StatusCode::SEE_OTHER, "{}", replied.body);
+    let (_, seen) = s.get(&path.replace("/console", "/api/v1"), &admin).await;
+    assert_eq!(seen["status"], "replied");
+    let empty = visit
+        .post(&format!("{path}/reply"), &[("_csrf", &csrf)])
+        .await;
+    assert_eq!(
+        empty.status,
+        StatusCode::CONFLICT,
+        "already replied: {}",
+        empty.body
+    );
+
+    let mut elsewhere = Visit::new(s);
+    elsewhere.sign_in("lisi", PASSWORD).await;
+    let refused = elsewhere.get(&path).await;
+    assert_eq!(refused.status, StatusCode::NOT_FOUND, "{}", refused.body);
+    let theirs = elsewhere.get("/console/inbox").await;
+    assert!(!theirs.body.contains(&id));
 }

@@ -2,6 +2,7 @@
 
 pub mod desk;
 pub mod follow;
+pub mod inbox;
 pub mod public;
 pub mod sign_in;
 
@@ -82,9 +83,9 @@ impl Chrome {
 pub fn sections(role: Role) -> Vec<(&'static str, &'static str)> {
     let mut list = vec![("/console", "nav-start")];
     let theirs: Vec<(&'static str, &'static str)> = match role {
+        Role::Unit => vec![("/console/inbox", "nav-inbox")],
         Role::Agent
         | Role::Dispatcher
-        | Role::Unit
         | Role::Supervisor
         | Role::Leader
         | Role::Admin

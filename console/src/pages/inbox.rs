@@ -1,0 +1,234 @@
+//! The unit's inbox (承办单位): what the unit holds, the most urgent deadline first, and one case
+//! with the actions its staff take (accept, return, reply).
+
+use std::sync::Arc;
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use chrono::{DateTime, Utc};
+use hotline_gateway::access::{AnyCaller, UnitInbox};
+use hotline_gateway::service::{self, execute, history, scope, view};
+use hotline_schemas::event::envelope::new_traceparent;
+use hotline_schemas::{Action, Appeal, Command, EventPayload, Status};
+use hotline_store::AppealFilter;
+use serde::Deserialize;
+
+use crate::Console;
+use crate::error::Failure;
+use crate::i18n::Tr;
+use crate::pages::{Chrome, page};
+use crate::session::{Posted, SignedIn};
+
+/// Appeals one inbox page shows.
+const INBOX_SIZE: u32 = 100;
+
+/// One appeal in a list, with its next deadline.
+pub struct Row {
+    pub id: String,
+    pub ticket: String,
+    pub title: String,
+    pub status: String,
+    /// The deadline that counts now: signing for it, else resolving it.
+    pub due: Option<Due>,
+}
+
+/// A deadline as a page shows it: the local time, and the instant for the live countdown.
+pub struct Due {
+    pub what: String,
+    pub local: String,
+    pub iso: String,
+    pub late: bool,
+}
+
+impl Row {
+    fn of(tr: &Tr, appeal: &Appeal, now: DateTime<Utc>, tz: chrono_tz::Tz) -> Row {
+        let waiting = matches!(appeal.status, Status::Dispatched | Status::Reopened);
+        let due = if waiting {
+            appeal.deadlines.response_due.map(|at| ("due-response", at))
+        } else {
+            appeal.deadlines.resolve_due.map(|at| ("due-resolve", at))
+        };
+        Row {
+            id: appeal.id.to_string(),
+            ticket: appeal.ticket_no.to_string(),
+            title: appeal.title.clone(),
+            status: tr.code("status", appeal.status.as_str()),
+            due: due
+                .filter(|_| appeal.status.is_open())
+                .map(|(key, at)| Due {
+                    what: tr.t(key),
+                    local: at.with_timezone(&tz).format("%m-%d %H:%M").to_string(),
+                    iso: at.to_rfc3339(),
+                    late: at < now,
+                }),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "inbox.html")]
+struct InboxPage {
+    chrome: Chrome,
+    rows: Vec<Row>,
+}
+
+/// `GET /console/inbox`: the unit's open appeals, the nearest deadline first.
+pub async fn inbox(
+    State(console): State<Arc<Console>>,
+    tr: Tr,
+    SignedIn(visitor, ..): SignedIn<UnitInbox>,
+) -> Result<Response, Failure> {
+    let actor = visitor.actor();
+    let filter = AppealFilter {
+        unit: actor.unit.clone(),
+        page: 1,
+        per_page: INBOX_SIZE,
+        ..AppealFilter::default()
+    };
+    let listed = console.app.store.list(&filter, &scope(&actor)).await?;
+    let now = console.app.now();
+    let mut appeals: Vec<Appeal> = listed
+        .appeals
+        .into_iter()
+        .filter(|a| a.status.is_open())
+        .collect();
+    appeals.sort_by_key(next_deadline);
+    let rows = appeals
+        .iter()
+        .map(|a| Row::of(&tr, a, now, console.app.tz()))
+        .collect();
+    page(&InboxPage {
+        chrome: Chrome::staff(tr, &visitor, "/console/inbox"),
+        rows,
+    })
+}
+
+/// The deadline that counts for an appeal now (none last).
+fn next_deadline(appeal: &Appeal) -> (bool, Option<DateTime<Utc>>) {
+    let waiting = matches!(appeal.status, Status::Dispatched | Status::Reopened);
+    let due = if waiting {
+        appeal.deadlines.response_due
+    } else {
+        appeal.deadlines.resolve_due
+    };
+    (due.is_none(), due)
+}
+
+/// One step of a case's history, for staff.
+struct Step {
+    at: String,
+    text: String,
+    actor: Option<String>,
+    reason: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "case.html")]
+struct CasePage {
+    chrome: Chrome,
+    row: Row,
+    body: String,
+    appellant: String,
+    address: String,
+    steps: Vec<Step>,
+    can_accept: bool,
+    can_reply: bool,
+    can_return: bool,
+}
+
+/// `GET /console/appeals/{id}`: one case as the visitor may see it (404 when they may not).
+pub async fn case(
+    State(console): State<Arc<Console>>,
+    tr: Tr,
+    SignedIn(visitor, ..): SignedIn<AnyCaller>,
+    Path(id): Path<String>,
+) -> Result<Response, Failure> {
+    let actor = visitor.actor();
+    let appeal = service::load_visible(&console.app, &actor, &id).await?;
+    let events = history(&console.app, &appeal).await?;
+    let may = |action: Action| {
+        actor.authorize(action, &appeal).is_ok()
+            && hotline_schemas::command::transition(appeal.status, action).is_ok()
+    };
+    let (can_accept, can_reply, can_return) =
+        (may(Action::Accept), may(Action::Reply), may(Action::Return));
+    let row = Row::of(&tr, &appeal, console.app.now(), console.app.tz());
+    let shown = view(&console.app, &actor, appeal, Some(events));
+    let steps = shown
+        .events
+        .unwrap_or_default()
+        .iter()
+        .map(|e| Step {
+            at: e.at.format("%Y-%m-%d %H:%M").to_string(),
+            text: match &e.payload {
+                EventPayload::Replied { result, .. } => {
+                    format!("{}:{result}", tr.code("event", "replied"))
+                }
+                other => tr.code("event", other.event_type().as_str()),
+            },
+            actor: e.actor.clone(),
+            reason: e.reason.clone(),
+        })
+        .collect();
+    page(&CasePage {
+        chrome: Chrome::staff(tr, &visitor, "/console/inbox"),
+        row,
+        body: shown.body,
+        appellant: [
+            Some(shown.appellant.name().to_owned()),
+            shown.appellant.phone().map(str::to_owned),
+        ]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(" · "),
+        address: shown.location.address.clone().unwrap_or_default(),
+        steps,
+        can_accept,
+        can_reply,
+        can_return,
+    })
+}
+
+/// What a unit's action form may carry.
+#[derive(Deserialize)]
+pub struct ActionForm {
+    #[serde(default)]
+    result: Option<String>,
+    #[serde(default)]
+    reason: Option<String>,
+}
+
+/// `POST /console/appeals/{id}/{action}`: accept, return (with a reason) or reply (with the
+/// result); then the case again.
+pub async fn act(
+    State(console): State<Arc<Console>>,
+    Path((id, action)): Path<(String, String)>,
+    Posted(visitor, form, ..): Posted<AnyCaller, ActionForm>,
+) -> Result<Response, Failure> {
+    let actor = visitor.actor();
+    let text = |value: Option<String>| value.unwrap_or_default().trim().to_owned();
+    let command = match action.as_str() {
+        "accept" => Command::Accept,
+        "return" => Command::Return {
+            reason: text(form.reason),
+        },
+        "reply" => Command::Reply {
+            result: text(form.result),
+        },
+        _ => {
+            return Err(Failure::Api(
+                hotline_schemas::ErrorCode::UnknownAction.into(),
+            ));
+        }
+    };
+    let appeal = service::prepare(&console.app, &actor, &id, command.action()).await?;
+    execute(&console.app, &actor, &appeal, command, new_traceparent()).await?;
+    let back = if action == "return" {
+        "/console/inbox".to_owned()
+    } else {
+        format!("/console/appeals/{id}")
+    };
+    Ok(Redirect::to(&back).into_response())
+}
