@@ -38,6 +38,7 @@ macro_rules! on_both_engines {
 
 mod access;
 mod api;
+mod browser;
 mod confidential;
 mod console;
 mod distributed;
