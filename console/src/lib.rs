@@ -74,11 +74,16 @@ pub fn pages(console: Arc<Console>) -> Router {
             "/rate",
             get(pages::follow::rate_link).post(pages::follow::rate),
         )
-        .route("/console", get(pages::desk::start))
+        .route("/console", get(pages::start::start))
         .route("/console/inbox", get(pages::inbox::inbox))
         .route("/console/appeals/{id}", get(pages::inbox::case))
         .route("/console/appeals/{id}/{action}", post(pages::inbox::act))
         .route("/assets/{file}", get(assets::serve))
+        .merge(pages::desk::routes())
+        .merge(pages::queue::routes())
+        .merge(pages::oversight::routes())
+        .merge(pages::dashboard::routes())
+        .merge(pages::admin::routes())
         .layer(middleware::from_fn_with_state(
             console.clone(),
             error::render_failures,

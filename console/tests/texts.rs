@@ -74,7 +74,7 @@ fn both_languages_define_the_same_texts() {
             .collect()
     };
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../locales");
-    for file in ["main.ftl", "console.ftl"] {
+    for file in hotline_locales::FILES {
         let read = |lang: &str| std::fs::read_to_string(dir.join(lang).join(file)).unwrap();
         let zh = ids(&read("zh-CN"));
         let en = ids(&read("en-US"));

@@ -10,24 +10,31 @@ use unic_langid::LanguageIdentifier;
 /// The languages text exists in; the first is the default.
 pub const LANGUAGES: [&str; 2] = ["zh-CN", "en-US"];
 
-/// Each language's files: the API's messages (`main.ftl`) and the web console's
-/// (`console.ftl`).
-const SOURCES: [(&str, [&str; 2]); 2] = [
-    (
-        "zh-CN",
-        [
-            include_str!("../zh-CN/main.ftl"),
-            include_str!("../zh-CN/console.ftl"),
-        ],
-    ),
-    (
-        "en-US",
-        [
-            include_str!("../en-US/main.ftl"),
-            include_str!("../en-US/console.ftl"),
-        ],
-    ),
+/// The files of each language: the API's messages (`main.ftl`) and the web console's, one file
+/// a part of it.
+pub const FILES: [&str; 5] = [
+    "main.ftl",
+    "console.ftl",
+    "desk.ftl",
+    "oversight.ftl",
+    "admin.ftl",
 ];
+
+/// The files of `FILES` in the folder of language `$lang`.
+macro_rules! files_of {
+    ($lang:literal) => {
+        [
+            include_str!(concat!("../", $lang, "/main.ftl")),
+            include_str!(concat!("../", $lang, "/console.ftl")),
+            include_str!(concat!("../", $lang, "/desk.ftl")),
+            include_str!(concat!("../", $lang, "/oversight.ftl")),
+            include_str!(concat!("../", $lang, "/admin.ftl")),
+        ]
+    };
+}
+
+const SOURCES: [(&str, [&str; FILES.len()]); 2] =
+    [("zh-CN", files_of!("zh-CN")), ("en-US", files_of!("en-US"))];
 
 /// Loads the bundles once and answers messages in a negotiated language.
 pub struct Localizer {

@@ -11,10 +11,11 @@ use serde_json::json;
 
 use crate::support::{Engine, TestServer};
 
-const PASSWORD: &str = "规自局王五的密码 2026";
+/// The password of the console's test users.
+pub const PASSWORD: &str = "规自局王五的密码 2026";
 
 /// A browser's session: its cookies, sent back on every request; redirects are not followed.
-struct Visit<'s> {
+pub struct Visit<'s> {
     s: &'s TestServer,
     client: Client,
     cookies: BTreeMap<String, String>,
@@ -23,14 +24,14 @@ struct Visit<'s> {
 }
 
 /// A page as it came: status, where it sends the visitor, body.
-struct Answer {
-    status: StatusCode,
-    location: Option<String>,
-    body: String,
+pub struct Answer {
+    pub status: StatusCode,
+    pub location: Option<String>,
+    pub body: String,
 }
 
 impl<'s> Visit<'s> {
-    fn new(s: &'s TestServer) -> Self {
+    pub fn new(s: &'s TestServer) -> Self {
         let client = Client::builder().redirect(Policy::none()).build().unwrap();
         Visit {
             s,
@@ -76,12 +77,12 @@ impl<'s> Visit<'s> {
         }
     }
 
-    async fn get(&mut self, path: &str) -> Answer {
+    pub async fn get(&mut self, path: &str) -> Answer {
         let request = self.client.get(format!("{}{path}", self.s.base));
         self.send(request).await
     }
 
-    async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Answer {
+    pub async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Answer {
         let request = self
             .client
             .post(format!("{}{path}", self.s.base))
@@ -90,7 +91,7 @@ impl<'s> Visit<'s> {
     }
 
     /// The `Set-Cookie` of the last response for `name`.
-    fn set_cookie(&self, name: &str) -> String {
+    pub fn set_cookie(&self, name: &str) -> String {
         self.set
             .iter()
             .find(|c| c.starts_with(&format!("{name}=")))
@@ -99,7 +100,7 @@ impl<'s> Visit<'s> {
     }
 
     /// Signs in on the sign-in page's form.
-    async fn sign_in(&mut self, username: &str, password: &str) -> Answer {
+    pub async fn sign_in(&mut self, username: &str, password: &str) -> Answer {
         let page = self.get("/sign-in").await;
         let csrf = csrf_of(&page.body);
         self.post(
@@ -116,24 +117,40 @@ impl<'s> Visit<'s> {
 }
 
 /// The CSRF token a page's forms carry.
-fn csrf_of(html: &str) -> String {
+pub fn csrf_of(html: &str) -> String {
     let re = regex::Regex::new(r#"name="_csrf" value="([0-9a-f]{64})""#).unwrap();
     re.captures(html)
         .unwrap_or_else(|| panic!("no CSRF token in {html}"))[1]
         .to_owned()
 }
 
-/// A unit user of DEMO-FGJ who signs in as `wangwu`.
-async fn unit_user(s: &TestServer) {
-    let (user, _) = s
-        .user(
-            json!({"name": "发改局王五", "username": "WangWu", "role": "unit", "unit": "DEMO-FGJ"}),
-        )
-        .await;
+/// A user added as `new` says (with a `username`) whose password is [`PASSWORD`].
+pub async fn user_with_password(s: &TestServer, new: serde_json::Value) -> hotline_schemas::User {
+    let (user, _) = s.user(new).await;
     let store = hotline::open_store(&s.config).await.unwrap();
     hotline::people::set_password(store.as_ref(), user.id, PASSWORD)
         .await
         .unwrap();
+    user
+}
+
+/// A browser session signed in as a new user `new` describes.
+pub async fn signed_in<'s>(s: &'s TestServer, new: serde_json::Value) -> Visit<'s> {
+    let username = new["username"].as_str().unwrap().to_lowercase();
+    user_with_password(s, new).await;
+    let mut visit = Visit::new(s);
+    let answer = visit.sign_in(&username, PASSWORD).await;
+    assert_eq!(answer.status, StatusCode::SEE_OTHER, "{}", answer.body);
+    visit
+}
+
+/// A unit user of DEMO-FGJ who signs in as `wangwu`.
+async fn unit_user(s: &TestServer) {
+    user_with_password(
+        s,
+        json!({"name": "发改局王五", "username": "WangWu", "role": "unit", "unit": "DEMO-FGJ"}),
+    )
+    .await;
 }
 
 async fn signing_in_sets_a_safe_cookie_and_signing_out_ends_it(s: &TestServer) {
@@ -384,13 +401,7 @@ async fn the_appellant_follows_supplements_and_rates_on_the_public_pages(s: &Tes
 /// 404 for the same case by URL, and a form without its token changes nothing.
 async fn a_unit_works_its_inbox_and_another_unit_cannot_open_the_case(s: &TestServer) {
     unit_user(s).await;
-    let (other, _) = s
-        .user(json!({"name": "人资局李四", "username": "lisi", "role": "unit", "unit": "DEMO-RSJ"}))
-        .await;
-    let store = hotline::open_store(&s.config).await.unwrap();
-    hotline::people::set_password(store.as_ref(), other.id, PASSWORD)
-        .await
-        .unwrap();
+
     let admin = s.token(hotline_schemas::Role::Admin, None, "管理员");
     let created = s.submit(None, crate::support::enterprise_appeal()).await;
     let id = created["id"].as_str().unwrap().to_owned();
@@ -442,8 +453,11 @@ async fn a_unit_works_its_inbox_and_another_unit_cannot_open_the_case(s: &TestSe
         empty.body
     );
 
-    let mut elsewhere = Visit::new(s);
-    elsewhere.sign_in("lisi", PASSWORD).await;
+    let mut elsewhere = signed_in(
+        s,
+        json!({"name": "人资局李四", "username": "lisi", "role": "unit", "unit": "DEMO-RSJ"}),
+    )
+    .await;
     let refused = elsewhere.get(&path).await;
     assert_eq!(refused.status, StatusCode::NOT_FOUND, "{}", refused.body);
     let theirs = elsewhere.get("/console/inbox").await;

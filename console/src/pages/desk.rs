@@ -1,25 +1,12 @@
-//! The start of the console: each role's sections.
+//! The console's desk pages.
 
-use askama::Template;
-use axum::response::Response;
-use hotline_gateway::access::AnyCaller;
+use std::sync::Arc;
 
-use crate::error::Failure;
-use crate::i18n::Tr;
-use crate::pages::{Chrome, page};
-use crate::session::SignedIn;
+use axum::Router;
 
-#[derive(Template)]
-#[template(path = "start.html")]
-struct Start {
-    chrome: Chrome,
-}
+use crate::Console;
 
-pub async fn start(
-    tr: Tr,
-    SignedIn(visitor, ..): SignedIn<AnyCaller>,
-) -> Result<Response, Failure> {
-    page(&Start {
-        chrome: Chrome::staff(tr, &visitor, "/console"),
-    })
+/// The routes of these pages.
+pub fn routes() -> Router<Arc<Console>> {
+    Router::new()
 }

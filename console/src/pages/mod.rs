@@ -1,10 +1,15 @@
 //! The pages: each module holds the handlers and templates of one part of the console.
 
+pub mod admin;
+pub mod dashboard;
 pub mod desk;
 pub mod follow;
 pub mod inbox;
+pub mod oversight;
 pub mod public;
+pub mod queue;
 pub mod sign_in;
+pub mod start;
 
 use askama::Template;
 use axum::http::header;
@@ -79,19 +84,31 @@ impl Chrome {
     }
 }
 
-/// The sections each role works in: path and the key of its name.
+/// The sections each role works in: path and the key of its name. The access table of the
+/// console: each page's extractor names the permission that lets these roles in.
 pub fn sections(role: Role) -> Vec<(&'static str, &'static str)> {
     let mut list = vec![("/console", "nav-start")];
-    let theirs: Vec<(&'static str, &'static str)> = match role {
+    list.extend(match role {
+        Role::Agent => vec![("/console/desk", "nav-desk")],
+        Role::Dispatcher => vec![
+            ("/console/queue", "nav-queue"),
+            ("/console/dashboard", "nav-dashboard"),
+        ],
         Role::Unit => vec![("/console/inbox", "nav-inbox")],
-        Role::Agent
-        | Role::Dispatcher
-        | Role::Supervisor
-        | Role::Leader
-        | Role::Admin
-        | Role::Appellant => Vec::new(),
-    };
-    list.extend(theirs);
+        Role::Supervisor | Role::Leader => {
+            vec![
+                ("/console/oversight", "nav-oversight"),
+                ("/console/dashboard", "nav-dashboard"),
+            ]
+        }
+        Role::Admin => vec![
+            ("/console/queue", "nav-queue"),
+            ("/console/oversight", "nav-oversight"),
+            ("/console/dashboard", "nav-dashboard"),
+            ("/console/admin", "nav-admin"),
+        ],
+        Role::Appellant => Vec::new(),
+    });
     list
 }
 

@@ -1,0 +1,12 @@
+//! The console's oversight pages.
+
+use std::sync::Arc;
+
+use axum::Router;
+
+use crate::Console;
+
+/// The routes of these pages.
+pub fn routes() -> Router<Arc<Console>> {
+    Router::new()
+}
