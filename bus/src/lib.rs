@@ -152,4 +152,15 @@ pub trait Bus: Send + Sync + 'static {
         handler: Arc<dyn Handler>,
         shutdown: CancellationToken,
     ) -> Result<(), BusError>;
+
+    /// Every message published from now on, live and lossy: for pages that show changes as
+    /// they happen, never for work (what a watcher misses, a reload shows). RabbitMQ: an
+    /// exclusive queue of this process, bound to everything, gone with it.
+    async fn watch(
+        &self,
+        shutdown: CancellationToken,
+    ) -> Result<tokio::sync::broadcast::Receiver<Message>, BusError>;
 }
+
+/// Messages a watcher may fall behind by before it misses some.
+pub const WATCH_CAPACITY: usize = 256;

@@ -7,11 +7,12 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use tokio::sync::{Mutex, mpsc, oneshot};
+use tokio::sync::{Mutex, broadcast, mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 
 use crate::{
     Bus, BusError, Handler, HandlerError, Message, ParkingLot, RetryPolicy, Subscription, TOPOLOGY,
+    WATCH_CAPACITY,
 };
 
 /// Events a group's queue holds before `publish` waits.
@@ -32,6 +33,8 @@ struct Queue {
 /// The bus of a single process.
 pub struct InProcessBus {
     queues: HashMap<&'static str, Queue>,
+    /// What the watchers see.
+    live: broadcast::Sender<Message>,
     parking: Arc<dyn ParkingLot>,
     retry: RetryPolicy,
 }
@@ -53,6 +56,7 @@ impl InProcessBus {
             .collect();
         Self {
             queues,
+            live: broadcast::channel(WATCH_CAPACITY).0,
             parking,
             retry,
         }
@@ -122,7 +126,18 @@ impl Bus for InProcessBus {
         for taken_in in waiting {
             taken_in.await.map_err(|_| BusError::ShuttingDown)?;
         }
+        for message in messages {
+            // Nobody watching is no error.
+            let _ = self.live.send(message.clone());
+        }
         Ok(())
+    }
+
+    async fn watch(
+        &self,
+        _shutdown: CancellationToken,
+    ) -> Result<broadcast::Receiver<Message>, BusError> {
+        Ok(self.live.subscribe())
     }
 
     async fn consume(

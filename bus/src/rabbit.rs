@@ -17,10 +17,13 @@ use lapin::options::{
 };
 use lapin::types::{AMQPValue, FieldTable};
 use lapin::{BasicProperties, Channel, Connection, ConnectionProperties, ExchangeKind};
-use tokio::sync::Mutex;
+use tokio::sync::{Mutex, broadcast};
 use tokio_util::sync::CancellationToken;
 
-use crate::{Bus, BusError, Handler, HandlerError, Message, RetryPolicy, Subscription, TOPOLOGY};
+use crate::{
+    Bus, BusError, Handler, HandlerError, Message, RetryPolicy, Subscription, TOPOLOGY,
+    WATCH_CAPACITY,
+};
 
 /// Where and how to reach RabbitMQ.
 #[derive(Debug, Clone)]
@@ -391,8 +394,113 @@ fn attempt_of(delivery: &Delivery) -> u32 {
     u32::try_from(n.max(1)).unwrap_or(1)
 }
 
+/// How long a watcher waits before it connects again after losing the broker.
+const WATCH_RECONNECT: Duration = Duration::from_secs(1);
+
+impl RabbitBus {
+    /// Feeds `sender` with everything published until `shutdown`, reconnecting as needed.
+    async fn watch_until(self, sender: broadcast::Sender<Message>, shutdown: CancellationToken) {
+        while !shutdown.is_cancelled() {
+            if let Err(e) = self.watch_once(&sender, &shutdown).await {
+                tracing::warn!(error = %e, "watching the bus failed; connecting again");
+                tokio::select! {
+                    () = shutdown.cancelled() => return,
+                    () = tokio::time::sleep(WATCH_RECONNECT) => {}
+                }
+            }
+        }
+    }
+
+    /// Watches on one connection: an exclusive, self-deleting queue bound to every key.
+    async fn watch_once(
+        &self,
+        sender: &broadcast::Sender<Message>,
+        shutdown: &CancellationToken,
+    ) -> Result<(), BusError> {
+        let (connection, channel) = self.connect("hotline-watch").await?;
+        let mut consumer = bounded("starting a watcher", async {
+            let queue = channel
+                .queue_declare(
+                    "".into(),
+                    QueueDeclareOptions {
+                        exclusive: true,
+                        auto_delete: true,
+                        ..QueueDeclareOptions::default()
+                    },
+                    FieldTable::default(),
+                )
+                .await?;
+            channel
+                .queue_bind(
+                    queue.name().as_str().into(),
+                    self.options.exchange().as_str().into(),
+                    "#".into(),
+                    QueueBindOptions::default(),
+                    FieldTable::default(),
+                )
+                .await?;
+            channel
+                .basic_consume(
+                    queue.name().as_str().into(),
+                    "".into(),
+                    BasicConsumeOptions {
+                        no_ack: true,
+                        ..BasicConsumeOptions::default()
+                    },
+                    FieldTable::default(),
+                )
+                .await
+        })
+        .await??;
+        loop {
+            let next = tokio::select! {
+                biased;
+                () = shutdown.cancelled() => {
+                    let _ = connection.close(200, "shutdown".into()).await;
+                    return Ok(());
+                }
+                e = lost(&connection) => return Err(e),
+                next = consumer.next() => next,
+            };
+            match next {
+                Some(Ok(delivery)) => {
+                    if let Some(message) = watched(&delivery) {
+                        let _ = sender.send(message);
+                    }
+                }
+                Some(Err(e)) => return Err(e.into()),
+                None => return Err(BusError::ConsumerClosed),
+            }
+        }
+    }
+}
+
+/// A delivery as a message: its id (the publisher's message id), routing key and body.
+fn watched(delivery: &Delivery) -> Option<Message> {
+    let event_id = delivery
+        .properties
+        .message_id()
+        .as_ref()
+        .and_then(|id| id.as_str().parse().ok())?;
+    Some(Message {
+        event_id,
+        routing_key: delivery.routing_key.as_str().to_owned(),
+        body: delivery.data.as_slice().into(),
+    })
+}
+
 #[async_trait]
 impl Bus for RabbitBus {
+    async fn watch(
+        &self,
+        shutdown: CancellationToken,
+    ) -> Result<broadcast::Receiver<Message>, BusError> {
+        let (sender, receiver) = broadcast::channel(WATCH_CAPACITY);
+        let watcher = RabbitBus::new(self.options.clone());
+        tokio::spawn(watcher.watch_until(sender, shutdown));
+        Ok(receiver)
+    }
+
     async fn publish(&self, messages: &[Message]) -> Result<(), BusError> {
         let mut publisher = self.publisher.lock().await;
         if publisher.is_none() {

@@ -23,3 +23,24 @@ document.addEventListener("DOMContentLoaded", () => {
   all.forEach(countdown);
   if (all.length) setInterval(() => all.forEach(countdown), 30000);
 });
+
+// The inbox follows new arrivals (server-sent events) and refreshes its list in place.
+document.addEventListener("DOMContentLoaded", () => {
+  const live = document.getElementById("inbox-live");
+  if (!live || !window.EventSource) return;
+  const refresh = async () => {
+    const response = await fetch(location.href, { credentials: "same-origin" });
+    if (!response.ok) return;
+    const page = new DOMParser().parseFromString(await response.text(), "text/html");
+    const fresh = page.getElementById("inbox-region");
+    const region = document.getElementById("inbox-region");
+    if (fresh && region) {
+      region.innerHTML = fresh.innerHTML;
+      region.querySelectorAll(".countdown[data-due]").forEach(countdown);
+    }
+    live.textContent = live.dataset.arrival;
+  };
+  const events = new EventSource(live.dataset.events);
+  events.addEventListener("arrival", refresh);
+  events.addEventListener("reload", refresh);
+});

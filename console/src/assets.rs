@@ -5,7 +5,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 /// Each asset: its name, type and content.
-const ASSETS: [(&str, &str, &str); 2] = [
+const ASSETS: [(&str, &str, &str); 3] = [
     (
         "console.css",
         "text/css; charset=utf-8",
@@ -15,6 +15,11 @@ const ASSETS: [(&str, &str, &str); 2] = [
         "console.js",
         "text/javascript; charset=utf-8",
         include_str!("../assets/console.js"),
+    ),
+    (
+        "desk.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../assets/desk.js"),
     ),
 ];
 

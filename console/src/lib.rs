@@ -53,10 +53,37 @@ impl Default for Settings {
     }
 }
 
-/// What the pages share: the gateway's state and the console's settings.
+/// What the pages share: the gateway's state, the console's settings, and what happens to
+/// appeals as the bus tells it (for pages that update by themselves).
 pub struct Console {
     pub app: Arc<AppState>,
     pub settings: Settings,
+    pub live: tokio::sync::broadcast::Sender<Live>,
+    /// Cancelled when the gateway stops: live pages end their streams.
+    pub stopping: tokio_util::sync::CancellationToken,
+}
+
+impl Console {
+    pub fn new(app: Arc<AppState>, settings: Settings) -> Console {
+        Console {
+            app,
+            settings,
+            live: tokio::sync::broadcast::channel(LIVE_CAPACITY).0,
+            stopping: tokio_util::sync::CancellationToken::new(),
+        }
+    }
+}
+
+/// Changes a slow page may fall behind by before it is told to reload.
+pub const LIVE_CAPACITY: usize = 256;
+
+/// Something that happened to an appeal: its event's routing key (e.g.
+/// `appeal.dispatched.DEMO-FGJ`) and the appeal. No personal data: a page that shows it loads
+/// the appeal within its visitor's scope.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Live {
+    pub routing_key: String,
+    pub appeal: hotline_schemas::AppealId,
 }
 
 /// The console's pages as a router, to be merged with the API's.
@@ -68,6 +95,11 @@ pub fn pages(console: Arc<Console>) -> Router {
             get(pages::sign_in::form).post(pages::sign_in::submit),
         )
         .route("/sign-out", post(pages::sign_in::sign_out))
+        .route(
+            "/submit",
+            get(pages::submit::form).post(pages::submit::submit),
+        )
+        .route("/submit/done", get(pages::submit::done))
         .route("/follow", get(pages::follow::follow))
         .route("/follow/supplement", post(pages::follow::supplement))
         .route(
@@ -76,6 +108,7 @@ pub fn pages(console: Arc<Console>) -> Router {
         )
         .route("/console", get(pages::start::start))
         .route("/console/inbox", get(pages::inbox::inbox))
+        .route("/console/inbox/events", get(pages::inbox::events))
         .route("/console/appeals/{id}", get(pages::inbox::case))
         .route("/console/appeals/{id}/{action}", post(pages::inbox::act))
         .route("/assets/{file}", get(assets::serve))

@@ -37,6 +37,7 @@ fn every_key_a_page_uses_has_text_in_every_language() {
     keys.extend(Rating::iter().map(|r| format!("rating-{r}")));
     keys.extend(EventType::iter().map(|e| format!("event-{e}")));
     keys.extend(["follow-done-rated", "follow-done-supplemented"].map(String::from));
+    keys.extend(["added", "disabled", "enabled", "password"].map(|d| format!("admin-done-{d}")));
     let localizer = Localizer::new().unwrap();
     let missing: Vec<String> = LANGUAGES
         .iter()

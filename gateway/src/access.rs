@@ -15,6 +15,7 @@
 //! | `POST /appeals/{id}/rate` | [`RateAppeal`]: also a rating link's token, then the appeal's rules |
 //! | `POST /appeals` | the public on public channels; agents, dispatchers, admins |
 //! | console `GET /console/inbox` | [`UnitInbox`]: unit staff |
+//! | console `/console/desk…`, `POST /route-preview` | [`AgentDesk`]: agents, admins |
 //! | `GET /users`, `POST /users`, `POST /users/{id}/disable`, `…/enable` | [`ManageUsers`]: admins |
 
 use std::marker::PhantomData;
@@ -117,6 +118,8 @@ permissions! {
     ManageUsers = "users", |actor| actor.role == Role::Admin;
     /// A unit's inbox in the console: its staff.
     UnitInbox = "unit_inbox", |actor| actor.role == Role::Unit;
+    /// The agent desk (接线台) and its routing preview: agents, admins.
+    AgentDesk = "agent_desk", |actor| matches!(actor.role, Role::Agent | Role::Admin);
 }
 
 /// Rating an appeal (`POST /appeals/{id}/rate`): the one route a rating link's token opens;

@@ -90,6 +90,7 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
         | C::TooMany
         | C::ControlCharacters
         | C::InvalidPhone
+        | C::WeakPassword
         | C::InvalidUscc
         | C::InvalidUsccLength
         | C::InvalidUsccCharacter

@@ -5,9 +5,10 @@ pub mod auth;
 pub mod error;
 mod extract;
 pub mod limit;
+pub mod preview;
 mod routes;
 pub mod service;
-mod users;
+pub mod users;
 pub mod view;
 
 use std::future::Future;
@@ -52,6 +53,8 @@ pub struct AppState {
     pub clock: Clock,
     /// Submissions per client address and appellant.
     pub limits: Arc<IntakeLimits>,
+    /// The router's rules and classifier, for routing previews.
+    pub previewer: Arc<preview::Previewer>,
 }
 
 impl AppState {
@@ -83,6 +86,7 @@ pub fn app(state: Arc<AppState>, pages: Router) -> Router {
         .route("/dispatch-queue", get(routes::dispatch_queue))
         .route("/mailbox-queue", get(routes::mailbox_queue))
         .route("/callers/{number}", get(routes::caller_history))
+        .route("/route-preview", post(preview::route_preview))
         .route("/appeals", post(routes::submit).get(routes::list_appeals))
         .route("/appeals/{id}", get(routes::get_appeal))
         .route(

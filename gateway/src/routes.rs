@@ -8,20 +8,16 @@ use axum::body::Bytes;
 use axum::extract::{FromRequest, Path, Query, Request, State};
 use axum::http::{HeaderMap, StatusCode};
 use chrono::Datelike;
-use hotline_schemas::appeal::{phone_key, uscc_key, validate_phone};
 use hotline_schemas::command::transition;
 use hotline_schemas::event::envelope::{new_traceparent, valid_traceparent};
-use hotline_schemas::lifecycle::{Intake, decide};
-use hotline_schemas::value::ticket::ticket_day;
-use hotline_schemas::value::uscc;
+use hotline_schemas::lifecycle::decide;
 use hotline_schemas::{
     Action, Actor, AppealId, Channel, Command, DomainError, ErrorCode, EventPayload, Kind,
     MatterCode, NewAppeal, Priority, Rating, Role, Status, UnitCode,
 };
-use hotline_store::{AppealFilter, CommitMeta, IdempotencyKey, Submission};
+use hotline_store::{AppealFilter, CommitMeta};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use sha2::{Digest, Sha256};
 
 use crate::AppState;
 use crate::access::{
@@ -30,7 +26,9 @@ use crate::access::{
 };
 use crate::error::ApiError;
 use crate::extract::{ClientAddr, MaybeCaller, ValidJson, parse_json};
-use crate::service::{execute, history, internal, load_visible, scope, view};
+use crate::service::{
+    self, QueuedAppeal, Submitted, execute, history, internal, load_visible, scope, view,
+};
 use crate::view::AppealView;
 
 type Shared = State<Arc<AppState>>;
@@ -229,16 +227,6 @@ pub async fn oversight(
     Ok(Json(json!({ "appeals": cases, "total": cases.len() })))
 }
 
-/// An appeal waiting for a dispatcher, with how long it has waited.
-#[derive(Serialize)]
-pub struct QueuedAppeal {
-    #[serde(flatten)]
-    appeal: AppealView,
-    waiting_seconds: i64,
-    dispatch_due: chrono::DateTime<chrono::FixedOffset>,
-    dispatch_overdue: bool,
-}
-
 /// The dispatcher's queue: appeals the router could not place (or a unit returned), oldest
 /// first, with the router's suggestions and how long each has waited. Confidential appeals
 /// are never in it: they wait in the mailbox queue.
@@ -267,14 +255,7 @@ pub async fn caller_history(
     Allowed(actor, ..): Allowed<CallerHistory>,
     Path(number): Path<String>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let key = if uscc::validate(&number).is_ok() {
-        uscc_key(&number)
-    } else {
-        validate_phone(&number).map_err(|e| ApiError(e.with_field("number")))?;
-        phone_key(&number)
-    }
-    .ok_or_else(|| ApiError(DomainError::new(ErrorCode::EmptyField).with_field("number")))?;
-    let appeals = state.store.appeals_of(&key, &scope(&actor), 50).await?;
+    let appeals = service::caller_history(&state, &actor, &number).await?;
     let (tz, now) = (state.tz(), state.now());
     let appeals: Vec<AppealView> = appeals
         .into_iter()
@@ -290,48 +271,15 @@ async fn queue(
     confidential: bool,
     params: &[(String, String)],
 ) -> Result<Json<Paged<QueuedAppeal>>, ApiError> {
-    let now = state.now();
-    let filter = parse_filter(params, now)?;
-    let page = state
-        .store
-        .dispatch_queue(confidential, filter.page, filter.per_page)
-        .await?;
-    let wait = state.rules.policies.dispatch_wait();
-    let clock = state.rules.clock();
-    let tz = state.tz();
-    let appeals = page
-        .appeals
-        .into_iter()
-        .map(|a| {
-            // Time in the queue counts from arrival, or from the return for a returned one.
-            let since = if a.status == Status::Returned {
-                a.updated_at.min(now)
-            } else {
-                a.created_at
-            };
-            let due = clock.add(since, wait);
-            QueuedAppeal {
-                waiting_seconds: (now - since).num_seconds().max(0),
-                dispatch_due: due.with_timezone(&tz).fixed_offset(),
-                dispatch_overdue: now > due,
-                appeal: view(state, actor, a, None),
-            }
-        })
-        .collect();
+    let filter = parse_filter(params, state.now())?;
+    let (appeals, total) =
+        service::waiting(state, actor, confidential, filter.page, filter.per_page).await?;
     Ok(Json(Paged {
         appeals,
         page: filter.page,
         per_page: filter.per_page,
-        total: page.total,
+        total,
     }))
-}
-
-#[derive(Serialize)]
-pub struct Submitted {
-    #[serde(flatten)]
-    appeal: AppealView,
-    /// Lets the appellant follow and rate this appeal.
-    appellant_token: String,
 }
 
 /// A submission. The intake limits come first, before the body is read: the public's per
@@ -363,82 +311,20 @@ pub async fn submit(
     }
     let headers = request.headers().clone();
     let ValidJson(new) = ValidJson::<NewAppeal>::from_request(request, &state).await?;
-    if !Actor::may_submit(actor.as_ref(), new.channel) {
-        return Err(match &actor {
-            None => ApiError::new(ErrorCode::Unauthenticated),
-            Some(a) => forbidden(a, "submit"),
-        });
-    }
-    let caller = actor
-        .as_ref()
-        .map(|a| format!("{}:{}", a.role, a.name))
-        .unwrap_or_else(|| "public".to_owned());
-    let idempotency = idempotency_key(&headers, caller, &new)?;
-    let now = state.now();
-    let submitter = actor.unwrap_or_else(Actor::public);
-    let contact = new.appellant.contact();
-    let intake = Intake::new(new, &state.rules.context(now, &submitter))?;
-    if public && let Some(contact) = &contact {
-        state
-            .limits
-            .take_appellant(contact)
-            .inspect_err(held("public per appellant"))?;
-    }
-    let submission = Submission {
-        intake,
-        day: ticket_day(now, state.tz()),
-        idempotency,
-        traceparent: Some(traceparent(&headers)),
-    };
-    let submitted = state.store.submit(submission).await?;
-    let appeal = submitted.appeal;
-    let appellant_token = state
-        .signer
-        .issue_appellant(appeal.id, now)
-        .map_err(|e| internal(&e))?;
-    let events = history(&state, &appeal).await?;
+    let key = headers
+        .get("idempotency-key")
+        .map(|v| {
+            v.to_str()
+                .map_err(|_| ApiError::new(ErrorCode::InvalidIdempotencyKey))
+        })
+        .transpose()?;
+    let submitted = service::submit(&state, actor, new, key, traceparent(&headers)).await?;
     let status = if submitted.created {
         StatusCode::CREATED
     } else {
         StatusCode::OK
     };
-    if submitted.created {
-        tracing::info!(appeal = %appeal.id, ticket_no = %appeal.ticket_no, channel = %appeal.channel, "appeal received");
-    }
-    Ok((
-        status,
-        Json(Submitted {
-            appeal: view(
-                &state,
-                &submitter.following(appeal.id),
-                appeal,
-                Some(events),
-            ),
-            appellant_token,
-        }),
-    ))
-}
-
-fn idempotency_key(
-    headers: &HeaderMap,
-    caller: String,
-    new: &NewAppeal,
-) -> Result<Option<IdempotencyKey>, ApiError> {
-    let Some(value) = headers.get("idempotency-key") else {
-        return Ok(None);
-    };
-    let key = value
-        .to_str()
-        .ok()
-        .filter(|k| (1..=200).contains(&k.len()) && k.bytes().all(|b| b.is_ascii_graphic()))
-        .ok_or_else(|| ApiError::new(ErrorCode::InvalidIdempotencyKey))?;
-    let canonical = serde_json::to_vec(new).map_err(|e| internal(&e))?;
-    let request_hash = format!("{:x}", Sha256::digest(&canonical));
-    Ok(Some(IdempotencyKey {
-        caller,
-        key: key.to_owned(),
-        request_hash,
-    }))
+    Ok((status, Json(submitted)))
 }
 
 /// The request's W3C `traceparent`, or a new trace when it came without a valid one.
@@ -723,21 +609,7 @@ fn parse_command(action: Action, body: &[u8]) -> Result<Command, ApiError> {
 /// The appeal a merge goes into, as the body names it.
 async fn merge_target(state: &AppState, actor: &Actor, body: &[u8]) -> Result<Command, ApiError> {
     let into = parse_json::<MergeBody>(body)?.into;
-    // Only into an appeal the caller may see: nothing else is admitted to exist.
-    let target = state
-        .store
-        .appeal_in(into, &scope(actor))
-        .await?
-        .ok_or_else(|| {
-            ApiError(
-                DomainError::new(ErrorCode::InvalidValue)
-                    .with_field("into")
-                    .with_arg("detail", format!(": {into}")),
-            )
-        })?;
-    Ok(Command::Merge {
-        into: Box::new(target),
-    })
+    service::merge_into(state, actor, into).await
 }
 
 pub async fn act(

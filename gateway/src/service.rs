@@ -2,13 +2,18 @@
 //! scope, and carrying out a command on one. Handlers turn their input into a command; this is
 //! where it is checked against the platform's data, decided and committed.
 
+use hotline_schemas::appeal::{phone_key, uscc_key, validate_phone};
 use hotline_schemas::command::transition;
-use hotline_schemas::lifecycle::decide;
+use hotline_schemas::lifecycle::{Intake, decide};
+use hotline_schemas::value::ticket::ticket_day;
+use hotline_schemas::value::uscc;
 use hotline_schemas::{
-    Action, Actor, Appeal, AppealId, Command, DomainError, ErrorCode, Event, MatterCode, Role,
-    UnitCode,
+    Action, Actor, Appeal, AppealId, Command, DomainError, ErrorCode, Event, MatterCode, NewAppeal,
+    Role, Status, UnitCode,
 };
-use hotline_store::{CommitMeta, LeaderScope, Scope, TrainingExample};
+use hotline_store::{CommitMeta, IdempotencyKey, LeaderScope, Scope, Submission, TrainingExample};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
 
 use crate::AppState;
 use crate::error::ApiError;
@@ -233,6 +238,190 @@ pub async fn keep_correction(
     if let Err(e) = state.store.record_training_example(&example).await {
         tracing::warn!(appeal = %appeal.id, error = %e, "could not keep the correction");
     }
+}
+
+/// An accepted submission: the appeal as its submitter may see it, and the appellant's token.
+#[derive(Serialize)]
+pub struct Submitted {
+    #[serde(flatten)]
+    pub appeal: AppealView,
+    /// Lets the appellant follow and rate this appeal.
+    pub appellant_token: String,
+    /// Created now, or found under the same idempotency key.
+    #[serde(skip)]
+    pub created: bool,
+}
+
+/// Takes in a submission from `actor` (`None`: the public), the same for every channel and
+/// for the API and the console: who may submit on its channel, validation (naming the field),
+/// the public's per-appellant limit, then the store records it durably under the next ticket
+/// number. `idempotency_key`: the client's key, when it sent one. The limits per client
+/// address are the caller's to take first, before the input is read.
+pub async fn submit(
+    state: &AppState,
+    actor: Option<Actor>,
+    new: NewAppeal,
+    idempotency_key: Option<&str>,
+    traceparent: String,
+) -> Result<Submitted, ApiError> {
+    if !Actor::may_submit(actor.as_ref(), new.channel) {
+        return Err(match &actor {
+            None => ApiError::new(ErrorCode::Unauthenticated),
+            Some(a) => crate::access::forbidden(a, "submit"),
+        });
+    }
+    let public = actor.as_ref().is_none_or(|a| a.role == Role::Appellant);
+    let caller = actor
+        .as_ref()
+        .map(|a| format!("{}:{}", a.role, a.name))
+        .unwrap_or_else(|| "public".to_owned());
+    let idempotency = idempotency_key
+        .map(|key| idempotency(key, caller, &new))
+        .transpose()?;
+    let now = state.now();
+    let submitter = actor.unwrap_or_else(Actor::public);
+    let contact = new.appellant.contact();
+    let intake = Intake::new(new, &state.rules.context(now, &submitter))?;
+    if public && let Some(contact) = &contact {
+        state.limits.take_appellant(contact).inspect_err(|e| {
+            let retry_after = e.0.args.get("seconds").cloned().unwrap_or_default();
+            tracing::info!(
+                limit = "public per appellant",
+                retry_after,
+                "submission held by an intake limit"
+            );
+        })?;
+    }
+    let submission = Submission {
+        intake,
+        day: ticket_day(now, state.tz()),
+        idempotency,
+        traceparent: Some(traceparent),
+    };
+    let submitted = state.store.submit(submission).await?;
+    let appeal = submitted.appeal;
+    let appellant_token = state
+        .signer
+        .issue_appellant(appeal.id, now)
+        .map_err(|e| internal(&e))?;
+    let events = history(state, &appeal).await?;
+    if submitted.created {
+        tracing::info!(appeal = %appeal.id, ticket_no = %appeal.ticket_no, channel = %appeal.channel, "appeal received");
+    }
+    Ok(Submitted {
+        appeal: view(state, &submitter.following(appeal.id), appeal, Some(events)),
+        appellant_token,
+        created: submitted.created,
+    })
+}
+
+/// A client's idempotency key, scoped to `caller`, with the hash of the submission.
+fn idempotency(key: &str, caller: String, new: &NewAppeal) -> Result<IdempotencyKey, ApiError> {
+    if !((1..=200).contains(&key.len()) && key.bytes().all(|b| b.is_ascii_graphic())) {
+        return Err(ApiError::new(ErrorCode::InvalidIdempotencyKey));
+    }
+    let canonical = serde_json::to_vec(new).map_err(|e| internal(&e))?;
+    let request_hash = format!("{:x}", Sha256::digest(&canonical));
+    Ok(IdempotencyKey {
+        caller,
+        key: key.to_owned(),
+        request_hash,
+    })
+}
+
+/// Most appeals a caller's history shows.
+pub const CALLER_HISTORY_SIZE: i64 = 50;
+
+/// A caller's history (来电历史): the appeals of the appellant with the full phone number or
+/// USCC `number` an agent types, newest first, within `actor`'s scope.
+pub async fn caller_history(
+    state: &AppState,
+    actor: &Actor,
+    number: &str,
+) -> Result<Vec<Appeal>, ApiError> {
+    let key = if uscc::validate(number).is_ok() {
+        uscc_key(number)
+    } else {
+        validate_phone(number).map_err(|e| ApiError(e.with_field("number")))?;
+        phone_key(number)
+    }
+    .ok_or_else(|| ApiError(DomainError::new(ErrorCode::EmptyField).with_field("number")))?;
+    Ok(state
+        .store
+        .appeals_of(&key, &scope(actor), CALLER_HISTORY_SIZE)
+        .await?)
+}
+
+/// An appeal waiting for a dispatcher, with how long it has waited.
+#[derive(Serialize)]
+pub struct QueuedAppeal {
+    #[serde(flatten)]
+    pub appeal: AppealView,
+    pub waiting_seconds: i64,
+    pub dispatch_due: chrono::DateTime<chrono::FixedOffset>,
+    pub dispatch_overdue: bool,
+}
+
+/// One page of a waiting queue (the dispatchers', or the mailbox readers' when
+/// `confidential`), oldest first, as `actor` may see it, and how many wait in all.
+pub async fn waiting(
+    state: &AppState,
+    actor: &Actor,
+    confidential: bool,
+    page: u32,
+    per_page: u32,
+) -> Result<(Vec<QueuedAppeal>, i64), ApiError> {
+    let now = state.now();
+    let found = state
+        .store
+        .dispatch_queue(confidential, page, per_page)
+        .await?;
+    let wait = state.rules.policies.dispatch_wait();
+    let clock = state.rules.clock();
+    let tz = state.tz();
+    let appeals = found
+        .appeals
+        .into_iter()
+        .map(|a| {
+            // Time in the queue counts from arrival, or from the return for a returned one.
+            let since = if a.status == Status::Returned {
+                a.updated_at.min(now)
+            } else {
+                a.created_at
+            };
+            let due = clock.add(since, wait);
+            QueuedAppeal {
+                waiting_seconds: (now - since).num_seconds().max(0),
+                dispatch_due: due.with_timezone(&tz).fixed_offset(),
+                dispatch_overdue: now > due,
+                appeal: view(state, actor, a, None),
+            }
+        })
+        .collect();
+    Ok((appeals, found.total))
+}
+
+/// A merge into `into`, which must be an appeal `actor` may see: nothing else is admitted to
+/// exist.
+pub async fn merge_into(
+    state: &AppState,
+    actor: &Actor,
+    into: AppealId,
+) -> Result<Command, ApiError> {
+    let target = state
+        .store
+        .appeal_in(into, &scope(actor))
+        .await?
+        .ok_or_else(|| {
+            ApiError(
+                DomainError::new(ErrorCode::InvalidValue)
+                    .with_field("into")
+                    .with_arg("detail", format!(": {into}")),
+            )
+        })?;
+    Ok(Command::Merge {
+        into: Box::new(target),
+    })
 }
 
 pub fn internal(e: &dyn std::fmt::Display) -> ApiError {

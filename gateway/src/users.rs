@@ -33,13 +33,21 @@ pub async fn add(
     _: Allowed<ManageUsers>,
     ValidJson(new): ValidJson<NewUser>,
 ) -> Result<(StatusCode, Json<User>), ApiError> {
+    Ok((StatusCode::CREATED, Json(add_user(&state, new).await?)))
+}
+
+/// Adds the user `new` describes after the domain's checks, its units being the platform's;
+/// a sign-in name another user has is refused.
+pub async fn add_user(state: &AppState, new: NewUser) -> Result<User, ApiError> {
     new.validate()?;
     let units = state.store.units().await?;
     new.check_units(|code| units.iter().any(|u| &u.code == code))?;
     let user = new.into_user(UserId::new(), state.now())?;
     match state.store.add_user(&user).await {
-        Ok(()) => Ok((StatusCode::CREATED, Json(user))),
-        Err(StoreError::Duplicate) => Err(ApiError::new(ErrorCode::ConcurrentUpdate)),
+        Ok(()) => Ok(user),
+        Err(StoreError::Duplicate) => Err(ApiError(
+            hotline_schemas::DomainError::new(ErrorCode::ConcurrentUpdate).with_field("username"),
+        )),
         Err(e) => Err(e.into()),
     }
 }
@@ -68,10 +76,22 @@ async fn set_disabled(
     disabled: bool,
 ) -> Result<Json<User>, ApiError> {
     let id: UserId = id.parse().map_err(|_| ApiError::new(ErrorCode::NotFound))?;
-    state
+    Ok(Json(set_user_disabled(&state, id, disabled).await?))
+}
+
+/// Disables (or enables again) the user `id`; a disabled user's console sessions end too.
+pub async fn set_user_disabled(
+    state: &AppState,
+    id: UserId,
+    disabled: bool,
+) -> Result<User, ApiError> {
+    let user = state
         .store
         .set_user_disabled(id, disabled, state.now())
         .await?
-        .map(Json)
-        .ok_or_else(|| ApiError::new(ErrorCode::NotFound))
+        .ok_or_else(|| ApiError::new(ErrorCode::NotFound))?;
+    if disabled {
+        state.store.end_sessions_of(id).await?;
+    }
+    Ok(user)
 }

@@ -358,21 +358,62 @@ impl Platform {
             taxonomy: self.taxonomy.clone(),
             clock: self.clock.clone(),
             limits: self.limits.clone(),
+            previewer: Arc::new(self.previewer()),
         })
     }
 
-    /// The gateway's HTTP surface: the API and the web console.
-    pub fn http_app(&self) -> axum::Router {
+    /// The router's rules as configured: the dispatch threshold and the duplicate window.
+    pub fn routing_policy(&self) -> RoutingPolicy {
+        RoutingPolicy {
+            threshold: self.config.dispatch_threshold,
+            duplicate_window: chrono::Duration::hours(i64::from(
+                self.config.duplicate_window_hours,
+            )),
+            ..RoutingPolicy::default()
+        }
+    }
+
+    /// The gateway's routing previews: the router's rules, and its classifier built when a
+    /// preview first asks for it.
+    fn previewer(&self) -> hotline_gateway::preview::Previewer {
+        let (config, taxonomy, store) = (
+            self.config.clone(),
+            self.taxonomy.clone(),
+            self.store.clone(),
+        );
+        hotline_gateway::preview::Previewer::new(
+            self.routing_policy(),
+            Box::new(move || {
+                let (config, taxonomy, store) = (config.clone(), taxonomy.clone(), store.clone());
+                Box::pin(async move {
+                    build_classifier(&config, &taxonomy, store.as_ref())
+                        .await
+                        .map_err(|e| format!("{e:#}"))
+                })
+            }),
+        )
+    }
+
+    /// The gateway's HTTP surface: the API and the web console, whose live pages follow the
+    /// bus until `shutdown`.
+    pub fn http_app(&self, shutdown: CancellationToken) -> axum::Router {
         let state = self.app_state();
-        let console = Arc::new(hotline_console::Console {
-            app: state.clone(),
-            settings: hotline_console::Settings {
-                public_url: self.config.public_url.trim_end_matches('/').to_owned(),
-                session_lifetime: self.config.staff_token_lifetime(),
-                ..hotline_console::Settings::default()
-            },
+        let settings = hotline_console::Settings {
+            public_url: self.config.public_url.trim_end_matches('/').to_owned(),
+            session_lifetime: self.config.staff_token_lifetime(),
+            ..hotline_console::Settings::default()
+        };
+        let mut console = hotline_console::Console::new(state.clone(), settings);
+        console.stopping = shutdown.clone();
+        let live = console.live.clone();
+        let bus = self.bus.clone();
+        tokio::spawn(async move {
+            match bus.watch(shutdown.clone()).await {
+                Ok(watched) => follow_the_bus(watched, live, shutdown).await,
+                Err(e) => tracing::warn!(error = %e, "live pages will not update by themselves"),
+            }
         });
-        hotline_gateway::app(state, hotline_console::pages(console))
+        hotline_gateway::app(state, hotline_console::pages(Arc::new(console)))
     }
 
     /// The router's classifier: the configured model blended with the taxonomy's keywords, or
@@ -380,48 +421,7 @@ impl Platform {
     /// which also learns from the corrections dispatchers have made (a dispatch or
     /// reassignment naming a matter of the taxonomy), as they stand at start.
     pub async fn classifier(&self) -> anyhow::Result<Arc<dyn Classifier>> {
-        let Some(path) = &self.config.router_model else {
-            let started = std::time::Instant::now();
-            let mut texts = taxonomy_texts(&self.taxonomy);
-            let corrections: Vec<(String, String)> = self
-                .store
-                .training_examples()
-                .await
-                .context("reading the dispatchers' corrections")?
-                .into_iter()
-                .filter_map(|c| {
-                    let matter = self.taxonomy.matter(c.matter.as_deref()?)?;
-                    (matter.unit == c.unit).then(|| (c.text, matter.code.to_string()))
-                })
-                .collect();
-            let learnt = corrections.len();
-            texts.extend(corrections);
-            let classifier = taxonomy_classifier_from(&self.taxonomy, &texts);
-            tracing::info!(
-                matters = self.taxonomy.matters.len(),
-                corrections = learnt,
-                ms = started.elapsed().as_millis() as u64,
-                "router classifier built from the taxonomy's examples and keywords and the dispatchers' corrections"
-            );
-            return Ok(Arc::new(classifier));
-        };
-        let keywords = KeywordClassifier::new(&self.taxonomy);
-        let model = Model::load(path)
-            .with_context(|| format!("loading the router model {}", path.display()))?;
-        let unknown: Vec<&String> = model
-            .labels()
-            .iter()
-            .filter(|l| self.taxonomy.matter(l).is_none())
-            .collect();
-        if !unknown.is_empty() {
-            tracing::warn!(labels = ?unknown, "the router model knows labels the taxonomy has not: they are ignored");
-        }
-        tracing::info!(path = %path.display(), labels = model.labels().len(), "router model loaded");
-        Ok(Arc::new(Blend {
-            model: Box::new(model),
-            keywords: Box::new(keywords),
-            weight: MODEL_WEIGHT,
-        }))
+        build_classifier(&self.config, &self.taxonomy, self.store.as_ref()).await
     }
 
     /// Where notifications go: the configured webhook, else the log.
@@ -518,13 +518,7 @@ impl Platform {
         let mut tasks: JoinSet<anyhow::Result<()>> = JoinSet::new();
         if roles.router {
             let classifier = self.classifier().await?;
-            let policy = RoutingPolicy {
-                threshold: self.config.dispatch_threshold,
-                duplicate_window: chrono::Duration::hours(i64::from(
-                    self.config.duplicate_window_hours,
-                )),
-                ..RoutingPolicy::default()
-            };
+            let policy = self.routing_policy();
             let handler = RouterHandler::new(
                 self.store.clone(),
                 self.rules.clone(),
@@ -566,7 +560,7 @@ impl Platform {
         }
         if roles.gateway {
             let listener = listener.context("the gateway needs a listener")?;
-            let app = self.http_app();
+            let app = self.http_app(shutdown.clone());
             let stop = shutdown.clone();
             tasks.spawn(async move {
                 hotline_gateway::serve(listener, app, stop.cancelled_owned()).await?;
@@ -589,6 +583,82 @@ impl Platform {
         }
         outcome
     }
+}
+
+/// Passes what the bus carries on to the console's live pages until `shutdown`: the routing key
+/// and the appeal of each event it can read.
+async fn follow_the_bus(
+    mut watched: tokio::sync::broadcast::Receiver<hotline_bus::Message>,
+    live: tokio::sync::broadcast::Sender<hotline_console::Live>,
+    shutdown: CancellationToken,
+) {
+    loop {
+        let next = tokio::select! {
+            () = shutdown.cancelled() => return,
+            next = watched.recv() => next,
+        };
+        match next {
+            Ok(message) => {
+                if let Ok(envelope) = message.envelope() {
+                    let _ = live.send(hotline_console::Live {
+                        routing_key: message.routing_key,
+                        appeal: envelope.appeal_id,
+                    });
+                }
+            }
+            Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+            Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+        }
+    }
+}
+
+/// The router's classifier on `config` (see [`Platform::classifier`]).
+async fn build_classifier(
+    config: &Config,
+    taxonomy: &Taxonomy,
+    store: &dyn Store,
+) -> anyhow::Result<Arc<dyn Classifier>> {
+    let Some(path) = &config.router_model else {
+        let started = std::time::Instant::now();
+        let mut texts = taxonomy_texts(taxonomy);
+        let corrections: Vec<(String, String)> = store
+            .training_examples()
+            .await
+            .context("reading the dispatchers' corrections")?
+            .into_iter()
+            .filter_map(|c| {
+                let matter = taxonomy.matter(c.matter.as_deref()?)?;
+                (matter.unit == c.unit).then(|| (c.text, matter.code.to_string()))
+            })
+            .collect();
+        let learnt = corrections.len();
+        texts.extend(corrections);
+        let classifier = taxonomy_classifier_from(taxonomy, &texts);
+        tracing::info!(
+            matters = taxonomy.matters.len(),
+            corrections = learnt,
+            ms = started.elapsed().as_millis() as u64,
+            "router classifier built from the taxonomy's examples and keywords and the dispatchers' corrections"
+        );
+        return Ok(Arc::new(classifier));
+    };
+    let keywords = KeywordClassifier::new(taxonomy);
+    let model = Model::load(path)
+        .with_context(|| format!("loading the router model {}", path.display()))?;
+    let unknown: Vec<&String> = model
+        .labels()
+        .iter()
+        .filter(|l| taxonomy.matter(l).is_none())
+        .collect();
+    if !unknown.is_empty() {
+        tracing::warn!(labels = ?unknown, "the router model knows labels the taxonomy has not: they are ignored");
+    }
+    tracing::info!(path = %path.display(), labels = model.labels().len(), "router model loaded");
+    Ok(Arc::new(Blend {
+        model: Box::new(model),
+        keywords: Box::new(keywords),
+        weight: MODEL_WEIGHT,
+    }))
 }
 
 /// Everything the gateway needs, built from the configuration (no bus consumers, no relay).

@@ -1,1 +1,26 @@
 # The web console: the admin pages.
+admin-title = Administration
+admin-users = Users
+admin-name = Name
+admin-username = Sign-in name
+admin-role = Role
+admin-unit = Unit
+admin-unit-code = Unit code (unit staff)
+admin-in-charge-of = In charge of
+admin-in-charge-of-codes = Units in charge of (leaders, supervisors; comma-separated codes)
+admin-mailbox-reader = Mailbox reader
+admin-state = State
+admin-actions = Actions
+admin-enabled = Enabled
+admin-disabled = Disabled
+admin-enable = Enable
+admin-disable = Disable
+admin-new-password = New password
+admin-set-password = Set password
+admin-add = Add a user
+admin-password = Password (at least 10 characters; may be set later)
+admin-add-submit = Add
+admin-done-added = The user has been added.
+admin-done-disabled = The user is disabled; their sessions have ended.
+admin-done-enabled = The user is enabled again.
+admin-done-password = The password is set; the user signs in again.

@@ -99,3 +99,4 @@ nav-queue = Dispatch
 nav-oversight = Oversight
 nav-dashboard = Dashboard
 nav-admin = Administration
+inbox-arrival = A new appeal has arrived; the list is up to date.

@@ -1,1 +1,26 @@
 # The web console: the admin pages.
+admin-title = 系统管理
+admin-users = 用户
+admin-name = 姓名
+admin-username = 登录名
+admin-role = 角色
+admin-unit = 单位
+admin-unit-code = 单位代码(承办单位人员)
+admin-in-charge-of = 分管单位
+admin-in-charge-of-codes = 分管单位代码(领导、督办员;以逗号分隔)
+admin-mailbox-reader = 书记信箱阅办人
+admin-state = 状态
+admin-actions = 操作
+admin-enabled = 启用
+admin-disabled = 已停用
+admin-enable = 启用
+admin-disable = 停用
+admin-new-password = 新密码
+admin-set-password = 设置密码
+admin-add = 新增用户
+admin-password = 登录密码(至少 10 个字符,可稍后设置)
+admin-add-submit = 新增
+admin-done-added = 用户已新增。
+admin-done-disabled = 用户已停用,其登录已失效。
+admin-done-enabled = 用户已启用。
+admin-done-password = 密码已设置,该用户需重新登录。

@@ -41,6 +41,7 @@ extension_pending = 该工单已有待审批的延期申请
 extension_too_late = 延期申请须在办结时限前至少 1 个工作日提出(紧急诉求须在时限前提出)
 extension_unit_mismatch = 延期申请与承办单位不符
 not_a_consultation = 只有咨询类诉求可以在受理时直接办结
+weak_password = 密码需 { $min } 到 { $max } 个字符,且不含控制字符
 already_owned = 您已包案该工单
 already_paused = 该工单已在等待补充材料
 not_paused = 该工单没有在等待补充材料

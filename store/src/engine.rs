@@ -17,8 +17,8 @@ use hotline_schemas::value::ids::TokenId;
 use hotline_schemas::value::ticket::{day_key, format_ticket_no};
 use hotline_schemas::value::unit::Unit;
 use hotline_schemas::{
-    Appeal, AppealId, Clock, Envelope, Event, EventId, EventPayload, Role, Status, User, UserId,
-    system_clock,
+    Appeal, AppealId, Clock, Envelope, Event, EventId, EventPayload, Role, Status, UnitCode, User,
+    UserId, system_clock,
 };
 use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::sqlite::{
@@ -30,8 +30,9 @@ use tokio::sync::{Mutex, OwnedMutexGuard};
 use uuid::Uuid;
 
 use crate::{
-    AppealFilter, CommitMeta, Consumed, Credentials, OutboxEntry, Page, Parked, Result, Scope,
-    Session, Store, StoreError, Submission, Submitted, TrainingExample, migrations,
+    AppealFilter, AppealText, CommitMeta, Consumed, Credentials, FactKind, OutboxEntry, Page,
+    Parked, Result, Scope, Session, StatGroup, StatRow, StatScope, Store, StoreError, Submission,
+    Submitted, Tally, TrainingExample, migrations,
 };
 
 /// A write transaction; on SQLite it also holds this process's turn to write.
@@ -293,6 +294,42 @@ where
     }
 }
 
+/// A statistics scope as SQL conditions (each starting with ` AND`) on a table with
+/// `confidential` and `unit` columns, whose appeal id is the column `id`.
+fn push_stat_scope<DB: Database>(q: &mut QueryBuilder<DB>, scope: &StatScope, id: &str)
+where
+    for<'a> String: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+{
+    if !scope.confidential {
+        q.push(" AND confidential = FALSE");
+    }
+    if let Some(unit) = &scope.unit {
+        q.push(" AND unit = ").push_bind(unit.to_string());
+    }
+    match scope.dispatched_to.as_deref() {
+        None => {}
+        Some([]) => {
+            q.push(" AND 1 = 0");
+        }
+        Some(units) => {
+            q.push(format!(
+                " AND {id} IN (SELECT d.appeal_id FROM stat_facts d \
+                 WHERE d.kind = 'dispatched' AND d.unit IN ("
+            ));
+            let mut list = q.separated(", ");
+            for unit in units {
+                list.push_bind(unit.to_string());
+            }
+            q.push("))");
+        }
+    }
+}
+
+/// Microseconds since 1970, as the statistics' facts count time.
+fn micros(at: DateTime<Utc>) -> i64 {
+    at.timestamp_micros()
+}
+
 /// An event's payload as the `type` and `data` columns hold it.
 fn stored_payload(payload: &EventPayload) -> Result<(&'static str, serde_json::Value)> {
     let mut value = serde_json::to_value(payload).map_err(corrupt)?;
@@ -311,8 +348,103 @@ fn read_payload(event_id: Uuid, kind: String, data: serde_json::Value) -> Result
 }
 
 macro_rules! sql_store {
-    ($store:ty, $db:ty, $migrator:path, $skip_locked:literal, $payload_text:literal) => {
+    (
+        $store:ty, $db:ty, $migrator:path, $skip_locked:literal, $payload_text:literal,
+        $pending_extension:literal, $text_fields:literal, $body_start:literal
+    ) => {
         impl $store {
+            /// Writes the statistics' facts of `appeal` from its whole history `events`,
+            /// replacing those it had.
+            async fn write_facts(
+                conn: &mut <$db as sqlx::Database>::Connection,
+                appeal: &Appeal,
+                events: &[Event],
+            ) -> Result<()> {
+                sqlx::query("DELETE FROM stat_facts WHERE appeal_id = $1")
+                    .bind(appeal.id.0)
+                    .execute(&mut *conn)
+                    .await?;
+                let facts = hotline_schemas::stats::facts(appeal, events);
+                let mut q = QueryBuilder::<$db>::new(
+                    "INSERT INTO stat_facts (appeal_id, n, kind, at_us, unit, flag, value, \
+                     confidential, channel, matter) ",
+                );
+                q.push_values(facts.iter().enumerate(), |mut row, (n, fact)| {
+                    row.push_bind(appeal.id.0)
+                        .push_bind(i32::try_from(n).unwrap_or(i32::MAX))
+                        .push_bind(fact.kind.as_str())
+                        .push_bind(micros(fact.at))
+                        .push_bind(fact.unit.as_ref().map(ToString::to_string))
+                        .push_bind(fact.flag)
+                        .push_bind(fact.value)
+                        .push_bind(appeal.confidential)
+                        .push_bind(appeal.channel.as_str())
+                        .push_bind(appeal.matter.as_ref().map(ToString::to_string));
+                });
+                q.build().execute(&mut *conn).await?;
+                Ok(())
+            }
+
+            /// Rewrites the facts of `appeal` from its history as stored; `false` (and nothing
+            /// written) when the history holds an event this version cannot read.
+            async fn refresh_facts(
+                conn: &mut <$db as sqlx::Database>::Connection,
+                appeal: &Appeal,
+            ) -> Result<bool> {
+                let rows = sqlx::query(
+                    "SELECT id, appeal_id, seq, type, at, actor, actor_id, reason, data FROM events \
+                     WHERE appeal_id = $1 ORDER BY seq",
+                )
+                .bind(appeal.id.0)
+                .fetch_all(&mut *conn)
+                .await?;
+                let events = match rows.iter().map(Self::event_of).collect::<Result<Vec<_>>>() {
+                    Ok(events) => events,
+                    Err(StoreError::Unreadable(detail)) => {
+                        tracing::warn!(appeal = %appeal.id, %detail, "statistics left as they were: an event this version cannot read");
+                        return Ok(false);
+                    }
+                    Err(e) => return Err(e),
+                };
+                Self::write_facts(conn, appeal, &events).await?;
+                Ok(true)
+            }
+
+            /// Fills in the facts of appeals stored before the statistics kept them, in
+            /// batches; an appeal being changed meanwhile gets them from its commit.
+            async fn backfill_facts(&self) -> Result<()> {
+                loop {
+                    let ids: Vec<Uuid> = sqlx::query_scalar(
+                        "SELECT id FROM appeals a WHERE NOT EXISTS \
+                         (SELECT 1 FROM stat_facts f WHERE f.appeal_id = a.id) LIMIT 500",
+                    )
+                    .fetch_all(&self.pool)
+                    .await?;
+                    if ids.is_empty() {
+                        return Ok(());
+                    }
+                    let mut tx = self.begin_write().await?;
+                    let mut written = 0;
+                    for id in ids {
+                        let row = sqlx::query(concat!(
+                            "SELECT doc FROM appeals WHERE id = $1 AND NOT EXISTS \
+                             (SELECT 1 FROM stat_facts f WHERE f.appeal_id = appeals.id)",
+                            $skip_locked
+                        ))
+                        .bind(id)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                        let Some(row) = row else { continue };
+                        let appeal = Self::appeal_of(&row)?;
+                        written += usize::from(Self::refresh_facts(&mut tx, &appeal).await?);
+                    }
+                    tx.commit().await?;
+                    if written == 0 {
+                        return Ok(());
+                    }
+                }
+            }
+
             async fn find_appeal(
                 conn: &mut <$db as sqlx::Database>::Connection,
                 id: AppealId,
@@ -578,7 +710,7 @@ macro_rules! sql_store {
         impl Store for $store {
             async fn migrate(&self) -> Result<()> {
                 $migrator().run(&self.pool).await?;
-                Ok(())
+                self.backfill_facts().await
             }
 
             async fn ping(&self) -> Result<()> {
@@ -654,6 +786,7 @@ macro_rules! sql_store {
                 Self::insert_appeal(&mut tx, &appeal).await?;
                 Self::insert_events(&mut tx, received.events(), submission.traceparent.as_deref())
                     .await?;
+                Self::write_facts(&mut tx, &appeal, received.events()).await?;
                 if let Some(key) = &submission.idempotency {
                     let inserted = sqlx::query(
                         "INSERT INTO idempotency_keys (caller, key, request_hash, appeal_id, created_at) \
@@ -716,6 +849,7 @@ macro_rules! sql_store {
                     Self::update_appeal(&mut tx, change).await?;
                     Self::insert_events(&mut tx, change.events(), meta.traceparent.as_deref())
                         .await?;
+                    Self::refresh_facts(&mut tx, change.appeal()).await?;
                 }
                 tx.commit().await?;
                 Ok(())
@@ -866,6 +1000,133 @@ macro_rules! sql_store {
                     }
                 }
                 Ok(appeals)
+            }
+
+            async fn stat_rows(
+                &self,
+                from: DateTime<Utc>,
+                to: DateTime<Utc>,
+                scope: &StatScope,
+                group: StatGroup,
+                response_limit: chrono::TimeDelta,
+            ) -> Result<Vec<StatRow>> {
+                let key = match group {
+                    StatGroup::Unit => "unit",
+                    StatGroup::Matter => "matter",
+                    StatGroup::Channel => "channel",
+                    StatGroup::Hour => "NULL",
+                };
+                let hour = match group {
+                    StatGroup::Hour => "at_us / 3600000000",
+                    _ => "CAST(0 AS BIGINT)",
+                };
+                let mut q = QueryBuilder::<$db>::new(format!(
+                    "SELECT kind, {key} AS k, {hour} AS h, COUNT(*) AS n, \
+                     CAST(COALESCE(SUM(CASE WHEN kind = 'dispatched' THEN \
+                     (CASE WHEN value <= "
+                ));
+                q.push_bind(response_limit.num_microseconds().unwrap_or(i64::MAX))
+                    .push(
+                        " THEN 1 ELSE 0 END) WHEN flag THEN 1 ELSE 0 END), 0) AS BIGINT) AS flagged, \
+                         CAST(COALESCE(SUM(CASE WHEN kind = 'replied' THEN value ELSE 0 END), 0) \
+                         AS BIGINT) AS total FROM stat_facts WHERE at_us >= ",
+                    )
+                    .push_bind(micros(from))
+                    .push(" AND at_us < ")
+                    .push_bind(micros(to));
+                push_stat_scope(&mut q, scope, "appeal_id");
+                q.push(" GROUP BY kind, k, h");
+                let rows = q.build().fetch_all(&self.pool).await?;
+                rows.iter()
+                    .map(|r| {
+                        let kind: String = r.try_get("kind")?;
+                        let count = |name: &str| -> Result<u64> {
+                            Ok(u64::try_from(r.try_get::<i64, _>(name)?).unwrap_or(0))
+                        };
+                        Ok(StatRow {
+                            kind: kind.parse::<FactKind>().map_err(corrupt)?,
+                            key: r.try_get("k")?,
+                            hour: r.try_get("h")?,
+                            tally: Tally {
+                                count: count("n")?,
+                                flagged: count("flagged")?,
+                                value: r.try_get("total")?,
+                            },
+                        })
+                    })
+                    .collect()
+            }
+
+            async fn overdue_by_unit(
+                &self,
+                now: DateTime<Utc>,
+                scope: &StatScope,
+            ) -> Result<Vec<(Option<UnitCode>, i64)>> {
+                let mut q = QueryBuilder::<$db>::new(
+                    "SELECT unit, COUNT(*) AS n FROM appeals WHERE status IN ",
+                );
+                q.push(OPEN_STATUSES.as_str())
+                    .push(" AND resolve_due < ")
+                    .push_bind(now);
+                push_stat_scope(&mut q, scope, "id");
+                q.push(" GROUP BY unit");
+                let rows = q.build().fetch_all(&self.pool).await?;
+                rows.iter()
+                    .map(|r| {
+                        Ok((
+                            r.try_get::<Option<String>, _>("unit")?.map(Into::into),
+                            r.try_get("n")?,
+                        ))
+                    })
+                    .collect()
+            }
+
+            async fn appeal_texts(
+                &self,
+                from: DateTime<Utc>,
+                to: DateTime<Utc>,
+                scope: &StatScope,
+                body_chars: i64,
+                limit: i64,
+            ) -> Result<Vec<AppealText>> {
+                let mut q = QueryBuilder::<$db>::new(concat!(
+                    "SELECT created_at, ",
+                    $text_fields,
+                    ", ",
+                    $body_start
+                ));
+                q.push_bind(body_chars)
+                    .push(" AS INTEGER)) AS body FROM appeals WHERE created_at >= ")
+                    .push_bind(from)
+                    .push(" AND created_at < ")
+                    .push_bind(to);
+                push_stat_scope(&mut q, scope, "id");
+                q.push(" LIMIT ").push_bind(limit);
+                let rows = q.build().fetch_all(&self.pool).await?;
+                rows.iter()
+                    .map(|r| {
+                        let kind: Option<String> = r.try_get("appellant_kind")?;
+                        Ok(AppealText {
+                            created_at: r.try_get("created_at")?,
+                            title: r.try_get::<Option<String>, _>("title")?.unwrap_or_default(),
+                            body: r.try_get::<Option<String>, _>("body")?.unwrap_or_default(),
+                            person: r
+                                .try_get::<Option<String>, _>("appellant_name")?
+                                .filter(|_| kind.as_deref() == Some("person")),
+                        })
+                    })
+                    .collect()
+            }
+
+            async fn pending_extensions(&self, scope: &Scope) -> Result<Vec<Appeal>> {
+                let mut q = QueryBuilder::<$db>::new(concat!(
+                    "SELECT doc FROM appeals WHERE status = 'accepted' AND ",
+                    $pending_extension
+                ));
+                push_scope(&mut q, scope);
+                q.push(" ORDER BY resolve_due, created_at LIMIT 500");
+                let rows = q.build().fetch_all(&self.pool).await?;
+                rows.iter().map(Self::appeal_of).collect()
             }
 
             async fn record_training_example(&self, example: &TrainingExample) -> Result<()> {
@@ -1251,6 +1512,11 @@ macro_rules! sql_store {
                         q.push(" AND resolve_due < ").push_bind(at);
                         q.push(" AND status IN ").push(OPEN_STATUSES.as_str());
                     }
+                    if let Some(user) = filter.submitted_by {
+                        q.push(" AND id IN (SELECT appeal_id FROM events WHERE seq = 1 AND actor_id = ")
+                            .push_bind(user.0)
+                            .push(")");
+                    }
                 }
                 let mut count = QueryBuilder::<$db>::new("SELECT COUNT(*) FROM appeals");
                 push_filters(&mut count, filter, scope);
@@ -1274,11 +1540,27 @@ macro_rules! sql_store {
 
 // SQLite has one writer at a time: nothing to skip. PostgreSQL keeps the outbox as JSONB: the
 // relay reads its text.
-sql_store!(SqliteStore, sqlx::Sqlite, migrations::sqlite, "", "payload");
+// The JSON of the projection's `doc` is read with each engine's own functions.
+sql_store!(
+    SqliteStore,
+    sqlx::Sqlite,
+    migrations::sqlite,
+    "",
+    "payload",
+    "json_type(doc, '$.pending_extension') = 'object'",
+    "json_extract(doc, '$.title') AS title, \
+     json_extract(doc, '$.appellant.kind') AS appellant_kind, \
+     json_extract(doc, '$.appellant.name') AS appellant_name",
+    "substr(json_extract(doc, '$.body'), 1, CAST("
+);
 sql_store!(
     PostgresStore,
     sqlx::Postgres,
     migrations::postgres,
     " FOR UPDATE SKIP LOCKED",
-    "payload::text"
+    "payload::text",
+    "jsonb_typeof(doc->'pending_extension') = 'object'",
+    "doc->>'title' AS title, doc->'appellant'->>'kind' AS appellant_kind, \
+     doc->'appellant'->>'name' AS appellant_name",
+    "left(doc->>'body', CAST("
 );

@@ -19,6 +19,7 @@ use hotline_schemas::{
 pub use engine::{PostgresStore, RelayLease, SqliteStore};
 pub use error::StoreError;
 pub use hotline_schemas::Clock;
+pub use hotline_schemas::stats::{FactKind, Tally};
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
@@ -173,6 +174,52 @@ impl Scope {
     }
 }
 
+/// Whose statistics are counted: the caller's scope as `GET /api/v1/stats` applies it, in SQL.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StatScope {
+    /// Confidential appeals are counted (admins, mailbox readers, the discipline office).
+    pub confidential: bool,
+    /// Only appeals ever dispatched (or reassigned) to one of these units: a leader's.
+    pub dispatched_to: Option<Vec<UnitCode>>,
+    /// Only the facts counted for this unit (for the overdue count and the texts: the appeals
+    /// it holds now): a unit's own figures.
+    pub unit: Option<UnitCode>,
+}
+
+/// What a period's facts are summed by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatGroup {
+    /// The unit a fact counts for.
+    Unit,
+    /// The appeal's service matter (服务事项), for its category.
+    Matter,
+    /// The appeal's channel.
+    Channel,
+    /// The hour (UTC) a fact counts at, for days in the city's time zone.
+    Hour,
+}
+
+/// The sums of one kind of fact in one group.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatRow {
+    pub kind: FactKind,
+    /// The unit, matter or channel (none: a fact without one, or grouped by hour).
+    pub key: Option<String>,
+    /// Hours since 1970-01-01 UTC, when grouped by hour (else 0).
+    pub hour: i64,
+    pub tally: Tally,
+}
+
+/// An appeal's words for the hot topics (热点诉求): when it came in, its title and the start
+/// of its body, and the appellant's name when a person's (to be left out of the words).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppealText {
+    pub created_at: DateTime<Utc>,
+    pub title: String,
+    pub body: String,
+    pub person: Option<String>,
+}
+
 /// Which appeals to list.
 #[derive(Debug, Clone, Default)]
 pub struct AppealFilter {
@@ -181,6 +228,9 @@ pub struct AppealFilter {
     pub channel: Option<Channel>,
     /// Only open appeals whose resolution deadline has passed at this instant.
     pub overdue_at: Option<DateTime<Utc>>,
+    /// Only appeals this user submitted (their `received` event is the user's): an agent's own
+    /// calls.
+    pub submitted_by: Option<UserId>,
     /// From 1.
     pub page: u32,
     pub per_page: u32,
@@ -270,6 +320,38 @@ pub trait Store: Send + Sync + 'static {
         since: DateTime<Utc>,
         confidential: bool,
     ) -> Result<Vec<(Appeal, Vec<Event>)>>;
+
+    /// The facts (`hotline_schemas::stats::facts`) counted at `[from, to)` within `scope`,
+    /// summed per kind and `group`; a dispatch counts as answered in time when signed for or
+    /// returned within `response_limit`.
+    async fn stat_rows(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        scope: &StatScope,
+        group: StatGroup,
+        response_limit: chrono::TimeDelta,
+    ) -> Result<Vec<StatRow>>;
+    /// Open appeals past their resolution deadline at `now` within `scope`, per the unit
+    /// holding them.
+    async fn overdue_by_unit(
+        &self,
+        now: DateTime<Utc>,
+        scope: &StatScope,
+    ) -> Result<Vec<(Option<UnitCode>, i64)>>;
+    /// The texts of the appeals received at `[from, to)` within `scope`, at most `limit`,
+    /// each body cut to `body_chars` characters.
+    async fn appeal_texts(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        scope: &StatScope,
+        body_chars: i64,
+        limit: i64,
+    ) -> Result<Vec<AppealText>>;
+    /// Appeals with an extension waiting for approval (延期审批), the nearest deadline first,
+    /// within `scope`.
+    async fn pending_extensions(&self, scope: &Scope) -> Result<Vec<Appeal>>;
 
     async fn record_training_example(&self, example: &TrainingExample) -> Result<()>;
     /// Every kept correction, oldest first.

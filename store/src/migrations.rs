@@ -24,6 +24,8 @@ const SQLITE: &[(i64, &str, &str)] = engine_migrations!("sqlite":
     (21, "0021_appellant_keys", "appellant keys"),
     (22, "0022_appeal_owners", "appeal owners"),
     (23, "0023_sign_in", "sign in"),
+    (24, "0024_stat_facts", "stat facts"),
+    (30, "0030_submitted_by", "submitted by"),
 );
 const POSTGRES: &[(i64, &str, &str)] = engine_migrations!("postgres":
     (1, "0001_init", "init"),
@@ -38,6 +40,8 @@ const POSTGRES: &[(i64, &str, &str)] = engine_migrations!("postgres":
     (21, "0021_appellant_keys", "appellant keys"),
     (22, "0022_appeal_owners", "appeal owners"),
     (23, "0023_sign_in", "sign in"),
+    (24, "0024_stat_facts", "stat facts"),
+    (30, "0030_submitted_by", "submitted by"),
 );
 
 fn migrator(list: &'static [(i64, &'static str, &'static str)]) -> Migrator {

@@ -30,7 +30,7 @@ async fn main() -> anyhow::Result<()> {
     .without_intake_limits();
     let app = hotline::Platform::open(&config, hotline_gateway::system_clock())
         .await?
-        .http_app();
+        .http_app(tokio_util::sync::CancellationToken::new());
     let listener = TcpListener::bind("127.0.0.1:0").await?;
     let url = format!("http://{}/api/v1/appeals", listener.local_addr()?);
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();

@@ -16,7 +16,8 @@ pub const PASSWORD: &str = "规自局王五的密码 2026";
 
 /// A browser's session: its cookies, sent back on every request; redirects are not followed.
 pub struct Visit<'s> {
-    s: &'s TestServer,
+    base: String,
+    _server: std::marker::PhantomData<&'s ()>,
     client: Client,
     cookies: BTreeMap<String, String>,
     /// The `Set-Cookie` headers of the last response.
@@ -32,9 +33,15 @@ pub struct Answer {
 
 impl<'s> Visit<'s> {
     pub fn new(s: &'s TestServer) -> Self {
+        Self::at(&s.base)
+    }
+
+    /// A visit to the platform at `base`.
+    pub fn at(base: &str) -> Self {
         let client = Client::builder().redirect(Policy::none()).build().unwrap();
         Visit {
-            s,
+            base: base.to_owned(),
+            _server: std::marker::PhantomData,
             client,
             cookies: BTreeMap::new(),
             set: Vec::new(),
@@ -78,15 +85,12 @@ impl<'s> Visit<'s> {
     }
 
     pub async fn get(&mut self, path: &str) -> Answer {
-        let request = self.client.get(format!("{}{path}", self.s.base));
+        let request = self.client.get(format!("{}{path}", self.base));
         self.send(request).await
     }
 
     pub async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Answer {
-        let request = self
-            .client
-            .post(format!("{}{path}", self.s.base))
-            .form(form);
+        let request = self.client.post(format!("{}{path}", self.base)).form(form);
         self.send(request).await
     }
 
@@ -287,6 +291,7 @@ on_both_engines!(
     every_page_carries_protective_headers,
     the_appellant_follows_supplements_and_rates_on_the_public_pages,
     a_unit_works_its_inbox_and_another_unit_cannot_open_the_case,
+    an_admin_adds_and_disables_users_in_the_console,
 );
 
 /// Over https the session cookie is `Secure`.
@@ -462,4 +467,179 @@ async fn a_unit_works_its_inbox_and_another_unit_cannot_open_the_case(s: &TestSe
     assert_eq!(refused.status, StatusCode::NOT_FOUND, "{}", refused.body);
     let theirs = elsewhere.get("/console/inbox").await;
     assert!(!theirs.body.contains(&id));
+}
+
+/// The inbox hears of a new arrival at once (server-sent events fed from the bus: the whole
+/// platform runs, relay included), and only of its own unit's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_inbox_hears_of_new_arrivals_as_they_come() {
+    use futures_util::StreamExt;
+    let data = tempfile::tempdir().unwrap();
+    let config = hotline::Config {
+        data_dir: data.path().join("data"),
+        ..hotline::Config::default()
+    }
+    .without_intake_limits();
+    let live = crate::support::Live::start(config.clone(), crate::support::monday_morning()).await;
+    let new =
+        json!({"name": "发改局王五", "username": "wangwu", "role": "unit", "unit": "DEMO-FGJ"});
+    let (user, _) = crate::support::user_on(&live.client, &live.base, &config, new).await;
+    let store = hotline::open_store(&config).await.unwrap();
+    hotline::people::set_password(store.as_ref(), user.id, PASSWORD)
+        .await
+        .unwrap();
+    let mut visit = Visit::at(&live.base);
+    visit.sign_in("wangwu", PASSWORD).await;
+    let cookie: Vec<String> = visit
+        .cookies
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect();
+    let response = Client::new()
+        .get(format!("{}/console/inbox/events", live.base))
+        .header(COOKIE, cookie.join("; "))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()["content-type"], "text/event-stream");
+    let mut stream = response.bytes_stream();
+    let admin = live.token(hotline_schemas::Role::Admin, None, "管理员");
+    let mut ids = Vec::new();
+    for unit in ["DEMO-RSJ", "DEMO-FGJ"] {
+        let created = live
+            .submit(None, crate::support::unplaceable_appeal())
+            .await;
+        let id = created["id"].as_str().unwrap().to_owned();
+        let (status, answer) = live
+            .act(&id, "dispatch", &admin, json!({"unit": unit}))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{answer}");
+        ids.push(id);
+    }
+    let mut seen = String::new();
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !seen.contains(&ids[1]) {
+        let chunk = tokio::time::timeout_at(deadline, stream.next())
+            .await
+            .unwrap_or_else(|_| panic!("the arrival in time: {seen}"))
+            .expect("the stream goes on")
+            .unwrap();
+        seen.push_str(&String::from_utf8_lossy(&chunk));
+    }
+    assert!(seen.contains("event: arrival"), "{seen}");
+    assert!(!seen.contains(&ids[0]), "another unit's arrival: {seen}");
+    drop(stream);
+    live.stop().await;
+}
+
+/// An admin adds a user with a password in the console, who then signs in; disabling them ends
+/// their session at once; only admins open these pages.
+async fn an_admin_adds_and_disables_users_in_the_console(s: &TestServer) {
+    let mut admin = signed_in(
+        s,
+        json!({"name": "系统管理员", "username": "root", "role": "admin"}),
+    )
+    .await;
+    let page = admin.get("/console/admin").await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    let csrf = csrf_of(&page.body);
+    let short = admin
+        .post(
+            "/console/admin/users",
+            &[
+                ("_csrf", &csrf),
+                ("name", "张三"),
+                ("username", "zhangsan"),
+                ("role", "unit"),
+                ("unit", "DEMO-FGJ"),
+                ("password", "short"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        short.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        short.body
+    );
+    assert!(
+        short.body.contains("密码需 10 到 256 个字符"),
+        "{}",
+        short.body
+    );
+    let added = admin
+        .post(
+            "/console/admin/users",
+            &[
+                ("_csrf", &csrf),
+                ("name", "张三"),
+                ("username", "ZhangSan"),
+                ("role", "unit"),
+                ("unit", "DEMO-FGJ"),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(added.status, StatusCode::SEE_OTHER, "{}", added.body);
+    let listed = admin.get("/console/admin?done=added").await;
+    assert!(listed.body.contains("用户已新增") && listed.body.contains("zhangsan"));
+    let again = admin
+        .post(
+            "/console/admin/users",
+            &[
+                ("_csrf", &csrf),
+                ("name", "另一个张三"),
+                ("username", "zhangsan"),
+                ("role", "agent"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        again.status,
+        StatusCode::CONFLICT,
+        "the sign-in name is taken"
+    );
+
+    let mut zhang = Visit::new(s);
+    let signed = zhang.sign_in("zhangsan", PASSWORD).await;
+    assert_eq!(signed.status, StatusCode::SEE_OTHER, "{}", signed.body);
+    assert_eq!(zhang.get("/console/inbox").await.status, StatusCode::OK);
+    assert_eq!(
+        zhang.get("/console/admin").await.status,
+        StatusCode::FORBIDDEN,
+        "only admins"
+    );
+    let users = s
+        .get(
+            "/api/v1/users",
+            &s.token(hotline_schemas::Role::Admin, None, "管理员"),
+        )
+        .await
+        .1;
+    let id = users["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["username"] == "zhangsan")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let disabled = admin
+        .post(
+            &format!("/console/admin/users/{id}/disable"),
+            &[("_csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(disabled.status, StatusCode::SEE_OTHER, "{}", disabled.body);
+    assert_eq!(
+        zhang.get("/console/inbox").await.status,
+        StatusCode::SEE_OTHER,
+        "their session ended"
+    );
+    assert_eq!(
+        zhang.sign_in("zhangsan", PASSWORD).await.status,
+        StatusCode::UNAUTHORIZED
+    );
 }

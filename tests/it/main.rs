@@ -41,6 +41,7 @@ mod api;
 mod browser;
 mod confidential;
 mod console;
+mod console_desk;
 mod distributed;
 mod fixtures;
 mod intake_limits;

@@ -250,13 +250,15 @@ impl TestServer {
             .await
             .unwrap();
         let timers = platform.timers(TimerOptions::default());
-        let app = platform.http_app();
+        let stopping = CancellationToken::new();
+        let app = platform.http_app(stopping.clone());
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let (tx, rx) = oneshot::channel();
         let handle = tokio::spawn(async move {
-            hotline_gateway::serve(listener, app, async {
+            hotline_gateway::serve(listener, app, async move {
                 let _ = rx.await;
+                stopping.cancel();
             })
             .await
             .unwrap();

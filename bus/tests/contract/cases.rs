@@ -475,3 +475,39 @@ pub async fn an_unknown_event_is_parked_and_the_rest_flows(t: TestBus) {
         assert_eq!(parked[0].attempt, Some(1), "parked at once, not retried");
     }
 }
+
+/// A watcher sees what is published from then on, bound to a group or not, in order; it is
+/// live and lossy, so the case first waits until the watcher is there.
+pub async fn watchers_see_what_is_published(t: TestBus) {
+    let stop = CancellationToken::new();
+    let mut watcher = t.bus.watch(stop.clone()).await.expect("watch");
+    let appeal = Appeal::new();
+    // RabbitMQ binds the watcher's queue in the background: knock until it answers.
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    loop {
+        t.publish_ok(&[appeal.accepted()], PATIENCE).await;
+        match tokio::time::timeout(Duration::from_millis(200), watcher.recv()).await {
+            Ok(Ok(_)) => break,
+            _ if tokio::time::Instant::now() > deadline => panic!("the watcher never saw a thing"),
+            _ => {}
+        }
+    }
+    while watcher.try_recv().is_ok() {}
+    let batch = vec![appeal.accepted(), appeal.sla_breached(), appeal.accepted()];
+    t.publish_ok(&batch, PATIENCE).await;
+    let mut seen = Vec::new();
+    while seen.len() < batch.len() {
+        let message = tokio::time::timeout(PATIENCE, watcher.recv())
+            .await
+            .expect("in time")
+            .expect("a message");
+        if batch.iter().any(|e| e.event_id == message.event_id) {
+            seen.push(message);
+        }
+    }
+    let ids: Vec<_> = seen.iter().map(|m| m.event_id).collect();
+    assert_eq!(ids, batch.iter().map(|e| e.event_id).collect::<Vec<_>>());
+    assert_eq!(seen[1].routing_key, batch[1].routing_key);
+    assert_eq!(seen[1].envelope().expect("readable"), batch[1]);
+    stop.cancel();
+}

@@ -117,6 +117,7 @@ contract_suite! {
         restarted_consumer_loses_nothing,
         shutdown_returns_promptly,
         shutdown_interrupts_retry_backoff => crate::cases::slow_retry(),
+        watchers_see_what_is_published,
     }
     in_process_only {
         failed_parking_is_not_acknowledged,

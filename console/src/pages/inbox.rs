@@ -1,10 +1,12 @@
 //! The unit's inbox (承办单位): what the unit holds, the most urgent deadline first, and one case
 //! with the actions its staff take (accept, return, reply).
 
+use std::convert::Infallible;
 use std::sync::Arc;
 
 use askama::Template;
 use axum::extract::{Path, State};
+use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{DateTime, Utc};
 use hotline_gateway::access::{AnyCaller, UnitInbox};
@@ -13,6 +15,7 @@ use hotline_schemas::event::envelope::new_traceparent;
 use hotline_schemas::{Action, Appeal, Command, EventPayload, Status};
 use hotline_store::AppealFilter;
 use serde::Deserialize;
+use tokio::sync::broadcast::error::RecvError;
 
 use crate::Console;
 use crate::error::Failure;
@@ -102,6 +105,44 @@ pub async fn inbox(
         chrome: Chrome::staff(tr, &visitor, "/console/inbox"),
         rows,
     })
+}
+
+/// `GET /console/inbox/events`: server-sent events for the unit's new arrivals (dispatched or
+/// reassigned to it), fed from the bus so that they work with several gateways. Each carries
+/// the appeal's id only; a page that falls behind is told to reload.
+pub async fn events(
+    State(console): State<Arc<Console>>,
+    SignedIn(visitor, ..): SignedIn<UnitInbox>,
+) -> Sse<impl futures_util::Stream<Item = Result<Event, Infallible>>> {
+    let unit = visitor.user.unit.clone().unwrap_or_default();
+    let arrivals = [
+        format!("appeal.dispatched.{unit}"),
+        format!("appeal.reassigned.{unit}"),
+    ];
+    let live = console.live.subscribe();
+    let stopping = console.stopping.clone();
+    let stream = futures_util::stream::unfold(live, move |mut live| {
+        let arrivals = arrivals.clone();
+        let stopping = stopping.clone();
+        async move {
+            loop {
+                let next = tokio::select! {
+                    () = stopping.cancelled() => return None,
+                    next = live.recv() => next,
+                };
+                let event = match next {
+                    Ok(change) if arrivals.contains(&change.routing_key) => Event::default()
+                        .event("arrival")
+                        .data(change.appeal.to_string()),
+                    Ok(_) => continue,
+                    Err(RecvError::Lagged(_)) => Event::default().event("reload").data("lagged"),
+                    Err(RecvError::Closed) => return None,
+                };
+                return Some((Ok(event), live));
+            }
+        }
+    });
+    Sse::new(stream).keep_alive(KeepAlive::default())
 }
 
 /// The deadline that counts for an appeal now (none last).

@@ -10,6 +10,7 @@ pub mod public;
 pub mod queue;
 pub mod sign_in;
 pub mod start;
+pub mod submit;
 
 use askama::Template;
 use axum::http::header;

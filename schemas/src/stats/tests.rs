@@ -169,3 +169,65 @@ fn rates_count_what_the_period_holds() {
     assert_eq!(later.city.response_rate, None);
     assert_eq!(later.city.received, 0);
 }
+
+#[test]
+fn an_appeals_facts_are_what_the_statistics_count() {
+    let start = Utc.with_ymd_and_hms(2026, 11, 2, 1, 0, 0).unwrap();
+    let (appeal, events) = history(
+        start,
+        &[
+            (
+                0,
+                Command::Dispatch {
+                    unit: "SWUJ".into(),
+                    matter: None,
+                },
+                Role::Dispatcher,
+            ),
+            (20, Command::Accept, Role::Unit),
+            (
+                24 * 60,
+                Command::Reply {
+                    result: "已修复".into(),
+                },
+                Role::Unit,
+            ),
+            (
+                25 * 60,
+                Command::Rate {
+                    rating: Rating::Satisfied,
+                    comment: None,
+                },
+                Role::Appellant,
+            ),
+        ],
+    );
+    let kinds: Vec<FactKind> = facts(&appeal, &events).iter().map(|f| f.kind).collect();
+    assert_eq!(
+        kinds,
+        [
+            FactKind::Received,
+            FactKind::Dispatched,
+            FactKind::Replied,
+            FactKind::Rated
+        ]
+    );
+    let all = facts(&appeal, &events);
+    assert_eq!(
+        all[0].unit.as_deref(),
+        Some("SWUJ"),
+        "the unit holding it now"
+    );
+    assert_eq!(
+        all[1].value,
+        Some(20 * 60 * 1_000_000),
+        "signed for after 20 minutes"
+    );
+    assert_eq!((all[2].flag, all[2].value), (true, Some(24 * 3600)));
+    assert!(all[3].flag, "满意 is a good rating");
+    let mut tally = Tally::default();
+    tally.add(&all[1], Duration::minutes(30));
+    assert_eq!(tally.flagged, 1);
+    tally.add(&all[1], Duration::minutes(10));
+    assert_eq!((tally.count, tally.flagged), (2, 1));
+}

@@ -23,6 +23,8 @@ pub enum ErrorCode {
     /// A control character (other than tab, line feed, carriage return) in a text field.
     ControlCharacters,
     InvalidPhone,
+    /// A password outside the rules (10 to 256 characters, no control characters).
+    WeakPassword,
     InvalidUscc,
     InvalidUsccLength,
     InvalidUsccCharacter,

@@ -17,14 +17,15 @@ use tokio::sync::Barrier;
 use tokio::task::JoinSet;
 
 use crate::fixtures::{
-    appellant, apply, classify, data, date, decision, dispatch_to, dispatcher, keyed, local,
-    monday, new_appeal, submission, submission_of, submit, unit_staff,
+    agent, appellant, apply, classify, context, data, date, decision, dispatch_to, dispatcher,
+    keyed, local, monday, new_appeal, submission, submission_of, submit, unit_staff,
 };
 use crate::harness::{Location, TestDb};
 pub use crate::people::{
     events_keep_the_user_behind_them, revoked_tokens_are_remembered,
     sign_in_credentials_lockout_and_sessions, users_are_added_listed_and_disabled,
 };
+pub use crate::stats::statistics_sum_the_facts_of_each_appeal;
 
 const FGJ: &str = "DEMO-FGJ";
 const RSJ: &str = "DEMO-RSJ";
@@ -1023,6 +1024,74 @@ pub async fn list_filters_by_status_unit_and_channel(db: TestDb) {
         .await
         .expect("list");
     assert_eq!(page.appeals, [wechat]);
+}
+
+/// An agent's own calls: the appeals whose submission was the user's, whatever happened to
+/// them since (a dispatcher's change does not make an appeal theirs), within the scope.
+pub async fn list_filters_by_the_user_who_submitted(db: TestDb) {
+    let store = &db.store;
+    let at = monday();
+    let (wang, li) = (UserId::new(), UserId::new());
+    let by = |user: UserId, channel: Channel, minutes: i64| {
+        let actor = hotline_schemas::Actor {
+            user: Some(user),
+            ..agent()
+        };
+        let when = at + Duration::minutes(minutes);
+        Submission {
+            intake: hotline_schemas::lifecycle::Intake::new(
+                new_appeal(channel, "营业执照变更材料反复退回"),
+                &context(&actor, when),
+            )
+            .expect("test appeal is valid"),
+            ..submission(channel, when)
+        }
+    };
+    let first = submit(store, by(wang, Channel::Hotline, 0)).await;
+    let theirs = submit(store, by(li, Channel::Hotline, 1)).await;
+    let second = submit(store, by(wang, Channel::Hotline, 2)).await;
+    let secret = submit(store, by(wang, Channel::Mailbox, 3)).await;
+    let anonymous = submit(store, submission(Channel::Web, at + Duration::minutes(4))).await;
+    let dispatcher = hotline_schemas::Actor {
+        user: Some(wang),
+        ..dispatcher()
+    };
+    apply(
+        store,
+        &theirs,
+        Command::Dispatch {
+            unit: FGJ.into(),
+            matter: None,
+        },
+        &dispatcher,
+        at + Duration::minutes(10),
+    )
+    .await;
+
+    let mine = |user| AppealFilter {
+        submitted_by: Some(user),
+        ..all()
+    };
+    assert_eq!(
+        ids(store, mine(wang)).await,
+        set([&first, &second, &secret])
+    );
+    assert_eq!(ids(store, mine(li)).await, set([&theirs]));
+    assert_eq!(ids(store, mine(UserId::new())).await, set([]));
+    let page = store
+        .list(&mine(wang), &Scope::default())
+        .await
+        .expect("list");
+    assert_eq!(page.total, 2, "the confidential one is out of scope");
+    assert_eq!(
+        page.appeals.iter().map(|a| a.id).collect::<Vec<_>>(),
+        vec![second.id, first.id],
+        "newest first"
+    );
+    assert_eq!(
+        ids(store, all()).await,
+        set([&first, &theirs, &second, &secret, &anonymous])
+    );
 }
 
 pub async fn list_overdue(db: TestDb) {

@@ -15,6 +15,7 @@ mod cases;
 mod fixtures;
 mod harness;
 mod people;
+mod stats;
 mod stored;
 
 /// Instantiates each case once per engine.
@@ -60,6 +61,7 @@ contract_suite!(
     every_event_has_an_outbox_row,
     list_filters_by_status_unit_and_channel,
     list_overdue,
+    list_filters_by_the_user_who_submitted,
     list_pages_newest_first,
     timestamps_keep_microseconds,
     data_survives_reopen,
@@ -80,4 +82,5 @@ contract_suite!(
     revoked_tokens_are_remembered,
     events_keep_the_user_behind_them,
     one_appeal_is_read_within_its_scope,
+    statistics_sum_the_facts_of_each_appeal,
 );
