@@ -311,10 +311,18 @@ pub async fn case(
         .units()
         .await?
         .into_iter()
-        .map(|u| UnitChoice {
-            selected: best.is_some_and(|s| s.unit == u.code),
-            name: unit_name(&console, &tr, &u.code),
-            code: u.code.to_string(),
+        .map(|u| {
+            // Units the taxonomy does not name (the demo units) by their own name.
+            let named = unit_name(&console, &tr, &u.code);
+            UnitChoice {
+                selected: best.is_some_and(|s| s.unit == u.code),
+                name: if named == u.code.as_str() {
+                    u.name
+                } else {
+                    named
+                },
+                code: u.code.to_string(),
+            }
         })
         .collect();
     let taxonomy = &console.app.taxonomy;
