@@ -825,3 +825,69 @@ async fn the_desk_and_the_queue_in_a_browser() {
     browser.close().await;
     s.stop().await;
 }
+
+/// The desk, the queue and the submission page on a phone: nothing wider than the screen.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_desk_the_queue_and_the_submission_page_fit_a_phone() {
+    let test = "the_desk_the_queue_and_the_submission_page_fit_a_phone";
+    let Some(browser) = Browser::start(test, Screen::Phone).await else {
+        return;
+    };
+    let s = TestServer::start(Engine::Sqlite).await.unwrap();
+    let base = s.base.clone();
+    s.submit(None, enterprise_appeal()).await;
+    user_with_password(
+        &s,
+        json!({"name": "管理员老刘", "username": "laoliu", "role": "admin"}),
+    )
+    .await;
+    let overflow = || async {
+        browser
+            .eval("return document.documentElement.scrollWidth - window.innerWidth")
+            .await
+            .as_i64()
+            .unwrap()
+    };
+
+    browser.open(&format!("{base}/submit?lang=zh-CN")).await;
+    browser.wait_for("#submit-form").await;
+    browser.screenshot("submit-zh-CN-phone").await;
+    assert!(
+        overflow().await <= 0,
+        "the submission page is wider than the phone"
+    );
+
+    browser.open(&format!("{base}/sign-in")).await;
+    browser
+        .wait_for("#username")
+        .await
+        .send_keys("laoliu")
+        .await
+        .unwrap();
+    browser
+        .wait_for("#password")
+        .await
+        .send_keys(PASSWORD)
+        .await
+        .unwrap();
+    browser
+        .wait_for("form[action=\"/sign-in\"] button[type=submit]")
+        .await
+        .click()
+        .await
+        .unwrap();
+    browser.wait_for("form[action=\"/sign-out\"]").await;
+    browser
+        .open(&format!("{base}/console/desk?number=13800138000"))
+        .await;
+    browser.wait_for("#caller-history").await;
+    browser.screenshot("desk-zh-CN-phone").await;
+    assert!(overflow().await <= 0, "the desk is wider than the phone");
+    browser.open(&format!("{base}/console/queue")).await;
+    browser.wait_for("#queue").await;
+    browser.screenshot("queue-zh-CN-phone").await;
+    assert!(overflow().await <= 0, "the queue is wider than the phone");
+
+    browser.close().await;
+    s.stop().await;
+}
