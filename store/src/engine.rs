@@ -1512,6 +1512,9 @@ macro_rules! sql_store {
                         q.push(" AND resolve_due < ").push_bind(at);
                         q.push(" AND status IN ").push(OPEN_STATUSES.as_str());
                     }
+                    if filter.open_by_deadline {
+                        q.push(" AND status IN ").push(OPEN_STATUSES.as_str());
+                    }
                     if let Some(user) = filter.submitted_by {
                         q.push(" AND id IN (SELECT appeal_id FROM events WHERE seq = 1 AND actor_id = ")
                             .push_bind(user.0)
@@ -1526,7 +1529,16 @@ macro_rules! sql_store {
                 let offset = i64::from(filter.page.max(1) - 1) * i64::from(per_page);
                 let mut q = QueryBuilder::<$db>::new("SELECT doc FROM appeals");
                 push_filters(&mut q, filter, scope);
-                q.push(" ORDER BY created_at DESC, ticket_no DESC LIMIT ")
+                if filter.open_by_deadline {
+                    q.push(" ORDER BY CASE WHEN status IN ")
+                        .push(AWAITING_ACCEPTANCE.as_str())
+                        .push(" THEN response_due ELSE resolve_due END IS NULL, CASE WHEN status IN ")
+                        .push(AWAITING_ACCEPTANCE.as_str())
+                        .push(" THEN response_due ELSE resolve_due END, created_at");
+                } else {
+                    q.push(" ORDER BY created_at DESC, ticket_no DESC");
+                }
+                q.push(" LIMIT ")
                     .push_bind(i64::from(per_page))
                     .push(" OFFSET ")
                     .push_bind(offset);

@@ -228,6 +228,9 @@ pub struct AppealFilter {
     pub channel: Option<Channel>,
     /// Only open appeals whose resolution deadline has passed at this instant.
     pub overdue_at: Option<DateTime<Utc>>,
+    /// Only open appeals, the one whose deadline counts first (signing for those that wait
+    /// for it, else resolving): a unit's inbox.
+    pub open_by_deadline: bool,
     /// Only appeals this user submitted (their `received` event is the user's): an agent's own
     /// calls.
     pub submitted_by: Option<UserId>,

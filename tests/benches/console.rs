@@ -45,7 +45,7 @@ fn new_appeal(i: usize) -> NewAppeal {
     ];
     let (title, body) = topics[i % topics.len()];
     NewAppeal {
-        channel: if i % 3 == 0 {
+        channel: if i.is_multiple_of(3) {
             Channel::Web
         } else {
             Channel::Hotline
@@ -102,7 +102,7 @@ async fn seed(platform: &Platform, n: usize) -> anyhow::Result<String> {
             })
             .await?
             .appeal;
-        if i % 5 == 0 {
+        if i.is_multiple_of(5) {
             let command = Command::Dispatch {
                 unit: "DEMO-FGJ".into(),
                 matter: None,
@@ -114,7 +114,7 @@ async fn seed(platform: &Platform, n: usize) -> anyhow::Result<String> {
                 .await?;
             dispatched = appeal.id.to_string();
         }
-        if (i + 1) % 10_000 == 0 {
+        if (i + 1).is_multiple_of(10_000) {
             eprintln!(
                 "  {} appeals stored ({:.0}/s)",
                 i + 1,

@@ -74,6 +74,8 @@ impl Row {
 struct InboxPage {
     chrome: Chrome,
     rows: Vec<Row>,
+    /// Open appeals of the unit in all (the page shows the first [`INBOX_SIZE`]).
+    total: i64,
 }
 
 /// `GET /console/inbox`: the unit's open appeals, the nearest deadline first.
@@ -85,18 +87,14 @@ pub async fn inbox(
     let actor = visitor.actor();
     let filter = AppealFilter {
         unit: actor.unit.clone(),
+        open_by_deadline: true,
         page: 1,
         per_page: INBOX_SIZE,
         ..AppealFilter::default()
     };
     let listed = console.app.store.list(&filter, &scope(&actor)).await?;
     let now = console.app.now();
-    let mut appeals: Vec<Appeal> = listed
-        .appeals
-        .into_iter()
-        .filter(|a| a.status.is_open())
-        .collect();
-    appeals.sort_by_key(next_deadline);
+    let appeals = listed.appeals;
     let rows = appeals
         .iter()
         .map(|a| Row::of(&tr, a, now, console.app.tz()))
@@ -104,6 +102,7 @@ pub async fn inbox(
     page(&InboxPage {
         chrome: Chrome::staff(tr, &visitor, "/console/inbox"),
         rows,
+        total: listed.total,
     })
 }
 
@@ -143,17 +142,6 @@ pub async fn events(
         }
     });
     Sse::new(stream).keep_alive(KeepAlive::default())
-}
-
-/// The deadline that counts for an appeal now (none last).
-fn next_deadline(appeal: &Appeal) -> (bool, Option<DateTime<Utc>>) {
-    let waiting = matches!(appeal.status, Status::Dispatched | Status::Reopened);
-    let due = if waiting {
-        appeal.deadlines.response_due
-    } else {
-        appeal.deadlines.resolve_due
-    };
-    (due.is_none(), due)
 }
 
 /// One step of a case's history, for staff.

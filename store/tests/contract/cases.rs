@@ -2434,3 +2434,54 @@ pub async fn one_appeal_is_read_within_its_scope(db: TestDb) {
             .is_some()
     );
 }
+
+/// A unit's inbox: open appeals only, the deadline that counts first — signing for those that
+/// wait for it, resolving the others — whatever their age.
+pub async fn the_inbox_lists_open_appeals_by_the_deadline_that_counts(db: TestDb) {
+    let store = &db.store;
+    let t0 = monday();
+    let dispatch = Command::Dispatch {
+        unit: FGJ.into(),
+        matter: None,
+    };
+    let staff = unit_staff(FGJ);
+    // Signed for at once: its resolution (3 working days) counts.
+    let signed = submit(store, submission(Channel::Hotline, t0)).await;
+    let signed = apply(store, &signed, dispatch.clone(), &dispatcher(), t0).await;
+    apply(
+        store,
+        &signed,
+        Command::Accept,
+        &staff,
+        t0 + Duration::minutes(1),
+    )
+    .await;
+    // Dispatched an hour later and not signed for: its 30 minutes count, so it comes first.
+    let later = t0 + Duration::hours(1);
+    let waiting = submit(store, submission(Channel::Hotline, later)).await;
+    let waiting = apply(store, &waiting, dispatch.clone(), &dispatcher(), later).await;
+    // Closed: not in the inbox.
+    let done = submit(store, submission(Channel::Hotline, t0)).await;
+    let done = apply(store, &done, dispatch, &dispatcher(), t0).await;
+    apply(
+        store,
+        &done,
+        Command::Void {
+            reason: "重复".to_owned(),
+        },
+        &dispatcher(),
+        t0,
+    )
+    .await;
+    let filter = AppealFilter {
+        unit: Some(FGJ.into()),
+        open_by_deadline: true,
+        page: 1,
+        per_page: 10,
+        ..AppealFilter::default()
+    };
+    let page = store.list(&filter, &Scope::all()).await.unwrap();
+    assert_eq!(page.total, 2);
+    let ids: Vec<AppealId> = page.appeals.iter().map(|a| a.id).collect();
+    assert_eq!(ids, [waiting.id, signed.id]);
+}

@@ -61,6 +61,7 @@ contract_suite!(
     every_event_has_an_outbox_row,
     list_filters_by_status_unit_and_channel,
     list_overdue,
+    the_inbox_lists_open_appeals_by_the_deadline_that_counts,
     list_filters_by_the_user_who_submitted,
     list_pages_newest_first,
     timestamps_keep_microseconds,
