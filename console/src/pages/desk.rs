@@ -311,13 +311,24 @@ pub async fn log_call(
             Redirect::to(&format!("/console/desk/appeals/{id}?done=logged")).into_response(),
         );
     }
-    // Answered on the spot: closed now, while nobody else has placed it yet.
-    let appeal = service::prepare(&console.app, &actor, &id.to_string(), Action::Close).await?;
-    let command = Command::Close {
-        reason: Some(answer),
+    // Answered on the spot: closed now, while nobody else has placed it yet. It is logged
+    // either way: should the router have dispatched it first, its page says where it stands.
+    let closed = async {
+        let appeal = service::prepare(&console.app, &actor, &id.to_string(), Action::Close).await?;
+        let command = Command::Close {
+            reason: Some(answer),
+        };
+        execute(&console.app, &actor, &appeal, command, new_traceparent()).await
+    }
+    .await;
+    let done = match closed {
+        Ok(_) => "answered",
+        Err(e) => {
+            tracing::info!(appeal = %id, code = e.0.code.as_str(), "a consultation logged could not be closed on the spot");
+            "logged"
+        }
     };
-    execute(&console.app, &actor, &appeal, command, new_traceparent()).await?;
-    Ok(Redirect::to(&format!("/console/desk/appeals/{id}?done=answered")).into_response())
+    Ok(Redirect::to(&format!("/console/desk/appeals/{id}?done={done}")).into_response())
 }
 
 /// One suggestion as the desk shows it.
