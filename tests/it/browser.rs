@@ -213,6 +213,30 @@ impl Browser {
         path
     }
 
+    /// Fills in the sign-in form on the page shown and sends it.
+    pub async fn fill_sign_in(&self, username: &str, password: &str) {
+        let name = self.wait_for("#username").await;
+        name.clear().await.unwrap();
+        name.send_keys(username).await.unwrap();
+        self.wait_for("#password")
+            .await
+            .send_keys(password)
+            .await
+            .unwrap();
+        self.wait_for("form[action=\"/sign-in\"] button[type=submit]")
+            .await
+            .click()
+            .await
+            .unwrap();
+    }
+
+    /// Signs in on `base`'s sign-in page; the console's start page is then shown.
+    pub async fn sign_in(&self, base: &str, username: &str, password: &str) {
+        self.open(&format!("{base}/sign-in")).await;
+        self.fill_sign_in(username, password).await;
+        self.wait_for("form[action=\"/sign-out\"]").await;
+    }
+
     /// Ends the session (Chromium quits), then chromedriver.
     pub async fn close(mut self) {
         if self.session.take().is_some() {
@@ -281,45 +305,14 @@ async fn a_unit_user_signs_in_and_out_in_both_languages() {
     browser.screenshot("sign-in-zh-CN").await;
 
     // A wrong password: the form again, saying why.
-    browser
-        .wait_for("#username")
-        .await
-        .send_keys("wangwu")
-        .await
-        .unwrap();
-    browser
-        .wait_for("#password")
-        .await
-        .send_keys("not the password")
-        .await
-        .unwrap();
-    browser
-        .wait_for("form[action=\"/sign-in\"] button[type=submit]")
-        .await
-        .click()
-        .await
-        .unwrap();
+    browser.fill_sign_in("wangwu", "not the password").await;
     let problem = browser.wait_for("#sign-in-problem").await;
     assert!(!problem.text().await.unwrap().trim().is_empty());
     assert_eq!(browser.path().await, "/sign-in");
     browser.screenshot("sign-in-problem-zh-CN").await;
 
     // The right one: the console's start page, with the user's name in it.
-    let username = browser.wait_for("#username").await;
-    username.clear().await.unwrap();
-    username.send_keys("wangwu").await.unwrap();
-    browser
-        .wait_for("#password")
-        .await
-        .send_keys(password)
-        .await
-        .unwrap();
-    browser
-        .wait_for("form[action=\"/sign-in\"] button[type=submit]")
-        .await
-        .click()
-        .await
-        .unwrap();
+    browser.fill_sign_in("wangwu", password).await;
     browser.wait_for("form[action=\"/sign-out\"]").await;
     assert_eq!(browser.path().await, "/console");
     let html = browser.html().await;
@@ -399,4 +392,102 @@ async fn the_start_page_fits_a_phone() {
     );
     browser.close().await;
     s.stop().await;
+}
+
+/// A unit's staff member works an appeal in the browser: the inbox with its countdown, a new
+/// arrival shown without a reload, the case, signing for it and replying.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_unit_works_an_appeal_from_its_inbox() {
+    let test = "a_unit_works_an_appeal_from_its_inbox";
+    let Some(browser) = Browser::start(test, Screen::Desktop).await else {
+        return;
+    };
+    let data = tempfile::tempdir().unwrap();
+    let config = hotline::Config {
+        data_dir: data.path().join("data"),
+        ..hotline::Config::default()
+    }
+    .without_intake_limits();
+    // The whole platform, relay included: the inbox hears of arrivals through the bus.
+    let live = crate::support::Live::start(config.clone(), chrono::Utc::now()).await;
+    let new =
+        json!({"name": "发改局王五", "username": "wangwu", "role": "unit", "unit": "DEMO-FGJ"});
+    let (user, _) = crate::support::user_on(&live.client, &live.base, &config, new).await;
+    let store = hotline::open_store(&config).await.unwrap();
+    hotline::people::set_password(store.as_ref(), user.id, crate::console::PASSWORD)
+        .await
+        .unwrap();
+    let admin = live.token(hotline_schemas::Role::Admin, None, "管理员");
+    // Appeals the router cannot place: a dispatcher sends them to the unit.
+    let dispatch = || {
+        let (live, admin) = (&live, &admin);
+        async move {
+            let body = crate::support::unplaceable_appeal();
+            let id = live.submit(None, body).await["id"]
+                .as_str()
+                .unwrap()
+                .to_owned();
+            crate::procs::until(&live.base, &id, admin, |a| {
+                a["events"]
+                    .as_array()
+                    .is_some_and(|e| e.iter().any(|e| e["type"] == "classified"))
+            })
+            .await;
+            let (status, answer) = live
+                .act(&id, "dispatch", admin, json!({"unit": "DEMO-FGJ"}))
+                .await;
+            assert_eq!(status, reqwest::StatusCode::OK, "{answer}");
+            id
+        }
+    };
+    let first = dispatch().await;
+    let base = &live.base;
+    browser.open(&format!("{base}/?lang=zh-CN")).await;
+    browser
+        .sign_in(base, "wangwu", crate::console::PASSWORD)
+        .await;
+    browser.open(&format!("{base}/console/inbox")).await;
+    browser.wait_for("#inbox").await;
+    assert!(browser.html().await.contains(&first));
+    // The countdown runs: minutes left to sign for it.
+    let countdown = browser.wait_for(".countdown").await;
+    assert!(countdown.text().await.unwrap().contains("min"));
+    // A second appeal arrives while the page is open.
+    let second = dispatch().await;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !browser.html().await.contains(&second) {
+        assert!(Instant::now() < deadline, "the arrival never showed");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let notice = browser.wait_for("#inbox-live").await.text().await.unwrap();
+    assert!(notice.contains("新派来的工单"), "{notice}");
+    browser.screenshot("inbox-zh-CN").await;
+
+    browser
+        .open(&format!("{base}/console/appeals/{first}"))
+        .await;
+    browser.wait_for("#accept").await.click().await.unwrap();
+    browser
+        .wait_for("#result")
+        .await
+        .send_keys("已联系排水公司疏通,积水已排除。")
+        .await
+        .unwrap();
+    browser.screenshot("case-zh-CN").await;
+    browser.wait_for("#reply").await.click().await.unwrap();
+    // The case again, replied (the form is gone).
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while browser.html().await.contains("id=\"reply\"") {
+        assert!(Instant::now() < deadline, "the reply never went through");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let status = browser.wait_for("#case-status").await.text().await.unwrap();
+    assert_eq!(status.trim(), "已答复");
+    browser
+        .open(&format!("{base}/console/inbox?lang=en-US"))
+        .await;
+    browser.wait_for("#inbox").await;
+    browser.screenshot("inbox-en-US").await;
+    browser.close().await;
+    live.stop().await;
 }
