@@ -12,8 +12,8 @@ use hotline_schemas::command::transition;
 use hotline_schemas::event::envelope::{new_traceparent, valid_traceparent};
 use hotline_schemas::lifecycle::decide;
 use hotline_schemas::{
-    Action, Actor, AppealId, Channel, Command, DomainError, ErrorCode, EventPayload, Kind,
-    MatterCode, NewAppeal, Priority, Rating, Role, Status, UnitCode,
+    Action, Actor, AppealId, Channel, Command, DomainError, ErrorCode, EventPayload, MatterCode,
+    NewAppeal, Rating, Role, Status, UnitCode,
 };
 use hotline_store::{AppealFilter, CommitMeta};
 use serde::{Deserialize, Serialize};
@@ -104,27 +104,12 @@ pub async fn stats(
     if actor.role == Role::Unit {
         unit = actor.unit.as_ref().map(ToString::to_string);
     }
-    let start_of = |d: chrono::NaiveDate| {
-        d.and_hms_opt(0, 0, 0)
-            .and_then(|t| t.and_local_timezone(tz).earliest())
-            .map(|t| t.with_timezone(&chrono::Utc))
-    };
-    let (Some(from), Some(to)) = (start_of(from_day), to_day.succ_opt().and_then(start_of)) else {
-        return Err(ApiError(
-            DomainError::new(ErrorCode::InvalidQuery).with_field("to"),
-        ));
-    };
-    let response = state
-        .rules
-        .policies
-        .policy_for(Kind::Complaint, Channel::Web, Priority::Normal)
-        .response
-        .clock_duration()
-        .unwrap_or(chrono::Duration::minutes(30));
-    let confidential = actor.reads_confidential() || state.is_discipline_office(&actor);
+    let (from, to) = crate::service::period(&state, from_day, to_day)?;
+    let response = crate::service::response_limit(&state);
+    let confidential = crate::service::stat_scope(&state, &actor).confidential;
     let mut activity = state.store.activity_since(from, confidential).await?;
     // A leader's statistics are those of the units they are in charge of.
-    let leads_units = actor.role == Role::Leader && !actor.reads_confidential();
+    let leads_units = crate::service::leads_units(&actor);
     if leads_units {
         if unit
             .as_deref()

@@ -428,3 +428,62 @@ pub fn internal(e: &dyn std::fmt::Display) -> ApiError {
     tracing::error!(error = %e, "internal error");
     ApiError::new(ErrorCode::Internal)
 }
+
+/// Who `actor`'s statistics count, as `GET /api/v1/stats` and the dashboards apply it:
+/// confidential appeals for admins, mailbox readers and the discipline office; a leader's are
+/// the appeals ever dispatched to the units they are in charge of; a unit's, its own facts.
+pub fn stat_scope(state: &AppState, actor: &Actor) -> hotline_store::StatScope {
+    hotline_store::StatScope {
+        confidential: actor.reads_confidential() || state.is_discipline_office(actor),
+        dispatched_to: leads_units(actor).then(|| actor.in_charge_of.clone()),
+        unit: if actor.role == Role::Unit {
+            actor.unit.clone()
+        } else {
+            None
+        },
+    }
+}
+
+/// Whether `actor`'s statistics are those of the units they are in charge of (a leader who
+/// does not read the mailbox).
+pub fn leads_units(actor: &Actor) -> bool {
+    actor.role == Role::Leader && !actor.reads_confidential()
+}
+
+/// The time a unit has to sign for a dispatch, as the statistics count it (the response limit
+/// of the ordinary policy, 30 minutes by default).
+pub fn response_limit(state: &AppState) -> chrono::Duration {
+    state
+        .rules
+        .policies
+        .policy_for(
+            hotline_schemas::Kind::Complaint,
+            hotline_schemas::Channel::Web,
+            hotline_schemas::Priority::Normal,
+        )
+        .response
+        .clock_duration()
+        .unwrap_or(chrono::Duration::minutes(30))
+}
+
+/// The instants of the days `from_day` to `to_day` (both included) in the city's time zone:
+/// `[from_day 00:00, the day after to_day 00:00)`; `invalid_query` naming `to` when a day has
+/// no such instant.
+pub fn period(
+    state: &AppState,
+    from_day: chrono::NaiveDate,
+    to_day: chrono::NaiveDate,
+) -> Result<(chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>), ApiError> {
+    let tz = state.tz();
+    let start_of = |d: chrono::NaiveDate| {
+        d.and_hms_opt(0, 0, 0)
+            .and_then(|t| t.and_local_timezone(tz).earliest())
+            .map(|t| t.with_timezone(&chrono::Utc))
+    };
+    match (start_of(from_day), to_day.succ_opt().and_then(start_of)) {
+        (Some(from), Some(to)) => Ok((from, to)),
+        _ => Err(ApiError(
+            DomainError::new(ErrorCode::InvalidQuery).with_field("to"),
+        )),
+    }
+}
