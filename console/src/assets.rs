@@ -5,7 +5,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 /// Each asset: its name, type and content.
-const ASSETS: [(&str, &str, &str); 3] = [
+const ASSETS: [(&str, &str, &str); 5] = [
     (
         "console.css",
         "text/css; charset=utf-8",
@@ -20,6 +20,17 @@ const ASSETS: [(&str, &str, &str); 3] = [
         "desk.js",
         "text/javascript; charset=utf-8",
         include_str!("../assets/desk.js"),
+    ),
+    (
+        "dashboard.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../assets/dashboard.js"),
+    ),
+    // Apache ECharts 6.1.0, vendored (assets/vendor/README.md).
+    (
+        "echarts.min.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../assets/vendor/echarts.min.js"),
     ),
 ];
 

@@ -42,6 +42,7 @@ mod browser;
 mod confidential;
 mod console;
 mod console_desk;
+mod console_oversight;
 mod distributed;
 mod fixtures;
 mod intake_limits;
