@@ -100,3 +100,4 @@ nav-oversight = Oversight
 nav-dashboard = Dashboard
 nav-admin = Administration
 inbox-arrival = A new appeal has arrived; the list is up to date.
+nav-mailbox = Mailbox

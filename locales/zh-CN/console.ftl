@@ -100,3 +100,4 @@ nav-oversight = 督办
 nav-dashboard = 统计看板
 nav-admin = 系统管理
 inbox-arrival = 有新派来的工单,列表已更新。
+nav-mailbox = 书记信箱

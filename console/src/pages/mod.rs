@@ -65,7 +65,7 @@ impl Chrome {
     /// A page of the console for `visitor`, in the section at `current`.
     pub fn staff(tr: Tr, visitor: &Visitor, current: &str) -> Chrome {
         let role = visitor.user.role;
-        let nav = sections(role)
+        let nav = sections(&visitor.user)
             .into_iter()
             .map(|(href, key)| NavLink {
                 href,
@@ -87,22 +87,26 @@ impl Chrome {
 
 /// The sections each role works in: path and the key of its name. The access table of the
 /// console: each page's extractor names the permission that lets these roles in.
-pub fn sections(role: Role) -> Vec<(&'static str, &'static str)> {
+pub fn sections(user: &hotline_schemas::User) -> Vec<(&'static str, &'static str)> {
     let mut list = vec![("/console", "nav-start")];
-    list.extend(match role {
+    list.extend(match user.role {
         Role::Agent => vec![("/console/desk", "nav-desk")],
         Role::Dispatcher => vec![
             ("/console/queue", "nav-queue"),
             ("/console/dashboard", "nav-dashboard"),
         ],
         Role::Unit => vec![("/console/inbox", "nav-inbox")],
-        Role::Supervisor | Role::Leader => {
-            vec![
-                ("/console/oversight", "nav-oversight"),
-                ("/console/dashboard", "nav-dashboard"),
-            ]
-        }
+        Role::Supervisor => vec![
+            ("/console/oversight", "nav-oversight"),
+            ("/console/queue", "nav-queue"),
+            ("/console/dashboard", "nav-dashboard"),
+        ],
+        Role::Leader => vec![
+            ("/console/oversight", "nav-oversight"),
+            ("/console/dashboard", "nav-dashboard"),
+        ],
         Role::Admin => vec![
+            ("/console/desk", "nav-desk"),
             ("/console/queue", "nav-queue"),
             ("/console/oversight", "nav-oversight"),
             ("/console/dashboard", "nav-dashboard"),
@@ -110,6 +114,10 @@ pub fn sections(role: Role) -> Vec<(&'static str, &'static str)> {
         ],
         Role::Appellant => Vec::new(),
     });
+    // The confidential appeals' queue: mailbox readers and admins.
+    if user.mailbox_reader || user.role == Role::Admin {
+        list.push(("/console/queue/mailbox", "nav-mailbox"));
+    }
     list
 }
 
