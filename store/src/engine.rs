@@ -295,8 +295,9 @@ where
 }
 
 /// A statistics scope as SQL conditions (each starting with ` AND`) on a table with
-/// `confidential` and `unit` columns, whose appeal id is the column `id`.
-fn push_stat_scope<DB: Database>(q: &mut QueryBuilder<DB>, scope: &StatScope, id: &str)
+/// `confidential` and `unit` columns: `stat_facts` (a leader's appeals by the facts' `reached`)
+/// or `appeals`, unaliased (by their dispatch facts).
+fn push_stat_scope<DB: Database>(q: &mut QueryBuilder<DB>, scope: &StatScope, facts: bool)
 where
     for<'a> String: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
 {
@@ -311,11 +312,25 @@ where
         Some([]) => {
             q.push(" AND 1 = 0");
         }
+        Some(units) if facts => {
+            q.push(" AND (");
+            for (i, unit) in units.iter().enumerate() {
+                if i > 0 {
+                    q.push(" OR ");
+                }
+                q.push("reached LIKE ")
+                    .push_bind(format!("%,{},%", like_escaped(unit)))
+                    .push(" ESCAPE '\\'");
+            }
+            q.push(")");
+        }
         Some(units) => {
-            q.push(format!(
-                " AND {id} IN (SELECT d.appeal_id FROM stat_facts d \
-                 WHERE d.kind = 'dispatched' AND d.unit IN ("
-            ));
+            // Asked of each appeal the rest of the query finds (by its own index), not as a
+            // list of every appeal the units were ever given.
+            q.push(
+                " AND EXISTS (SELECT 1 FROM stat_facts d WHERE d.appeal_id = appeals.id \
+                 AND d.kind = 'dispatched' AND d.unit IN (",
+            );
             let mut list = q.separated(", ");
             for unit in units {
                 list.push_bind(unit.to_string());
@@ -324,6 +339,30 @@ where
         }
     }
 }
+
+/// `text` matching itself in a LIKE pattern escaped with `\`.
+fn like_escaped(text: &str) -> String {
+    text.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
+}
+
+/// The units an appeal was dispatched to, from its facts, as `reached` holds them: ",A,B,".
+fn reached(facts: &[hotline_schemas::stats::Fact]) -> String {
+    let units: std::collections::BTreeSet<&str> = facts
+        .iter()
+        .filter(|f| f.kind == FactKind::Dispatched)
+        .filter_map(|f| f.unit.as_deref())
+        .collect();
+    if units.is_empty() {
+        String::new()
+    } else {
+        format!(",{},", units.into_iter().collect::<Vec<_>>().join(","))
+    }
+}
+
+/// Microseconds in an hour: a fact's `hour` is its `at_us` divided by it.
+const MICROS_AN_HOUR: i64 = 3_600_000_000;
 
 /// Microseconds since 1970, as the statistics' facts count time.
 fn micros(at: DateTime<Utc>) -> i64 {
@@ -366,20 +405,23 @@ macro_rules! sql_store {
                     .await?;
                 let facts = hotline_schemas::stats::facts(appeal, events);
                 let mut q = QueryBuilder::<$db>::new(
-                    "INSERT INTO stat_facts (appeal_id, n, kind, at_us, unit, flag, value, \
-                     confidential, channel, matter) ",
+                    "INSERT INTO stat_facts (appeal_id, n, kind, at_us, hour, unit, flag, value, \
+                     confidential, channel, matter, reached) ",
                 );
+                let reached = reached(&facts);
                 q.push_values(facts.iter().enumerate(), |mut row, (n, fact)| {
                     row.push_bind(appeal.id.0)
                         .push_bind(i32::try_from(n).unwrap_or(i32::MAX))
                         .push_bind(fact.kind.as_str())
                         .push_bind(micros(fact.at))
+                        .push_bind(micros(fact.at).div_euclid(MICROS_AN_HOUR))
                         .push_bind(fact.unit.as_ref().map(ToString::to_string))
                         .push_bind(fact.flag)
                         .push_bind(fact.value)
                         .push_bind(appeal.confidential)
                         .push_bind(appeal.channel.as_str())
-                        .push_bind(appeal.matter.as_ref().map(ToString::to_string));
+                        .push_bind(appeal.matter.as_ref().map(ToString::to_string))
+                        .push_bind(reached.clone());
                 });
                 q.build().execute(&mut *conn).await?;
                 Ok(())
@@ -1010,32 +1052,47 @@ macro_rules! sql_store {
                 group: StatGroup,
                 response_limit: chrono::TimeDelta,
             ) -> Result<Vec<StatRow>> {
-                let key = match group {
-                    StatGroup::Unit => "unit",
-                    StatGroup::Matter => "matter",
-                    StatGroup::Channel => "channel",
-                    StatGroup::Hour => "NULL",
-                };
-                let hour = match group {
-                    StatGroup::Hour => "at_us / 3600000000",
-                    _ => "CAST(0 AS BIGINT)",
+                let (columns, grouped) = match group {
+                    StatGroup::Unit => (
+                        "unit, CAST(NULL AS TEXT) AS matter, CAST(NULL AS TEXT) AS channel, \
+                         CAST(0 AS BIGINT) AS hour",
+                        " GROUP BY kind, unit",
+                    ),
+                    StatGroup::UnitHour => (
+                        "unit, CAST(NULL AS TEXT) AS matter, CAST(NULL AS TEXT) AS channel, hour",
+                        " GROUP BY kind, unit, hour",
+                    ),
+                    StatGroup::MatterChannel => (
+                        "CAST(NULL AS TEXT) AS unit, matter, channel, CAST(0 AS BIGINT) AS hour",
+                        " GROUP BY kind, matter, channel",
+                    ),
                 };
                 let mut q = QueryBuilder::<$db>::new(format!(
-                    "SELECT kind, {key} AS k, {hour} AS h, COUNT(*) AS n, \
+                    "SELECT kind, {columns}, COUNT(*) AS n, \
                      CAST(COALESCE(SUM(CASE WHEN kind = 'dispatched' THEN \
                      (CASE WHEN value <= "
                 ));
+                let (from_us, to_us) = (micros(from), micros(to));
                 q.push_bind(response_limit.num_microseconds().unwrap_or(i64::MAX))
                     .push(
                         " THEN 1 ELSE 0 END) WHEN flag THEN 1 ELSE 0 END), 0) AS BIGINT) AS flagged, \
                          CAST(COALESCE(SUM(CASE WHEN kind = 'replied' THEN value ELSE 0 END), 0) \
                          AS BIGINT) AS total FROM stat_facts WHERE at_us >= ",
                     )
-                    .push_bind(micros(from))
+                    .push_bind(from_us)
                     .push(" AND at_us < ")
-                    .push_bind(micros(to));
-                push_stat_scope(&mut q, scope, "appeal_id");
-                q.push(" GROUP BY kind, k, h");
+                    .push_bind(to_us);
+                // The hours too, for the index that leads with the unit and the hour.
+                if group != StatGroup::MatterChannel {
+                    q.push(" AND hour >= ")
+                        .push_bind(from_us.div_euclid(MICROS_AN_HOUR))
+                        .push(" AND hour <= ")
+                        .push_bind(to_us.div_euclid(MICROS_AN_HOUR));
+                }
+                push_stat_scope(&mut q, scope, true);
+                // Grouped by the columns themselves, in the order of the index that covers
+                // the grouping (SQLite then sums in index order, without a sort).
+                q.push(grouped);
                 let rows = q.build().fetch_all(&self.pool).await?;
                 rows.iter()
                     .map(|r| {
@@ -1045,8 +1102,10 @@ macro_rules! sql_store {
                         };
                         Ok(StatRow {
                             kind: kind.parse::<FactKind>().map_err(corrupt)?,
-                            key: r.try_get("k")?,
-                            hour: r.try_get("h")?,
+                            unit: r.try_get("unit")?,
+                            matter: r.try_get("matter")?,
+                            channel: r.try_get("channel")?,
+                            hour: r.try_get("hour")?,
                             tally: Tally {
                                 count: count("n")?,
                                 flagged: count("flagged")?,
@@ -1068,7 +1127,7 @@ macro_rules! sql_store {
                 q.push(OPEN_STATUSES.as_str())
                     .push(" AND resolve_due < ")
                     .push_bind(now);
-                push_stat_scope(&mut q, scope, "id");
+                push_stat_scope(&mut q, scope, false);
                 q.push(" GROUP BY unit");
                 let rows = q.build().fetch_all(&self.pool).await?;
                 rows.iter()
@@ -1100,7 +1159,7 @@ macro_rules! sql_store {
                     .push_bind(from)
                     .push(" AND created_at < ")
                     .push_bind(to);
-                push_stat_scope(&mut q, scope, "id");
+                push_stat_scope(&mut q, scope, false);
                 q.push(" LIMIT ").push_bind(limit);
                 let rows = q.build().fetch_all(&self.pool).await?;
                 rows.iter()

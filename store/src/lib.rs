@@ -186,26 +186,26 @@ pub struct StatScope {
     pub unit: Option<UnitCode>,
 }
 
-/// What a period's facts are summed by.
+/// What a period's facts are summed by (besides their kind).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StatGroup {
     /// The unit a fact counts for.
     Unit,
-    /// The appeal's service matter (服务事项), for its category.
-    Matter,
-    /// The appeal's channel.
-    Channel,
-    /// The hour (UTC) a fact counts at, for days in the city's time zone.
-    Hour,
+    /// The unit and the hour (UTC) it counts at, for days in the city's time zone.
+    UnitHour,
+    /// The appeal's service matter (服务事项, for its category) and channel.
+    MatterChannel,
 }
 
-/// The sums of one kind of fact in one group.
+/// The sums of one kind of fact in one group; what the grouping does not name is `None` (0
+/// for the hour).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StatRow {
     pub kind: FactKind,
-    /// The unit, matter or channel (none: a fact without one, or grouped by hour).
-    pub key: Option<String>,
-    /// Hours since 1970-01-01 UTC, when grouped by hour (else 0).
+    pub unit: Option<String>,
+    pub matter: Option<String>,
+    pub channel: Option<String>,
+    /// Hours since 1970-01-01 UTC.
     pub hour: i64,
     pub tally: Tally,
 }

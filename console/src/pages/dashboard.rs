@@ -279,8 +279,8 @@ impl Period {
 
 // ---- The figures ------------------------------------------------------------------------------
 
-/// The city's (or the caller's) figures and each unit's, from rows summed by unit and the
-/// overdue count per unit: the same as `hotline_schemas::stats::compute`.
+/// The city's (or the caller's) figures and each unit's, from rows summed by unit (and maybe
+/// hour) and the overdue count per unit: the same as `hotline_schemas::stats::compute`.
 pub fn figures_of(
     rows: &[StatRow],
     overdue: &[(Option<hotline_schemas::UnitCode>, i64)],
@@ -289,7 +289,7 @@ pub fn figures_of(
     let mut units: BTreeMap<String, Figures> = BTreeMap::new();
     for row in rows {
         city.add(row.kind, row.tally);
-        if let Some(unit) = &row.key
+        if let Some(unit) = &row.unit
             && row.kind != FactKind::Breached
         {
             units
@@ -343,25 +343,37 @@ async fn numbers(
     let limit = service::response_limit(app);
     let store = &app.store;
     let now = app.now();
-    let (by_unit, by_hour, by_matter, by_channel, overdue) = tokio::try_join!(
-        store.stat_rows(from, to, &scope, StatGroup::Unit, limit),
-        store.stat_rows(from, to, &scope, StatGroup::Hour, limit),
-        store.stat_rows(from, to, &scope, StatGroup::Matter, limit),
-        store.stat_rows(from, to, &scope, StatGroup::Channel, limit),
-        store.overdue_by_unit(now, &scope),
+    let tz = app.tz();
+    // The week of the hot topics ends with the period's last day, or today when that is earlier.
+    let topics_day = period.topics_day(now, tz);
+    let (_, week_end) = service::period(app, topics_day, topics_day)?;
+    let (by_unit_hour, by_matter_channel, overdue, topics) = tokio::try_join!(
+        async {
+            Ok::<_, Failure>(
+                store
+                    .stat_rows(from, to, &scope, StatGroup::UnitHour, limit)
+                    .await?,
+            )
+        },
+        async {
+            Ok(store
+                .stat_rows(from, to, &scope, StatGroup::MatterChannel, limit)
+                .await?)
+        },
+        async { Ok(store.overdue_by_unit(now, &scope).await?) },
+        hot_topics(app, &scope, week_end),
     )?;
-    let (city, mut units) = figures_of(&by_unit, &overdue);
+    let (city, mut units) = figures_of(&by_unit_hour, &overdue);
     if service::leads_units(actor) {
         units.retain(|code, _| actor.in_charge_of.iter().any(|u| u.as_str() == code));
     }
-    let tz = app.tz();
     let mut days: BTreeMap<NaiveDate, Day> = period
         .from_day
         .iter_days()
         .take_while(|d| *d <= period.to_day)
         .map(|d| (d, Day::default()))
         .collect();
-    for row in &by_hour {
+    for row in &by_unit_hour {
         let Some(at) = DateTime::from_timestamp(row.hour.saturating_mul(3600), 0) else {
             continue;
         };
@@ -381,24 +393,21 @@ async fn numbers(
         }
     }
     let mut categories: BTreeMap<Option<String>, u64> = BTreeMap::new();
-    for row in by_matter.iter().filter(|r| r.kind == FactKind::Received) {
+    let mut channels: BTreeMap<String, u64> = BTreeMap::new();
+    for row in by_matter_channel
+        .iter()
+        .filter(|r| r.kind == FactKind::Received)
+    {
         let category = row
-            .key
+            .matter
             .as_deref()
             .and_then(|m| app.taxonomy.matter(m))
             .map(|m| m.category.clone());
         *categories.entry(category).or_default() += row.tally.count;
-    }
-    let mut channels: BTreeMap<String, u64> = BTreeMap::new();
-    for row in by_channel.iter().filter(|r| r.kind == FactKind::Received) {
         *channels
-            .entry(row.key.clone().unwrap_or_default())
+            .entry(row.channel.clone().unwrap_or_default())
             .or_default() += row.tally.count;
     }
-    // The week of the hot topics ends with the period's last day, or today when that is later.
-    let (_, week_end) =
-        service::period(app, period.topics_day(now, tz), period.topics_day(now, tz))?;
-    let topics = hot_topics(app, &scope, week_end).await?;
     Ok((
         Numbers {
             city,

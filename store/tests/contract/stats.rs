@@ -21,7 +21,7 @@ fn figures(rows: &[StatRow]) -> (Figures, BTreeMap<String, Figures>) {
     let mut units: BTreeMap<String, Figures> = BTreeMap::new();
     for row in rows {
         city.add(row.kind, row.tally);
-        if let Some(unit) = &row.key
+        if let Some(unit) = &row.unit
             && row.kind != hotline_store::FactKind::Breached
         {
             units
@@ -150,8 +150,8 @@ pub async fn statistics_sum_the_facts_of_each_appeal(db: TestDb) {
     assert_eq!((city.replied, city.rated, city.satisfied), (1, 1, 1));
     assert_eq!(city.overdue, 2, "the slow one and the unsigned one");
 
-    // By hour, by channel: the same totals.
-    for group in [StatGroup::Hour, StatGroup::Channel, StatGroup::Matter] {
+    // By unit and hour, by matter and channel: the same totals.
+    for group in [StatGroup::UnitHour, StatGroup::MatterChannel] {
         let (by, _) = figures(&rows(store, from, to, &everything, group).await);
         assert_eq!(
             (by.received, by.dispatched, by.replied, by.rated),
@@ -159,13 +159,44 @@ pub async fn statistics_sum_the_facts_of_each_appeal(db: TestDb) {
             "{group:?}"
         );
     }
-    let by_channel = rows(store, from, to, &everything, StatGroup::Channel).await;
+    let by_hour = rows(store, from, to, &everything, StatGroup::UnitHour).await;
+    let t0_hour = t0.timestamp().div_euclid(3600);
+    assert!(
+        by_hour
+            .iter()
+            .filter(|r| r.kind == hotline_store::FactKind::Received)
+            .all(|r| r.hour == t0_hour),
+        "received at t0: {by_hour:?}"
+    );
+    let replied = by_hour
+        .iter()
+        .find(|r| r.kind == hotline_store::FactKind::Replied)
+        .unwrap();
+    assert_eq!(
+        (replied.unit.as_deref(), replied.hour),
+        (Some(FGJ), t0_hour + 24)
+    );
+    let by_channel = rows(store, from, to, &everything, StatGroup::MatterChannel).await;
     let web: u64 = by_channel
         .iter()
-        .filter(|r| r.key.as_deref() == Some("web") && r.kind == hotline_store::FactKind::Received)
+        .filter(|r| {
+            r.channel.as_deref() == Some("web") && r.kind == hotline_store::FactKind::Received
+        })
         .map(|r| r.tally.count)
         .sum();
     assert_eq!(web, 2);
+    // Only the facts of the period: from an hour after t0, the receipts are out.
+    let (later, _) = figures(
+        &rows(
+            store,
+            t0 + Duration::minutes(30),
+            to,
+            &everything,
+            StatGroup::UnitHour,
+        )
+        .await,
+    );
+    assert_eq!((later.received, later.dispatched, later.replied), (0, 0, 1));
     // A period before it all holds nothing.
     assert!(
         rows(
@@ -275,7 +306,7 @@ pub async fn statistics_sum_the_facts_of_each_appeal(db: TestDb) {
     );
     store.migrate().await.unwrap();
     let mut after = rows(store, from, to, &everything, StatGroup::Unit).await;
-    let key = |r: &StatRow| (r.kind.as_str(), r.key.clone());
+    let key = |r: &StatRow| (r.kind.as_str(), r.unit.clone());
     let mut before = before;
     before.sort_by_key(key);
     after.sort_by_key(key);
