@@ -25,6 +25,7 @@ const SQLITE: &[(i64, &str, &str)] = engine_migrations!("sqlite":
     (22, "0022_appeal_owners", "appeal owners"),
     (23, "0023_sign_in", "sign in"),
     (24, "0024_stat_facts", "stat facts"),
+    (25, "0025_stat_facts_by_hour", "stat facts by hour"),
     (30, "0030_submitted_by", "submitted by"),
 );
 const POSTGRES: &[(i64, &str, &str)] = engine_migrations!("postgres":
@@ -41,6 +42,7 @@ const POSTGRES: &[(i64, &str, &str)] = engine_migrations!("postgres":
     (22, "0022_appeal_owners", "appeal owners"),
     (23, "0023_sign_in", "sign in"),
     (24, "0024_stat_facts", "stat facts"),
+    (25, "0025_stat_facts_by_hour", "stat facts by hour"),
     (30, "0030_submitted_by", "submitted by"),
 );
 

@@ -8,8 +8,6 @@ CREATE TABLE stat_facts (
     kind TEXT NOT NULL,
     -- When it counts, in microseconds since 1970-01-01 UTC.
     at_us BIGINT NOT NULL,
-    -- The same in whole hours (`at_us` divided by 3,600,000,000): days in the city's time zone.
-    hour BIGINT NOT NULL,
     unit TEXT,
     flag BOOLEAN NOT NULL,
     value BIGINT,
@@ -17,11 +15,7 @@ CREATE TABLE stat_facts (
     confidential BOOLEAN NOT NULL,
     channel TEXT NOT NULL,
     matter TEXT,
-    -- Every unit the appeal was ever dispatched to, as ",A,B," (a leader's scope).
-    reached TEXT NOT NULL,
     PRIMARY KEY (appeal_id, n)
 );
 CREATE INDEX stat_facts_at ON stat_facts (at_us, kind, unit);
 CREATE INDEX stat_facts_dispatched ON stat_facts (kind, unit, appeal_id);
--- The open appeals past their resolution deadline (the overdue count), by status and deadline.
-CREATE INDEX appeals_open_due ON appeals (status, resolve_due, unit, confidential);
