@@ -9,7 +9,8 @@
 //! 5. [`schedule`]: an appeal's next time-limit step;
 //! 6. [`command`]: commands, the transition table and the access rules;
 //! 7. [`lifecycle`]: `decide` and `fire`, the only way an appeal changes;
-//! 8. [`stats`]: statistics over appeals and their events.
+//! 8. [`stats`]: statistics over appeals and their events;
+//! 9. [`reference`]: the versioned reference data every process works with.
 
 pub mod value;
 
@@ -26,6 +27,8 @@ pub mod command;
 pub mod lifecycle;
 
 pub mod stats;
+
+pub mod reference;
 
 pub use appeal::*;
 pub use command::{Action, Actor, Command, NewUser, Role, User};

@@ -8,7 +8,7 @@
 use std::path::{Path, PathBuf};
 
 /// The layers, lowest first.
-const LAYERS: [&str; 8] = [
+const LAYERS: [&str; 9] = [
     "value",
     "appeal",
     "event",
@@ -17,6 +17,7 @@ const LAYERS: [&str; 8] = [
     "command",
     "lifecycle",
     "stats",
+    "reference",
 ];
 
 fn sources(dir: &Path, out: &mut Vec<PathBuf>) {

@@ -15,6 +15,7 @@ use chrono::{DateTime, Utc};
 use hotline_schemas::lifecycle::{Change, Decision};
 use hotline_schemas::value::ids::TokenId;
 use hotline_schemas::value::ticket::{day_key, format_ticket_no};
+use hotline_schemas::reference::{self, ReferenceKind, ReferenceVersion, Versions};
 use hotline_schemas::value::unit::Unit;
 use hotline_schemas::{
     Appeal, AppealId, Clock, Envelope, Event, EventId, EventPayload, Role, Status, UnitCode, User,
@@ -31,7 +32,7 @@ use uuid::Uuid;
 
 use crate::{
     AppealFilter, AppealText, CommitMeta, Consumed, Credentials, FactKind, OutboxEntry, Page,
-    Parked, Result, Scope, Session, StatGroup, StatRow, StatScope, Store, StoreError, Submission,
+    Parked, Publication, ReferenceDraft, Result, Scope, Session, StatGroup, StatRow, StatScope, Store, StoreError, Submission,
     Submitted, Tally, TrainingExample, migrations,
 };
 
@@ -562,6 +563,26 @@ macro_rules! sql_store {
 
             /// Inserts `unit`; an existing one with its code is updated when `update`, else left
             /// alone. Whether a row was written.
+            async fn insert_publication(
+                conn: &mut <$db as sqlx::Database>::Connection,
+                kind: ReferenceKind,
+                version: u32,
+                by: &str,
+                at: DateTime<Utc>,
+            ) -> Result<()> {
+                sqlx::query(
+                    "INSERT INTO reference_publications (kind, version, published_by, published_at) \
+                     VALUES ($1, $2, $3, $4)",
+                )
+                .bind(kind.as_str())
+                .bind(i64::from(version))
+                .bind(by)
+                .bind(at)
+                .execute(&mut *conn)
+                .await?;
+                Ok(())
+            }
+
             async fn insert_unit(
                 conn: &mut <$db as sqlx::Database>::Connection,
                 unit: &Unit,
@@ -784,6 +805,180 @@ macro_rules! sql_store {
                 }
                 tx.commit().await?;
                 Ok(())
+            }
+
+            async fn seed_reference(
+                &self,
+                kind: ReferenceKind,
+                text: &str,
+                at: DateTime<Utc>,
+            ) -> Result<bool> {
+                let mut tx = self.begin_write().await?;
+                // Several processes may start on an empty database at once: one inserts.
+                let inserted = sqlx::query(
+                    "INSERT INTO reference_versions (kind, version, body, note, author, saved_at) \
+                     VALUES ($1, 1, $2, 'shipped', 'system', $3) ON CONFLICT DO NOTHING",
+                )
+                .bind(kind.as_str())
+                .bind(text)
+                .bind(at)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                if inserted == 0 {
+                    tx.rollback().await?;
+                    return Ok(false);
+                }
+                Self::insert_publication(&mut tx, kind, 1, "system", at).await?;
+                tx.commit().await?;
+                Ok(true)
+            }
+
+            async fn save_reference(&self, draft: &ReferenceDraft) -> Result<u32> {
+                let mut tx = self.begin_write().await?;
+                let next: i64 = sqlx::query_scalar(
+                    "SELECT COALESCE(MAX(version), 0) + 1 FROM reference_versions WHERE kind = $1",
+                )
+                .bind(draft.kind.as_str())
+                .fetch_one(&mut *tx)
+                .await?;
+                // Two saves at once on PostgreSQL: the later one finds the number taken.
+                let inserted = sqlx::query(
+                    "INSERT INTO reference_versions (kind, version, body, note, author, saved_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+                )
+                .bind(draft.kind.as_str())
+                .bind(next)
+                .bind(&draft.text)
+                .bind(&draft.note)
+                .bind(&draft.author)
+                .bind(draft.at)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                if inserted == 0 {
+                    tx.rollback().await?;
+                    return Err(StoreError::Conflict);
+                }
+                tx.commit().await?;
+                u32::try_from(next).map_err(corrupt)
+            }
+
+            async fn publish_reference(&self, publication: &Publication) -> Result<bool> {
+                let mut tx = self.begin_write().await?;
+                let found: i64 = sqlx::query_scalar(
+                    "SELECT COUNT(*) FROM reference_versions WHERE kind = $1 AND version = $2",
+                )
+                .bind(publication.kind.as_str())
+                .bind(i64::from(publication.version))
+                .fetch_one(&mut *tx)
+                .await?;
+                if found == 0 {
+                    tx.rollback().await?;
+                    return Ok(false);
+                }
+                Self::insert_publication(
+                    &mut tx,
+                    publication.kind,
+                    publication.version,
+                    &publication.by,
+                    publication.at,
+                )
+                .await?;
+                for unit in &publication.units {
+                    Self::insert_unit(&mut tx, unit, true).await?;
+                }
+                let published = reference::Published {
+                    kind: publication.kind,
+                    version: publication.version,
+                };
+                // A platform event, of no appeal: the relay announces it like any other.
+                sqlx::query(
+                    "INSERT INTO outbox (event_id, appeal_id, routing_key, payload, created_at) \
+                     VALUES ($1, $2, $3, $4, $5)",
+                )
+                .bind(EventId::new().0)
+                .bind(Uuid::nil())
+                .bind(reference::PUBLISHED_ROUTING_KEY)
+                .bind(Json(published))
+                .bind(publication.at)
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                Ok(true)
+            }
+
+            async fn reference_versions(&self, kind: ReferenceKind) -> Result<Vec<ReferenceVersion>> {
+                let rows = sqlx::query(
+                    "SELECT v.version, v.note, v.author, v.saved_at, \
+                     (SELECT p.published_at FROM reference_publications p \
+                      WHERE p.kind = v.kind AND p.version = v.version ORDER BY p.id DESC LIMIT 1) \
+                     AS published_at \
+                     FROM reference_versions v WHERE v.kind = $1 ORDER BY v.version DESC LIMIT 100",
+                )
+                .bind(kind.as_str())
+                .fetch_all(&self.pool)
+                .await?;
+                rows.iter()
+                    .map(|r| {
+                        Ok(ReferenceVersion {
+                            kind,
+                            version: u32::try_from(r.try_get::<i64, _>("version")?)
+                                .map_err(corrupt)?,
+                            note: r.try_get("note")?,
+                            author: r.try_get("author")?,
+                            saved_at: r.try_get("saved_at")?,
+                            published_at: r.try_get("published_at")?,
+                        })
+                    })
+                    .collect()
+            }
+
+            async fn reference_text(&self, kind: ReferenceKind, version: u32) -> Result<Option<String>> {
+                Ok(sqlx::query_scalar(
+                    "SELECT body FROM reference_versions WHERE kind = $1 AND version = $2",
+                )
+                .bind(kind.as_str())
+                .bind(i64::from(version))
+                .fetch_optional(&self.pool)
+                .await?)
+            }
+
+            async fn published_reference(&self, kind: ReferenceKind) -> Result<Option<(u32, String)>> {
+                let row = sqlx::query(
+                    "SELECT v.version, v.body FROM reference_publications p \
+                     JOIN reference_versions v ON v.kind = p.kind AND v.version = p.version \
+                     WHERE p.kind = $1 ORDER BY p.id DESC LIMIT 1",
+                )
+                .bind(kind.as_str())
+                .fetch_optional(&self.pool)
+                .await?;
+                row.map(|r| {
+                    let version = u32::try_from(r.try_get::<i64, _>("version")?).map_err(corrupt)?;
+                    Ok((version, r.try_get("body")?))
+                })
+                .transpose()
+            }
+
+            async fn published_versions(&self) -> Result<Versions> {
+                let rows = sqlx::query(
+                    "SELECT p.kind, p.version FROM reference_publications p WHERE p.id = \
+                     (SELECT MAX(q.id) FROM reference_publications q WHERE q.kind = p.kind)",
+                )
+                .fetch_all(&self.pool)
+                .await?;
+                let mut versions = Versions::default();
+                for r in rows {
+                    let kind: String = r.try_get("kind")?;
+                    let version = u32::try_from(r.try_get::<i64, _>("version")?).map_err(corrupt)?;
+                    match kind.parse::<ReferenceKind>() {
+                        Ok(ReferenceKind::Taxonomy) => versions.taxonomy = version,
+                        Ok(ReferenceKind::Calendar) => versions.calendar = version,
+                        Ok(ReferenceKind::Policies) => versions.policies = version,
+                        Err(_) => return Err(StoreError::Corrupt(format!("reference kind {kind:?}"))),
+                    }
+                }
+                Ok(versions)
             }
 
             async fn seed_units_if_empty(&self, units: &[Unit]) -> Result<bool> {

@@ -11,6 +11,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use hotline_schemas::event::EnvelopeError;
 use hotline_schemas::lifecycle::{Decision, Intake};
 use hotline_schemas::value::ids::TokenId;
+use hotline_schemas::reference::{ReferenceKind, ReferenceVersion, Versions};
 use hotline_schemas::value::unit::Unit;
 use hotline_schemas::{
     Appeal, AppealId, Channel, Envelope, Event, EventId, MatterCode, Status, UnitCode, User, UserId,
@@ -49,6 +50,27 @@ pub struct CommitMeta {
 pub struct Consumed {
     pub consumer: String,
     pub event_id: EventId,
+}
+
+/// A new version of reference data, as an admin saves it.
+#[derive(Debug, Clone)]
+pub struct ReferenceDraft {
+    pub kind: ReferenceKind,
+    pub text: String,
+    pub note: String,
+    pub author: String,
+    pub at: DateTime<Utc>,
+}
+
+/// An admin's publication of one version.
+#[derive(Debug, Clone)]
+pub struct Publication {
+    pub kind: ReferenceKind,
+    pub version: u32,
+    pub by: String,
+    pub at: DateTime<Utc>,
+    /// The units of a taxonomy published, to update with it; empty for other kinds.
+    pub units: Vec<Unit>,
 }
 
 /// An event waiting in the outbox, in the order it must be published: the envelope as it was
@@ -259,6 +281,25 @@ pub trait Store: Send + Sync + 'static {
     async fn sync_units(&self, units: &[Unit]) -> Result<()>;
     /// Loads `units` when there are none yet; returns whether it did.
     async fn seed_units_if_empty(&self, units: &[Unit]) -> Result<bool>;
+
+    /// Stores `text` as version 1 of `kind`, published, when the database has no version of
+    /// it; returns whether it did.
+    async fn seed_reference(&self, kind: ReferenceKind, text: &str, at: DateTime<Utc>)
+    -> Result<bool>;
+    /// Saves a new version (the next number of its kind), not yet published; its number.
+    async fn save_reference(&self, draft: &ReferenceDraft) -> Result<u32>;
+    /// Makes `version` of `kind` the current one, announced on the bus through the outbox;
+    /// a taxonomy's `units` are updated in the same transaction. `false` when there is no such
+    /// version.
+    async fn publish_reference(&self, publication: &Publication) -> Result<bool>;
+    /// The versions of `kind`, newest first (at most 100), without their texts.
+    async fn reference_versions(&self, kind: ReferenceKind) -> Result<Vec<ReferenceVersion>>;
+    /// The text of one version.
+    async fn reference_text(&self, kind: ReferenceKind, version: u32) -> Result<Option<String>>;
+    /// The version of `kind` published last, with its text.
+    async fn published_reference(&self, kind: ReferenceKind) -> Result<Option<(u32, String)>>;
+    /// The version published last of each kind (0: none), what a process checks to reload.
+    async fn published_versions(&self) -> Result<Versions>;
 
     /// Records a new appeal under the next ticket number of its day (`Intake::receive`), with
     /// its `received` event, outbox row and idempotency key, in one transaction. A known key

@@ -145,6 +145,11 @@ impl SlaPolicies {
             .map_or(&self.base[i], |rule| &rule.policies[i])
     }
 
+    /// How many override rules the policies have.
+    pub fn overrides(&self) -> usize {
+        self.rules.len()
+    }
+
     /// Time given for rework after a bad rating (差评整改, SPEC §7).
     pub fn rework_limit(&self) -> Limit {
         self.rework

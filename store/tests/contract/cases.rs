@@ -25,6 +25,10 @@ pub use crate::people::{
     events_keep_the_user_behind_them, revoked_tokens_are_remembered,
     sign_in_credentials_lockout_and_sessions, users_are_added_listed_and_disabled,
 };
+pub use crate::reference::{
+    concurrent_saves_get_distinct_numbers, publishing_a_taxonomy_updates_its_units,
+    reference_data_is_seeded_once_saved_and_published,
+};
 pub use crate::stats::statistics_sum_the_facts_of_each_appeal;
 
 const FGJ: &str = "DEMO-FGJ";

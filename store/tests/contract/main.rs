@@ -15,6 +15,7 @@ mod cases;
 mod fixtures;
 mod harness;
 mod people;
+mod reference;
 mod stats;
 mod stored;
 
@@ -84,4 +85,7 @@ contract_suite!(
     events_keep_the_user_behind_them,
     one_appeal_is_read_within_its_scope,
     statistics_sum_the_facts_of_each_appeal,
+    reference_data_is_seeded_once_saved_and_published,
+    publishing_a_taxonomy_updates_its_units,
+    concurrent_saves_get_distinct_numbers,
 );
