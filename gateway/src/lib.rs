@@ -24,6 +24,7 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use hotline_locales::Localizer;
 use hotline_schemas::lifecycle::Rules;
+use hotline_schemas::reference::{Current, Reference};
 use hotline_schemas::value::taxonomy::Taxonomy;
 use hotline_store::Store;
 use tokio::net::TcpListener;
@@ -46,10 +47,8 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     pub signer: TokenSigner,
     pub localizer: Arc<Localizer>,
-    /// Time limits, calendar and the city's time zone.
-    pub rules: Arc<Rules>,
-    /// Units, service categories and matters.
-    pub taxonomy: Arc<Taxonomy>,
+    /// The published taxonomy, calendar and policies, replaced when an admin publishes.
+    pub reference: Arc<Current<Reference>>,
     pub clock: Clock,
     /// Submissions per client address and appellant.
     pub limits: Arc<IntakeLimits>,
@@ -62,16 +61,26 @@ impl AppState {
         (self.clock)()
     }
 
+    /// Time limits, calendar and the city's time zone, as published now.
+    pub fn rules(&self) -> Arc<Rules> {
+        self.reference.get().rules.clone()
+    }
+
+    /// Units, service categories and matters, as published now.
+    pub fn taxonomy(&self) -> Arc<Taxonomy> {
+        self.reference.get().taxonomy.clone()
+    }
+
     /// The city's time zone: deadlines and ticket days are computed in it.
     pub fn tz(&self) -> Tz {
-        self.rules.tz
+        self.rules().tz
     }
 
     /// Whether `actor` is staff of the discipline office (纪委监委).
     pub fn is_discipline_office(&self, actor: &hotline_schemas::Actor) -> bool {
         actor.role == hotline_schemas::Role::Unit
             && actor.unit.is_some()
-            && actor.unit == self.rules.discipline_unit
+            && actor.unit == self.rules().discipline_unit
     }
 }
 

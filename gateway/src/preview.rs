@@ -16,6 +16,8 @@ use hotline_router::{Classifier, RoutingPolicy, route};
 use hotline_schemas::appeal::{
     MAX_BODY_CHARS, MAX_TITLE_CHARS, phone_key, uscc_key, validate_phone,
 };
+use hotline_schemas::reference::Reference;
+use hotline_schemas::value::taxonomy::Taxonomy;
 use hotline_schemas::value::uscc;
 use hotline_schemas::{
     Actor, Appeal, AppealId, Appellant, Channel, DomainError, ErrorCode, Kind, Location, NewAppeal,
@@ -29,51 +31,51 @@ use crate::error::ApiError;
 use crate::extract::ValidJson;
 use crate::service::{scope, view};
 
-/// Builds the router's classifier (it reads the dispatchers' corrections from the store).
+/// Builds the router's classifier for a taxonomy (it reads the dispatchers' corrections from
+/// the store).
 pub type BuildClassifier = Box<
-    dyn Fn() -> Pin<Box<dyn Future<Output = Result<Arc<dyn Classifier>, String>> + Send>>
+    dyn Fn(
+            Arc<Taxonomy>,
+        ) -> Pin<Box<dyn Future<Output = Result<Arc<dyn Classifier>, String>> + Send>>
         + Send
         + Sync,
 >;
 
-/// The router's rules and classifier as the gateway uses them for previews: the classifier is
-/// built the first time a preview asks for it (a gateway does not route).
+/// The router's rules and classifier, for previews.
 pub struct Previewer {
     policy: RoutingPolicy,
-    classifier: tokio::sync::OnceCell<Arc<dyn Classifier>>,
+    /// The classifier built for the taxonomy version it names.
+    classifier: tokio::sync::Mutex<Option<(u32, Arc<dyn Classifier>)>>,
     build: BuildClassifier,
 }
 
 impl Previewer {
-    /// A previewer with the router's `policy`, its classifier made by `build` when first needed.
+    /// A previewer with the router's `policy`, its classifier made by `build` when first needed
+    /// and again after a new taxonomy is published.
     pub fn new(policy: RoutingPolicy, build: BuildClassifier) -> Previewer {
         Previewer {
             policy,
-            classifier: tokio::sync::OnceCell::new(),
+            classifier: tokio::sync::Mutex::new(None),
             build,
         }
     }
 
-    /// A previewer with a classifier built already.
-    pub fn with_classifier(policy: RoutingPolicy, classifier: Arc<dyn Classifier>) -> Previewer {
-        Previewer {
-            policy,
-            classifier: tokio::sync::OnceCell::new_with(Some(classifier.clone())),
-            build: Box::new(move || {
-                let classifier = classifier.clone();
-                Box::pin(async move { Ok(classifier) })
-            }),
+    async fn classifier(&self, reference: &Reference) -> Result<Arc<dyn Classifier>, ApiError> {
+        let version = reference.versions.taxonomy;
+        let mut cached = self.classifier.lock().await;
+        if let Some((built_for, classifier)) = cached.as_ref()
+            && *built_for == version
+        {
+            return Ok(classifier.clone());
         }
-    }
-
-    async fn classifier(&self) -> Result<&Arc<dyn Classifier>, ApiError> {
-        self.classifier
-            .get_or_try_init(|| (self.build)())
+        let classifier = (self.build)(reference.taxonomy.clone())
             .await
             .map_err(|e| {
                 tracing::error!(error = %e, "the preview's classifier could not be built");
                 ApiError::new(ErrorCode::Unavailable)
-            })
+            })?;
+        *cached = Some((version, classifier.clone()));
+        Ok(classifier)
     }
 }
 
@@ -246,10 +248,11 @@ pub async fn preview(
     } else {
         Vec::new()
     };
-    let classifier = previewer.classifier().await?;
+    let reference = state.reference.get();
+    let classifier = previewer.classifier(&reference).await?;
     let routing = route(
         &typed,
-        &state.taxonomy,
+        &reference.taxonomy,
         classifier.as_ref(),
         &recent,
         &previewer.policy,
@@ -313,7 +316,7 @@ pub async fn preview(
 
     let english = lang.starts_with("en");
     let matter_named = |code: &str| {
-        state.taxonomy.matter(code).map(|m| Named {
+        state.taxonomy().matter(code).map(|m| Named {
             code: m.code.to_string(),
             name: if english { &m.name_en } else { &m.name }.clone(),
         })
@@ -321,7 +324,7 @@ pub async fn preview(
     let unit_named = |code: &str| Named {
         code: code.to_owned(),
         name: state
-            .taxonomy
+            .taxonomy()
             .unit(code)
             .map(|u| if english { &u.name_en } else { &u.name }.clone())
             .unwrap_or_else(|| code.to_owned()),

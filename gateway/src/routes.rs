@@ -60,7 +60,7 @@ pub async fn taxonomy(
     State(state): Shared,
     _: Allowed<Staff>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    Ok(Json(state.taxonomy.to_api()))
+    Ok(Json(state.taxonomy().to_api()))
 }
 
 /// Statistics of a period (default: this month in the city's time zone): response rate within
@@ -164,7 +164,7 @@ pub async fn own(
     let appeal = load_visible(&state, &actor, &id).await?;
     actor.authorize(Action::Own, &appeal)?;
     let now = state.now();
-    let decision = decide(&appeal, Command::Own, &state.rules.context(now, &actor))?;
+    let decision = decide(&appeal, Command::Own, &state.rules().context(now, &actor))?;
     let meta = CommitMeta {
         traceparent: Some(traceparent(&headers)),
         consumed: None,

@@ -53,7 +53,7 @@ pub async fn execute(
     }
     let action = command.action();
     let now = state.now();
-    let decision = decide(appeal, command.clone(), &state.rules.context(now, actor))?;
+    let decision = decide(appeal, command.clone(), &state.rules().context(now, actor))?;
     let meta = CommitMeta {
         traceparent: Some(traceparent),
         consumed: None,
@@ -132,7 +132,8 @@ pub async fn check_assignment(
     let Some(code) = matter else {
         return Ok(());
     };
-    let known = state.taxonomy.matter(code).ok_or_else(|| {
+    let taxonomy = state.taxonomy();
+    let known = taxonomy.matter(code).ok_or_else(|| {
         ApiError(
             DomainError::new(ErrorCode::UnknownMatter)
                 .with_field("matter")
@@ -281,7 +282,7 @@ pub async fn submit(
     let now = state.now();
     let submitter = actor.unwrap_or_else(Actor::public);
     let contact = new.appellant.contact();
-    let intake = Intake::new(new, &state.rules.context(now, &submitter))?;
+    let intake = Intake::new(new, &state.rules().context(now, &submitter))?;
     if public && let Some(contact) = &contact {
         state.limits.take_appellant(contact).inspect_err(|e| {
             let retry_after = e.0.args.get("seconds").cloned().unwrap_or_default();
@@ -376,8 +377,9 @@ pub async fn waiting(
         .store
         .dispatch_queue(confidential, page, per_page)
         .await?;
-    let wait = state.rules.policies.dispatch_wait();
-    let clock = state.rules.clock();
+    let rules = state.rules();
+    let wait = rules.policies.dispatch_wait();
+    let clock = rules.clock();
     let tz = state.tz();
     let appeals = found
         .appeals
@@ -454,7 +456,7 @@ pub fn leads_units(actor: &Actor) -> bool {
 /// of the ordinary policy, 30 minutes by default).
 pub fn response_limit(state: &AppState) -> chrono::Duration {
     state
-        .rules
+        .rules()
         .policies
         .policy_for(
             hotline_schemas::Kind::Complaint,

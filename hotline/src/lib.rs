@@ -4,13 +4,14 @@
 pub mod config;
 pub mod people;
 pub mod redact;
+pub mod reference;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::Context as _;
-use chrono::{Datelike, Utc};
+use chrono::Utc;
 use hotline_bus::{
     Bus, BusError, InProcessBus, Message, ParkingLot, RabbitBus, RabbitOptions, RetryPolicy,
     topology,
@@ -20,12 +21,11 @@ use hotline_locales::Localizer;
 use hotline_router::centroid::taxonomy_texts;
 use hotline_router::model::Model;
 use hotline_router::{
-    Blend, Classifier, KeywordClassifier, MODEL_WEIGHT, RouterHandler, RoutingPolicy,
+    Blend, Classifier, Classifying, KeywordClassifier, MODEL_WEIGHT, RouterHandler, RoutingPolicy,
     taxonomy_classifier_from,
 };
 use hotline_schemas::lifecycle::Rules;
-use hotline_schemas::policy::calendar::BusinessCalendar;
-use hotline_schemas::policy::sla::SlaPolicies;
+use hotline_schemas::reference::{Current, Reference};
 use hotline_schemas::value::taxonomy::Taxonomy;
 use hotline_schemas::value::unit::demo_units;
 use hotline_schemas::{Actor, Appeal};
@@ -186,42 +186,8 @@ fn create_private(path: &Path) -> std::io::Result<std::fs::File> {
     options.open(path)
 }
 
-/// The shipped calendar plus the configured files.
-pub fn calendar(config: &Config) -> anyhow::Result<BusinessCalendar> {
-    let mut calendar = BusinessCalendar::official()?;
-    for path in &config.calendar_files {
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("reading calendar {}", path.display()))?;
-        calendar
-            .extend_from_csv(&text)
-            .with_context(|| format!("calendar {}", path.display()))?;
-    }
-    let year = Utc::now().year();
-    for y in [year, year + 1] {
-        if !calendar.covers(y) {
-            tracing::warn!(
-                year = y,
-                "the calendar has no official holidays for this year: only weekends are rest days; add the State Council notice with calendar_files"
-            );
-        }
-    }
-    Ok(calendar)
-}
-
-/// The shipped time-limit policies, or the configured file.
-pub fn policies(config: &Config) -> anyhow::Result<SlaPolicies> {
-    match &config.sla_policies {
-        None => Ok(SlaPolicies::default_policies()?),
-        Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("reading SLA policies {}", path.display()))?;
-            SlaPolicies::from_toml(&text)
-                .with_context(|| format!("SLA policies {}", path.display()))
-        }
-    }
-}
-
-/// The shipped taxonomy, or the configured file.
+/// The configured taxonomy file, else the shipped one: what seeds an empty database (the
+/// platform works with what was published since, [`Platform::taxonomy`]).
 pub fn taxonomy(config: &Config) -> anyhow::Result<Taxonomy> {
     match &config.taxonomy {
         None => Ok(Taxonomy::shipped()?),
@@ -231,16 +197,6 @@ pub fn taxonomy(config: &Config) -> anyhow::Result<Taxonomy> {
             Taxonomy::from_toml(&text).with_context(|| format!("taxonomy {}", path.display()))
         }
     }
-}
-
-/// Time limits, calendar and time zone from the configuration.
-pub fn rules(config: &Config) -> anyhow::Result<Rules> {
-    Ok(Rules {
-        policies: policies(config)?,
-        calendar: calendar(config)?,
-        tz: config.time_zone()?,
-        discipline_unit: taxonomy(config)?.discipline_unit().map(|u| u.code.clone()),
-    })
 }
 
 /// Keeps parked deliveries of the in-process bus in the store.
@@ -293,8 +249,8 @@ pub struct Platform {
     pub config: Config,
     pub store: Arc<dyn Store>,
     pub bus: Arc<dyn Bus>,
-    pub rules: Arc<Rules>,
-    pub taxonomy: Arc<Taxonomy>,
+    /// The published taxonomy, calendar and policies, reloaded when an admin publishes.
+    pub reference: Arc<Current<Reference>>,
     pub localizer: Arc<Localizer>,
     pub signer: TokenSigner,
     pub clock: Clock,
@@ -314,8 +270,11 @@ impl Platform {
                 "loaded the demo units into an empty database (demo data: replace with the city's units)"
             );
         }
-        let taxonomy = taxonomy(config)?;
-        let units: Vec<_> = taxonomy.units.iter().map(|u| u.to_unit()).collect();
+        reference::seed(store.as_ref(), config)
+            .await
+            .context("storing the reference data")?;
+        let loaded = reference::load(store.as_ref(), config.time_zone()?).await?;
+        let units: Vec<_> = loaded.taxonomy.units.iter().map(|u| u.to_unit()).collect();
         store
             .sync_units(&units)
             .await
@@ -338,8 +297,7 @@ impl Platform {
             config: config.clone(),
             store,
             bus,
-            rules: Arc::new(rules(config)?),
-            taxonomy: Arc::new(taxonomy),
+            reference: Arc::new(Current::new(Arc::new(loaded))),
             localizer: Arc::new(Localizer::new()?),
             signer: TokenSigner::new(&secret(config)?),
             clock,
@@ -348,14 +306,23 @@ impl Platform {
         })
     }
 
+    /// Time limits, calendar and time zone, as published now.
+    pub fn rules(&self) -> Arc<Rules> {
+        self.reference.get().rules.clone()
+    }
+
+    /// Units, categories and matters, as published now.
+    pub fn taxonomy(&self) -> Arc<Taxonomy> {
+        self.reference.get().taxonomy.clone()
+    }
+
     /// What the gateway's handlers share.
     pub fn app_state(&self) -> Arc<AppState> {
         Arc::new(AppState {
             store: self.store.clone(),
             signer: self.signer.clone(),
             localizer: self.localizer.clone(),
-            rules: self.rules.clone(),
-            taxonomy: self.taxonomy.clone(),
+            reference: self.reference.clone(),
             clock: self.clock.clone(),
             limits: self.limits.clone(),
             previewer: Arc::new(self.previewer()),
@@ -376,15 +343,11 @@ impl Platform {
     /// The gateway's routing previews: the router's rules, and its classifier built when a
     /// preview first asks for it.
     fn previewer(&self) -> hotline_gateway::preview::Previewer {
-        let (config, taxonomy, store) = (
-            self.config.clone(),
-            self.taxonomy.clone(),
-            self.store.clone(),
-        );
+        let (config, store) = (self.config.clone(), self.store.clone());
         hotline_gateway::preview::Previewer::new(
             self.routing_policy(),
-            Box::new(move || {
-                let (config, taxonomy, store) = (config.clone(), taxonomy.clone(), store.clone());
+            Box::new(move |taxonomy| {
+                let (config, store) = (config.clone(), store.clone());
                 Box::pin(async move {
                     build_classifier(&config, &taxonomy, store.as_ref())
                         .await
@@ -421,7 +384,22 @@ impl Platform {
     /// which also learns from the corrections dispatchers have made (a dispatch or
     /// reassignment naming a matter of the taxonomy), as they stand at start.
     pub async fn classifier(&self) -> anyhow::Result<Arc<dyn Classifier>> {
-        build_classifier(&self.config, &self.taxonomy, self.store.as_ref()).await
+        build_classifier(&self.config, &self.taxonomy(), self.store.as_ref()).await
+    }
+
+    /// Builds the router's classifier for a taxonomy published later.
+    fn build_classifying(&self) -> reference::BuildClassifying {
+        let (config, store) = (self.config.clone(), self.store.clone());
+        Box::new(move |taxonomy| {
+            let (config, store) = (config.clone(), store.clone());
+            Box::pin(async move {
+                let classifier = build_classifier(&config, &taxonomy, store.as_ref()).await?;
+                Ok(Classifying {
+                    taxonomy,
+                    classifier,
+                })
+            })
+        })
     }
 
     /// Where notifications go: the configured webhook, else the log.
@@ -438,15 +416,16 @@ impl Platform {
     /// The rating link of an appeal: the configured page with the ticket and a token that
     /// lets the appellant rate it.
     pub fn rating_link(&self) -> RatingLink {
-        let (signer, base, clock, rules) = (
+        let (signer, base, clock, reference) = (
             self.signer.clone(),
             self.config.rating_link_base(),
             self.clock.clone(),
-            self.rules.clone(),
+            self.reference.clone(),
         );
         Arc::new(move |appeal: &Appeal| {
             // Good for rating only, until the rating window closes.
             let now = clock();
+            let rules = reference.get().rules.clone();
             let wait = rules.policies.follow_up().rating_wait;
             let until = rules
                 .clock()
@@ -495,9 +474,8 @@ impl Platform {
     pub fn timers(&self, options: TimerOptions) -> Timers {
         Timers::new(
             self.store.clone(),
-            self.rules.clone(),
+            self.reference.clone(),
             self.clock.clone(),
-            Timers::leaders_of(&self.taxonomy),
             options,
         )
     }
@@ -516,16 +494,24 @@ impl Platform {
             "the router and worker roles on their own need RabbitMQ (HOTLINE_AMQP_URL); `hotline serve` runs every role in one process"
         );
         let mut tasks: JoinSet<anyhow::Result<()>> = JoinSet::new();
+        let mut reloader = reference::Reloader {
+            store: self.store.clone(),
+            tz: self.rules().tz,
+            reference: self.reference.clone(),
+            router: None,
+        };
         if roles.router {
-            let classifier = self.classifier().await?;
-            let policy = self.routing_policy();
+            let classifying = Arc::new(Current::new(Arc::new(Classifying {
+                taxonomy: self.taxonomy(),
+                classifier: self.classifier().await?,
+            })));
+            reloader.router = Some((classifying.clone(), self.build_classifying()));
             let handler = RouterHandler::new(
                 self.store.clone(),
-                self.rules.clone(),
+                self.reference.clone(),
                 self.clock.clone(),
-                self.taxonomy.clone(),
-                classifier,
-                policy,
+                classifying,
+                self.routing_policy(),
             );
             let (bus, stop) = (self.bus.clone(), shutdown.clone());
             tasks.spawn(async move {
@@ -538,7 +524,7 @@ impl Platform {
             let notifier = NotifierHandler::new(
                 self.store.clone(),
                 self.notifier()?,
-                Composer::new(self.localizer.clone(), self.rules.tz, self.rating_link()),
+                Composer::new(self.localizer.clone(), self.rules().tz, self.rating_link()),
             );
             let (bus, stop) = (self.bus.clone(), shutdown.clone());
             tasks.spawn(async move {
@@ -558,6 +544,11 @@ impl Platform {
                 Ok(())
             });
         }
+        let (bus, stop) = (self.bus.clone(), shutdown.clone());
+        tasks.spawn(async move {
+            reloader.follow(bus, stop).await;
+            Ok(())
+        });
         if roles.gateway {
             let listener = listener.context("the gateway needs a listener")?;
             let app = self.http_app(shutdown.clone());

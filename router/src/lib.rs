@@ -15,7 +15,8 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use hotline_bus::topology::ROUTER;
 use hotline_bus::{Handler, HandlerError};
-use hotline_schemas::lifecycle::{Rules, decide};
+use hotline_schemas::lifecycle::decide;
+use hotline_schemas::reference::{Current, Reference};
 use hotline_schemas::value::taxonomy::Taxonomy;
 use hotline_schemas::{Actor, Clock, Command, Envelope, EventType, Role};
 use hotline_store::{CommitMeta, Consumed, Store, StoreError};
@@ -63,29 +64,35 @@ const CONFLICT_RETRIES: usize = 5;
 /// the rule is sure, both stored with the inbox entry in one transaction.
 pub struct RouterHandler {
     store: Arc<dyn Store>,
-    rules: Arc<Rules>,
+    reference: Arc<Current<Reference>>,
     clock: Clock,
-    taxonomy: Arc<Taxonomy>,
-    classifier: Arc<dyn Classifier>,
+    classifying: Arc<Current<Classifying>>,
     policy: RoutingPolicy,
     actor: Actor,
 }
 
+/// A taxonomy and the classifier built for it, replaced together when a new taxonomy is
+/// published.
+pub struct Classifying {
+    pub taxonomy: Arc<Taxonomy>,
+    pub classifier: Arc<dyn Classifier>,
+}
+
 impl RouterHandler {
+    /// The router on the published rules (`reference`) and classifier (`classifying`), each
+    /// read again for every appeal.
     pub fn new(
         store: Arc<dyn Store>,
-        rules: Arc<Rules>,
+        reference: Arc<Current<Reference>>,
         clock: Clock,
-        taxonomy: Arc<Taxonomy>,
-        classifier: Arc<dyn Classifier>,
+        classifying: Arc<Current<Classifying>>,
         policy: RoutingPolicy,
     ) -> Self {
         Self {
             store,
-            rules,
+            reference,
             clock,
-            taxonomy,
-            classifier,
+            classifying,
             policy,
             actor: Actor {
                 name: "router".to_owned(),
@@ -141,14 +148,16 @@ impl Handler for RouterHandler {
             } else {
                 Vec::new()
             };
+            let classifying = self.classifying.get();
             let routing = route(
                 &appeal,
-                &self.taxonomy,
-                self.classifier.as_ref(),
+                &classifying.taxonomy,
+                classifying.classifier.as_ref(),
                 &recent,
                 &self.policy,
             );
-            let ctx = self.rules.context((self.clock)(), &self.actor);
+            let rules = self.reference.get().rules.clone();
+            let ctx = rules.context((self.clock)(), &self.actor);
             let classify = Command::Classify(routing.classification(&appeal));
             let mut decision = match decide(&appeal, classify, &ctx) {
                 Ok(d) => d,

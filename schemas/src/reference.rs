@@ -17,6 +17,13 @@ use crate::value::taxonomy::{Taxonomy, TaxonomyError};
 /// The longest text a version may have (the shipped taxonomy is about 100 KB).
 pub const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
 
+/// The shipped taxonomy: version 1 of a database that has none (unless configured otherwise).
+pub const SHIPPED_TAXONOMY: &str = include_str!("../taxonomy/taxonomy.toml");
+/// The shipped official calendar.
+pub const SHIPPED_CALENDAR: &str = include_str!("../calendar/cn-official-days.csv");
+/// The shipped time-limit policies.
+pub const SHIPPED_POLICIES: &str = include_str!("../sla/policies.toml");
+
 /// The routing key of [`Published`] on the bus.
 pub const PUBLISHED_ROUTING_KEY: &str = "reference.published";
 
@@ -120,7 +127,13 @@ pub fn validate(kind: ReferenceKind, body: &str) -> Result<Summary, ReferenceErr
         ReferenceKind::Calendar => {
             let calendar = BusinessCalendar::from_csv(body)?;
             vec![
-                ("days", body.lines().skip(1).filter(|l| !l.trim().is_empty()).count()),
+                (
+                    "days",
+                    body.lines()
+                        .skip(1)
+                        .filter(|l| !l.trim().is_empty())
+                        .count(),
+                ),
                 ("years", calendar.years().count()),
             ]
         }
@@ -256,9 +269,9 @@ impl<T: ?Sized> Current<T> {
 mod tests {
     use super::*;
 
-    const TAXONOMY: &str = include_str!("../taxonomy/taxonomy.toml");
-    const CALENDAR: &str = include_str!("../calendar/cn-official-days.csv");
-    const POLICIES: &str = include_str!("../sla/policies.toml");
+    const TAXONOMY: &str = SHIPPED_TAXONOMY;
+    const CALENDAR: &str = SHIPPED_CALENDAR;
+    const POLICIES: &str = SHIPPED_POLICIES;
 
     #[test]
     fn the_shipped_files_are_valid_versions() {
@@ -268,15 +281,18 @@ mod tests {
             (ReferenceKind::Policies, POLICIES),
         ] {
             let summary = validate(kind, body).unwrap();
-            assert!(summary.counts.iter().any(|(_, n)| *n > 0), "{kind:?}: {summary:?}");
+            assert!(
+                summary.counts.iter().any(|(_, n)| *n > 0),
+                "{kind:?}: {summary:?}"
+            );
         }
         let texts = Texts {
             taxonomy: TAXONOMY,
             calendar: CALENDAR,
             policies: POLICIES,
         };
-        let reference = Reference::build(Versions::default(), texts, chrono_tz::Asia::Shanghai)
-            .unwrap();
+        let reference =
+            Reference::build(Versions::default(), texts, chrono_tz::Asia::Shanghai).unwrap();
         assert!(reference.rules.discipline_unit.is_some());
     }
 

@@ -13,9 +13,9 @@ use std::sync::LazyLock;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use hotline_schemas::lifecycle::{Change, Decision};
+use hotline_schemas::reference::{self, ReferenceKind, ReferenceVersion, Versions};
 use hotline_schemas::value::ids::TokenId;
 use hotline_schemas::value::ticket::{day_key, format_ticket_no};
-use hotline_schemas::reference::{self, ReferenceKind, ReferenceVersion, Versions};
 use hotline_schemas::value::unit::Unit;
 use hotline_schemas::{
     Appeal, AppealId, Clock, Envelope, Event, EventId, EventPayload, Role, Status, UnitCode, User,
@@ -32,8 +32,8 @@ use uuid::Uuid;
 
 use crate::{
     AppealFilter, AppealText, CommitMeta, Consumed, Credentials, FactKind, OutboxEntry, Page,
-    Parked, Publication, ReferenceDraft, Result, Scope, Session, StatGroup, StatRow, StatScope, Store, StoreError, Submission,
-    Submitted, Tally, TrainingExample, migrations,
+    Parked, Publication, ReferenceDraft, Result, Scope, Session, StatGroup, StatRow, StatScope,
+    Store, StoreError, Submission, Submitted, Tally, TrainingExample, migrations,
 };
 
 /// A write transaction; on SQLite it also holds this process's turn to write.

@@ -10,8 +10,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use hotline_schemas::event::EnvelopeError;
 use hotline_schemas::lifecycle::{Decision, Intake};
-use hotline_schemas::value::ids::TokenId;
 use hotline_schemas::reference::{ReferenceKind, ReferenceVersion, Versions};
+use hotline_schemas::value::ids::TokenId;
 use hotline_schemas::value::unit::Unit;
 use hotline_schemas::{
     Appeal, AppealId, Channel, Envelope, Event, EventId, MatterCode, Status, UnitCode, User, UserId,
@@ -284,8 +284,12 @@ pub trait Store: Send + Sync + 'static {
 
     /// Stores `text` as version 1 of `kind`, published, when the database has no version of
     /// it; returns whether it did.
-    async fn seed_reference(&self, kind: ReferenceKind, text: &str, at: DateTime<Utc>)
-    -> Result<bool>;
+    async fn seed_reference(
+        &self,
+        kind: ReferenceKind,
+        text: &str,
+        at: DateTime<Utc>,
+    ) -> Result<bool>;
     /// Saves a new version (the next number of its kind), not yet published; its number.
     async fn save_reference(&self, draft: &ReferenceDraft) -> Result<u32>;
     /// Makes `version` of `kind` the current one, announced on the bus through the outbox;

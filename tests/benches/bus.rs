@@ -59,7 +59,7 @@ fn appeal(i: usize) -> NewAppeal {
 /// consumer that only counts.
 async fn relay_throughput(config: &Config, events: usize) -> anyhow::Result<f64> {
     let platform = Platform::open(config, hotline_gateway::system_clock()).await?;
-    let tz = platform.rules.tz;
+    let tz = platform.rules().tz;
     let agent = Actor {
         name: "bench".to_owned(),
         role: Role::Agent,
@@ -71,7 +71,7 @@ async fn relay_throughput(config: &Config, events: usize) -> anyhow::Result<f64>
     };
     for i in 0..events {
         let at = Utc::now();
-        let intake = Intake::new(appeal(i), &platform.rules.context(at, &agent))?;
+        let intake = Intake::new(appeal(i), &platform.rules().context(at, &agent))?;
         platform
             .store
             .submit(Submission {

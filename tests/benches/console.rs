@@ -91,12 +91,12 @@ async fn seed(platform: &Platform, n: usize) -> anyhow::Result<String> {
     let mut dispatched = String::new();
     for i in 0..n {
         let now = Utc::now();
-        let intake = Intake::new(new_appeal(i), &platform.rules.context(now, &agent))?;
+        let intake = Intake::new(new_appeal(i), &platform.rules().context(now, &agent))?;
         let appeal = platform
             .store
             .submit(Submission {
                 intake,
-                day: ticket_day(now, platform.rules.tz),
+                day: ticket_day(now, platform.rules().tz),
                 idempotency: None,
                 traceparent: None,
             })
@@ -107,7 +107,11 @@ async fn seed(platform: &Platform, n: usize) -> anyhow::Result<String> {
                 unit: "DEMO-FGJ".into(),
                 matter: None,
             };
-            let decision = decide(&appeal, command, &platform.rules.context(now, &dispatcher))?;
+            let decision = decide(
+                &appeal,
+                command,
+                &platform.rules().context(now, &dispatcher),
+            )?;
             platform
                 .store
                 .commit(&decision, &CommitMeta::default())

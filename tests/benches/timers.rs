@@ -245,7 +245,7 @@ async fn run(url: &str, n: usize, run_secs: u64) -> anyhow::Result<()> {
 
     println!("timers bench: loading {n} open appeals (PostgreSQL)");
     let started = Instant::now();
-    let rules = platform.rules.clone();
+    let rules = platform.rules();
     let mut batch = Vec::with_capacity(INSERT_ROWS);
     let mut loaded = 0;
     while loaded < n {

@@ -1280,7 +1280,7 @@ mod corrections_api {
             .unwrap();
         let text = "园区门口的快递柜被人撬开了好几个,丢了不少包裹,物业说不归他们管";
         let matter = platform
-            .taxonomy
+            .taxonomy()
             .matters
             .iter()
             .find(|m| m.unit == "GAJ")

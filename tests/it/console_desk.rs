@@ -45,12 +45,17 @@ async fn total(s: &TestServer) -> i64 {
 /// dispatch by itself: everything lands in the dispatcher's queue with its suggestions.
 async fn route_waiting(s: &TestServer) {
     let p = s.second_platform().await;
+    let classifying = hotline_router::Classifying {
+        taxonomy: p.taxonomy(),
+        classifier: p.classifier().await.unwrap(),
+    };
     let handler = RouterHandler::new(
         p.store.clone(),
-        p.rules.clone(),
+        p.reference.clone(),
         p.clock.clone(),
-        p.taxonomy.clone(),
-        p.classifier().await.unwrap(),
+        std::sync::Arc::new(hotline_schemas::reference::Current::new(
+            std::sync::Arc::new(classifying),
+        )),
         RoutingPolicy {
             threshold: 2.0,
             ..p.routing_policy()

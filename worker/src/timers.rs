@@ -5,14 +5,14 @@
 //! worker back from an outage catches up on everything due. Each pass costs in the number of
 //! due timers (an index on `due_at`), not in the number of open appeals.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Utc};
 use futures_util::StreamExt;
 use hotline_schemas::command::UnitLeaders;
-use hotline_schemas::lifecycle::{Rules, fire};
+use hotline_schemas::lifecycle::fire;
+use hotline_schemas::reference::{Current, Reference};
 use hotline_schemas::value::taxonomy::Taxonomy;
 use hotline_schemas::{Actor, Appeal, Clock};
 use hotline_store::{CommitMeta, Store, StoreError};
@@ -57,39 +57,28 @@ pub struct Pass {
 /// Fires due timers.
 pub struct Timers {
     store: Arc<dyn Store>,
-    rules: Arc<Rules>,
+    /// The published rules, and the taxonomy that names each unit's leader.
+    reference: Arc<Current<Reference>>,
     clock: Clock,
-    /// Unit code → its leader's title (e.g. 分管规划的副区长), from the units data.
-    leader_titles: HashMap<String, String>,
     options: TimerOptions,
     actor: Actor,
 }
 
 impl Timers {
+    /// Timers on the published `reference`, read again for every appeal fired.
     pub fn new(
         store: Arc<dyn Store>,
-        rules: Arc<Rules>,
+        reference: Arc<Current<Reference>>,
         clock: Clock,
-        leader_titles: HashMap<String, String>,
         options: TimerOptions,
     ) -> Self {
         Self {
             store,
-            rules,
+            reference,
             clock,
-            leader_titles,
             options,
             actor: Actor::system(),
         }
-    }
-
-    /// The titles of the leaders of the taxonomy's units.
-    pub fn leaders_of(taxonomy: &Taxonomy) -> HashMap<String, String> {
-        taxonomy
-            .units
-            .iter()
-            .filter_map(|u| Some((u.code.to_string(), u.leader.clone()?)))
-            .collect()
     }
 
     /// Claims one batch of due timers and fires them.
@@ -139,8 +128,9 @@ impl Timers {
     /// `at` is when its step was recorded (how late it fired), not when the batch was claimed.
     async fn fire_one(&self, appeal: Appeal) -> Result<usize, StoreError> {
         let now = (self.clock)();
-        let ctx = self.rules.context(now, &self.actor);
-        let leaders = self.leaders_for(&appeal, now).await?;
+        let reference = self.reference.get();
+        let ctx = reference.rules.context(now, &self.actor);
+        let leaders = self.leaders_for(&appeal, &reference.taxonomy, now).await?;
         let decision = match fire(&appeal, &ctx, &leaders) {
             Ok(Some(decision)) => decision,
             Ok(None) => return Ok(0),
@@ -165,16 +155,18 @@ impl Timers {
 
     /// Who leads the appeal's unit. The users in charge of it are asked of the store only when
     /// the ladder may reach the leader now: past the resolution deadline, below level 3.
+    /// The leader's title (e.g. 分管规划的副区长) is the taxonomy's.
     async fn leaders_for(
         &self,
         appeal: &Appeal,
+        taxonomy: &Taxonomy,
         now: DateTime<Utc>,
     ) -> Result<UnitLeaders, StoreError> {
         let title = appeal
             .unit
             .as_deref()
-            .and_then(|unit| self.leader_titles.get(unit))
-            .cloned();
+            .and_then(|unit| taxonomy.unit(unit))
+            .and_then(|unit| unit.leader.clone());
         if appeal.sla.level >= 3 || !appeal.is_overdue(now) {
             return Ok(UnitLeaders {
                 title,

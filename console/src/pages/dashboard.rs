@@ -394,6 +394,7 @@ async fn numbers(
     }
     let mut categories: BTreeMap<Option<String>, u64> = BTreeMap::new();
     let mut channels: BTreeMap<String, u64> = BTreeMap::new();
+    let taxonomy = app.taxonomy();
     for row in by_matter_channel
         .iter()
         .filter(|r| r.kind == FactKind::Received)
@@ -401,7 +402,7 @@ async fn numbers(
         let category = row
             .matter
             .as_deref()
-            .and_then(|m| app.taxonomy.matter(m))
+            .and_then(|m| taxonomy.matter(m))
             .map(|m| m.category.clone());
         *categories.entry(category).or_default() += row.tally.count;
         *channels
@@ -679,7 +680,7 @@ pub fn unit_label(
     stored: &[hotline_schemas::value::unit::Unit],
     code: &str,
 ) -> String {
-    if let Some(u) = console.app.taxonomy.unit(code) {
+    if let Some(u) = console.app.taxonomy().unit(code) {
         return if tr.lang().starts_with("en") {
             u.name_en.clone()
         } else {
@@ -810,14 +811,12 @@ fn panels(
 
     // By service category.
     let received: u64 = n.categories.values().sum();
+    let taxonomy = console.app.taxonomy();
     let mut categories: Vec<(String, u64)> = n
         .categories
         .iter()
         .map(|(code, count)| {
-            let name = match code
-                .as_deref()
-                .and_then(|c| console.app.taxonomy.category(c))
-            {
+            let name = match code.as_deref().and_then(|c| taxonomy.category(c)) {
                 Some(cat) if english => cat.name_en.clone(),
                 Some(cat) => cat.name.clone(),
                 None => tr.t("dash-unclassified"),

@@ -83,7 +83,7 @@ impl Listed {
 pub fn unit_name(console: &Console, tr: &Tr, code: &str) -> String {
     console
         .app
-        .taxonomy
+        .taxonomy()
         .unit(code)
         .map(|u| {
             if tr.lang().starts_with("en") {
@@ -99,7 +99,7 @@ pub fn unit_name(console: &Console, tr: &Tr, code: &str) -> String {
 pub fn matter_name(console: &Console, tr: &Tr, code: &str) -> String {
     console
         .app
-        .taxonomy
+        .taxonomy()
         .matter(code)
         .map(|m| {
             if tr.lang().starts_with("en") {

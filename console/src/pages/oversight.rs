@@ -325,7 +325,7 @@ fn unit_choices(console: &Console, tr: &Tr, units: &[Unit], selected: Option<&st
 
 fn matter_groups(console: &Console, tr: &Tr, selected: Option<&str>) -> Vec<Group> {
     let english = tr.lang().starts_with("en");
-    let taxonomy = &console.app.taxonomy;
+    let taxonomy = &console.app.taxonomy();
     taxonomy
         .categories
         .iter()
@@ -688,6 +688,7 @@ pub async fn case(
     let now = console.app.now();
     let tz = console.app.tz();
     let units = console.app.store.units().await?;
+    let taxonomy = console.app.taxonomy();
     let at = |d: Option<DateTime<Utc>>| {
         d.map(|d| d.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string())
             .unwrap_or_else(|| "—".to_owned())
@@ -729,7 +730,7 @@ pub async fn case(
             value: appeal
                 .matter
                 .as_deref()
-                .and_then(|m| console.app.taxonomy.matter(m))
+                .and_then(|m| taxonomy.matter(m))
                 .map(|m| {
                     if tr.lang().starts_with("en") {
                         m.name_en.clone()

@@ -325,7 +325,7 @@ pub async fn case(
             }
         })
         .collect();
-    let taxonomy = &console.app.taxonomy;
+    let taxonomy = &console.app.taxonomy();
     let english = tr.lang().starts_with("en");
     let groups = taxonomy
         .categories
