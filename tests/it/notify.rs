@@ -20,10 +20,11 @@ use tokio_util::sync::CancellationToken;
 use crate::procs::{submit, until};
 use crate::support::{TestServer, enterprise_appeal, monday_morning};
 
-type Inbox = Arc<Mutex<Vec<Value>>>;
+/// What a test's webhook was sent.
+pub type Inbox = Arc<Mutex<Vec<Value>>>;
 
 /// A webhook that keeps what it is sent; the first `fail_first` posts are answered 503.
-async fn webhook(fail_first: usize) -> (String, Inbox) {
+pub async fn webhook(fail_first: usize) -> (String, Inbox) {
     let inbox: Inbox = Arc::default();
     let failures = Arc::new(Mutex::new(fail_first));
     let app = axum::Router::new()
@@ -50,7 +51,7 @@ async fn webhook(fail_first: usize) -> (String, Inbox) {
 }
 
 /// Waits until the webhook received a notification matching `want`.
-async fn received(inbox: &Inbox, want: impl Fn(&Value) -> bool) -> Value {
+pub async fn received(inbox: &Inbox, want: impl Fn(&Value) -> bool) -> Value {
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         if let Some(found) = inbox.lock().unwrap().iter().find(|n| want(n)) {

@@ -296,21 +296,24 @@ pub async fn case(
         appeal.duplicate_of.map(|d| d.to_string()).as_deref(),
     )
     .await?;
-    // Preselected: the best suggestion of another unit than the one that has it now.
+    // Preselected: the best suggestion of another unit than the one that has it now. A
+    // confidential complaint is never sent to the unit it accuses: that one is not offered.
     let current = appeal
         .unit
         .clone()
         .filter(|_| appeal.status != Status::Received);
+    let accused = appeal.subject_unit.as_ref();
     let best = appeal
         .suggestions
         .iter()
-        .find(|s| Some(&s.unit) != current.as_ref());
+        .find(|s| Some(&s.unit) != current.as_ref() && Some(&s.unit) != accused);
     let units = console
         .app
         .store
         .units()
         .await?
         .into_iter()
+        .filter(|u| Some(&u.code) != accused)
         .map(|u| {
             // Units the taxonomy does not name (the demo units) by their own name.
             let named = unit_name(&console, &tr, &u.code);
