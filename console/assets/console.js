@@ -44,3 +44,16 @@ document.addEventListener("DOMContentLoaded", () => {
   events.addEventListener("arrival", refresh);
   events.addEventListener("reload", refresh);
 });
+
+// A file chosen in an <input type=file data-fills=ID> is read into the textarea ID (the
+// reference data editor); without scripts, the text is pasted instead.
+document.querySelectorAll("input[type=file][data-fills]").forEach((input) => {
+  input.addEventListener("change", () => {
+    const target = document.getElementById(input.dataset.fills);
+    const file = input.files && input.files[0];
+    if (!target || !file) return;
+    file.text().then((text) => {
+      target.value = text;
+    });
+  });
+});

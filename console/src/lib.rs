@@ -117,6 +117,7 @@ pub fn pages(console: Arc<Console>) -> Router {
         .merge(pages::oversight::routes())
         .merge(pages::dashboard::routes())
         .merge(pages::admin::routes())
+        .merge(pages::reference::routes())
         .layer(middleware::from_fn_with_state(
             console.clone(),
             error::render_failures,

@@ -132,18 +132,48 @@ impl<P: Permission, T: DeserializeOwned + Send> FromRequest<Arc<Console>> for Po
     type Rejection = Failure;
 
     async fn from_request(request: Request, console: &Arc<Console>) -> Result<Self, Failure> {
-        let (mut parts, body) = request.into_parts();
-        let SignedIn(visitor, _) = SignedIn::<P>::from_request_parts(&mut parts, console).await?;
-        let fields = form_fields(body).await?;
-        visitor.check_csrf(field(&fields, CSRF_FIELD))?;
-        Ok(Posted(visitor, parse_form(&fields)?, PhantomData))
+        let (visitor, form) =
+            posted::<P, T>(request, console, hotline_gateway::BODY_LIMIT_BYTES).await?;
+        Ok(Posted(visitor, form, PhantomData))
     }
 }
 
-/// The fields of a form body (`application/x-www-form-urlencoded`), at most the API's body
-/// limit.
-pub async fn form_fields(body: axum::body::Body) -> Result<Vec<(String, String)>, Failure> {
-    let bytes = axum::body::to_bytes(body, hotline_gateway::BODY_LIMIT_BYTES)
+/// The longest form that carries a whole reference data file (a taxonomy), URL-encoded.
+pub const LARGE_FORM_BYTES: usize = 8 * 1024 * 1024;
+
+/// [`Posted`] for a form that carries a whole file: up to [`LARGE_FORM_BYTES`].
+pub struct PostedFile<P: Permission, T>(pub Visitor, pub T, pub PhantomData<P>);
+
+impl<P: Permission, T: DeserializeOwned + Send> FromRequest<Arc<Console>> for PostedFile<P, T> {
+    type Rejection = Failure;
+
+    async fn from_request(request: Request, console: &Arc<Console>) -> Result<Self, Failure> {
+        let (visitor, form) = posted::<P, T>(request, console, LARGE_FORM_BYTES).await?;
+        Ok(PostedFile(visitor, form, PhantomData))
+    }
+}
+
+/// The signed-in visitor `P` allows and their form of at most `limit` bytes, its CSRF token
+/// checked before anything else is read.
+async fn posted<P: Permission, T: DeserializeOwned>(
+    request: Request,
+    console: &Arc<Console>,
+    limit: usize,
+) -> Result<(Visitor, T), Failure> {
+    let (mut parts, body) = request.into_parts();
+    let SignedIn(visitor, _) = SignedIn::<P>::from_request_parts(&mut parts, console).await?;
+    let fields = form_fields(body, limit).await?;
+    visitor.check_csrf(field(&fields, CSRF_FIELD))?;
+    let form = parse_form(&fields)?;
+    Ok((visitor, form))
+}
+
+/// The fields of a form body (`application/x-www-form-urlencoded`) of at most `limit` bytes.
+pub async fn form_fields(
+    body: axum::body::Body,
+    limit: usize,
+) -> Result<Vec<(String, String)>, Failure> {
+    let bytes = axum::body::to_bytes(body, limit)
         .await
         .map_err(|_| Failure::Api(hotline_schemas::ErrorCode::PayloadTooLarge.into()))?;
     Ok(form_urlencoded_pairs(&bytes))

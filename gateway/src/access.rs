@@ -17,6 +17,7 @@
 //! | console `GET /console/inbox` | [`UnitInbox`]: unit staff |
 //! | console `/console/desk…`, `POST /route-preview` | [`AgentDesk`]: agents, admins |
 //! | `GET /users`, `POST /users`, `POST /users/{id}/disable`, `…/enable` | [`ManageUsers`]: admins |
+//! | console `/console/admin/reference…` | [`ManageReference`]: admins |
 
 use std::marker::PhantomData;
 use std::sync::Arc;
@@ -116,6 +117,8 @@ permissions! {
     CallerHistory = "caller_history", |actor| matches!(actor.role, Role::Agent | Role::Admin);
     /// The users of the platform: admins.
     ManageUsers = "users", |actor| actor.role == Role::Admin;
+    /// The reference data (units, taxonomy, calendar, time-limit policies): admins.
+    ManageReference = "reference", |actor| actor.role == Role::Admin;
     /// A unit's inbox in the console: its staff.
     UnitInbox = "unit_inbox", |actor| actor.role == Role::Unit;
     /// The agent desk (接线台) and its routing preview: agents, admins.

@@ -91,6 +91,7 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
         | C::ControlCharacters
         | C::InvalidPhone
         | C::WeakPassword
+        | C::InvalidReferenceData
         | C::InvalidUscc
         | C::InvalidUsccLength
         | C::InvalidUsccCharacter

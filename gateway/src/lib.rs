@@ -6,6 +6,7 @@ pub mod error;
 mod extract;
 pub mod limit;
 pub mod preview;
+pub mod reference;
 mod routes;
 pub mod service;
 pub mod users;

@@ -499,6 +499,7 @@ impl Platform {
             tz: self.rules().tz,
             reference: self.reference.clone(),
             router: None,
+            loaded: self.reference.get().versions,
         };
         if roles.router {
             let classifying = Arc::new(Current::new(Arc::new(Classifying {

@@ -13,7 +13,7 @@ use hotline_bus::Bus;
 use hotline_router::Classifying;
 use hotline_schemas::reference::{
     Current, PUBLISHED_ROUTING_KEY, Reference, ReferenceKind, SHIPPED_CALENDAR, SHIPPED_POLICIES,
-    SHIPPED_TAXONOMY, Texts, Versions,
+    SHIPPED_TAXONOMY, Versions,
 };
 use hotline_store::Store;
 use tokio::sync::broadcast::error::RecvError;
@@ -74,29 +74,10 @@ pub async fn seed(store: &dyn Store, config: &Config) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// What was published last of every kind, built in the city's time zone `tz`.
+/// What was published last of every kind, built in the city's time zone `tz`; a warning when
+/// the calendar lacks this year's or next year's holidays.
 pub async fn load(store: &dyn Store, tz: Tz) -> anyhow::Result<Reference> {
-    let mut versions = Versions::default();
-    let mut texts = Vec::with_capacity(3);
-    for kind in ReferenceKind::ALL {
-        let (version, text) = store
-            .published_reference(kind)
-            .await?
-            .with_context(|| format!("no {} has been published", kind.as_str()))?;
-        match kind {
-            ReferenceKind::Taxonomy => versions.taxonomy = version,
-            ReferenceKind::Calendar => versions.calendar = version,
-            ReferenceKind::Policies => versions.policies = version,
-        }
-        texts.push(text);
-    }
-    let texts = Texts {
-        taxonomy: &texts[0],
-        calendar: &texts[1],
-        policies: &texts[2],
-    };
-    let reference = Reference::build(versions, texts, tz)
-        .with_context(|| format!("the published reference data ({versions:?})"))?;
+    let reference = hotline_store::reference::published(store, tz).await?;
     let year = Utc::now().year();
     for y in [year, year + 1] {
         if !reference.rules.calendar.covers(y) {
@@ -126,22 +107,25 @@ pub struct Reloader {
     pub reference: Arc<Current<Reference>>,
     /// The router's classifier, when this process routes: rebuilt for a new taxonomy.
     pub router: Option<(Arc<Current<Classifying>>, BuildClassifying)>,
+    /// The versions this reloader loaded last (the gateway may have set `reference` itself
+    /// after a publication, but not the router's classifier).
+    pub loaded: Versions,
 }
 
 impl Reloader {
     /// Reloads when the published versions differ from the ones in use; whether it did.
-    pub async fn reload_if_changed(&self) -> anyhow::Result<bool> {
+    pub async fn reload_if_changed(&mut self) -> anyhow::Result<bool> {
         let published = self.store.published_versions().await?;
-        let before = self.reference.get();
-        if published == before.versions {
+        if published == self.loaded {
             return Ok(false);
         }
         let reference = load(self.store.as_ref(), self.tz).await?;
-        if reference.versions.taxonomy != before.versions.taxonomy
+        if reference.versions.taxonomy != self.loaded.taxonomy
             && let Some((classifying, build)) = &self.router
         {
             classifying.set(Arc::new(build(reference.taxonomy.clone()).await?));
         }
+        self.loaded = reference.versions;
         tracing::info!(
             taxonomy = reference.versions.taxonomy,
             calendar = reference.versions.calendar,
@@ -153,7 +137,7 @@ impl Reloader {
     }
 
     /// Reloads on every announcement on `bus` and every [`POLL`] until `shutdown`.
-    pub async fn follow(self, bus: Arc<dyn Bus>, shutdown: CancellationToken) {
+    pub async fn follow(mut self, bus: Arc<dyn Bus>, shutdown: CancellationToken) {
         let mut watched = match bus.watch(shutdown.clone()).await {
             Ok(watched) => Some(watched),
             Err(e) => {

@@ -42,6 +42,7 @@ extension_too_late = An extension must be requested at least 1 working day befor
 extension_unit_mismatch = The extension request does not match the unit
 not_a_consultation = Only a consultation can be closed on the spot
 weak_password = A password needs { $min } to { $max } characters and no control characters
+invalid_reference_data = This version cannot be used: { $detail }
 already_owned = You own this case already
 already_paused = The appeal is already waiting for the appellant's material
 not_paused = The appeal is not waiting for the appellant's material

@@ -42,6 +42,7 @@ extension_too_late = 延期申请须在办结时限前至少 1 个工作日提�
 extension_unit_mismatch = 延期申请与承办单位不符
 not_a_consultation = 只有咨询类诉求可以在受理时直接办结
 weak_password = 密码需 { $min } 到 { $max } 个字符,且不含控制字符
+invalid_reference_data = 该版本无法使用:{ $detail }
 already_owned = 您已包案该工单
 already_paused = 该工单已在等待补充材料
 not_paused = 该工单没有在等待补充材料

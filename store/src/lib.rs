@@ -5,6 +5,7 @@
 mod engine;
 mod error;
 mod migrations;
+pub mod reference;
 
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};

@@ -43,6 +43,7 @@ mod confidential;
 mod console;
 mod console_desk;
 mod console_oversight;
+mod console_reference;
 mod distributed;
 mod fixtures;
 mod intake_limits;

@@ -8,6 +8,7 @@ pub mod inbox;
 pub mod oversight;
 pub mod public;
 pub mod queue;
+pub mod reference;
 pub mod sign_in;
 pub mod start;
 pub mod submit;

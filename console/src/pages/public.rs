@@ -67,7 +67,7 @@ impl<T: DeserializeOwned + Send> FromRequest<Arc<Console>> for PublicForm<T> {
     async fn from_request(request: Request, _: &Arc<Console>) -> Result<Self, Failure> {
         let (parts, body) = request.into_parts();
         let kept = cookie(&parts.headers, PUBLIC_CSRF_COOKIE);
-        let fields = form_fields(body).await?;
+        let fields = form_fields(body, hotline_gateway::BODY_LIMIT_BYTES).await?;
         match (kept, field(&fields, CSRF_FIELD)) {
             (Some(kept), Some(sent)) if constant_time_eq(kept.as_bytes(), sent.as_bytes()) => {
                 Ok(PublicForm(parse_form(&fields)?))

@@ -25,6 +25,9 @@ pub enum ErrorCode {
     InvalidPhone,
     /// A password outside the rules (10 to 256 characters, no control characters).
     WeakPassword,
+    /// A version of the reference data (taxonomy, calendar, policies) that does not load;
+    /// `detail` says what is wrong and where.
+    InvalidReferenceData,
     InvalidUscc,
     InvalidUsccLength,
     InvalidUsccCharacter,
