@@ -299,3 +299,105 @@ async fn a_router_process_follows_a_publication_without_a_restart() {
         tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     }
 }
+
+/// A new unit and its matter, appended to the taxonomy.
+const DRONE_OFFICE: &str = r#"
+
+[[unit]]
+code = "WRJB"
+name = "区无人机管理办公室"
+name_en = "District Drone Office"
+aliases = ["无人机办"]
+
+[[matter]]
+code = "IND-90"
+name = "无人机飞行审批"
+name_en = "Drone flight approval"
+category = "IND"
+unit = "WRJB"
+keywords = ["无人机", "航拍", "飞行审批", "空域"]
+examples = [
+  "公司要用无人机航拍新建厂区做宣传片,飞行审批要去哪里申请,需要多长时间?",
+  "我们想在园区上空试飞植保无人机,请问空域申请和飞行审批的流程是什么?",
+]
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_published_taxonomy_brings_its_units_and_matters_to_the_running_router() {
+    let data = tempfile::tempdir().unwrap();
+    let config = hotline::Config {
+        data_dir: data.path().join("data"),
+        ..hotline::Config::default()
+    }
+    .without_intake_limits();
+    let live = Live::start(config.clone(), crate::support::monday_morning()).await;
+    let new = json!({"name": "管理员老周", "username": "zhou", "role": "admin"});
+    let (user, _) = crate::support::user_on(&live.client, &live.base, &config, new).await;
+    let store = hotline::open_store(&config).await.unwrap();
+    hotline::people::set_password(store.as_ref(), user.id, PASSWORD)
+        .await
+        .unwrap();
+    let admin = live.token(hotline_schemas::Role::Admin, None, "管理员");
+    let mut visit = Visit::at(&live.base);
+    visit.sign_in("zhou", PASSWORD).await;
+
+    let page = visit.get("/console/admin/reference/taxonomy").await;
+    let text = format!("{}{DRONE_OFFICE}", editor_text(&page.body));
+    let saved = visit
+        .post(
+            "/console/admin/reference/taxonomy",
+            &[
+                ("_csrf", &csrf_of(&page.body)),
+                ("text", &text),
+                ("note", "新设无人机办"),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+    let shown = visit.get(&saved.location.unwrap()).await;
+    // What the new version holds, before it is published.
+    assert!(shown.body.contains("单位 "), "{}", shown.body);
+    let published = visit
+        .post(
+            "/console/admin/reference/taxonomy/2/publish",
+            &[("_csrf", &csrf_of(&shown.body))],
+        )
+        .await;
+    assert_eq!(
+        published.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        published.body
+    );
+
+    let (status, units) = live.get("/api/v1/units", &admin).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(units.to_string().contains("区无人机管理办公室"), "{units}");
+    let overview = visit.get("/console/admin/reference").await;
+    assert!(overview.body.contains("WRJB"));
+
+    // The router, running since before, knows the new matter and its unit once it has heard
+    // of the publication and built its classifier again (the gateway knew it at once).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let mut appeal = enterprise_appeal();
+        appeal["title"] = json!("无人机航拍审批咨询");
+        appeal["body"] =
+            json!("我司下个月要用无人机航拍厂区,飞行审批和空域申请应该找哪个部门办理?");
+        let created = live.submit(None, appeal).await;
+        let id = created["id"].as_str().unwrap().to_owned();
+        let classified = crate::procs::until(&live.base, &id, &admin, |a| {
+            a["events"]
+                .as_array()
+                .is_some_and(|e| e.iter().any(|e| e["type"] == "classified"))
+        })
+        .await;
+        if classified["suggestions"][0]["unit"] == "WRJB" {
+            assert_eq!(classified["suggestions"][0]["matter"], "IND-90");
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{classified}");
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    }
+    live.stop().await;
+}
