@@ -1218,3 +1218,141 @@ mod walk {
         live.stop().await;
     }
 }
+
+/// An admin uploads a new version of the time-limit policies from a file, saves and publishes
+/// it, and sees it in use; the admin pages in both languages.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_uploads_and_publishes_a_policy_file() {
+    let test = "an_admin_uploads_and_publishes_a_policy_file";
+    let Some(browser) = Browser::start(test, Screen::Desktop).await else {
+        return;
+    };
+    let s = TestServer::start(Engine::Sqlite).await.unwrap();
+    let (user, _) = s
+        .user(json!({"name": "管理员老周", "username": "zhou", "role": "admin"}))
+        .await;
+    let store = hotline::open_store(&s.config).await.unwrap();
+    hotline::people::set_password(store.as_ref(), user.id, crate::console::PASSWORD)
+        .await
+        .unwrap();
+    let base = &s.base;
+    browser.open(&format!("{base}/?lang=zh-CN")).await;
+    browser
+        .sign_in(base, "zhou", crate::console::PASSWORD)
+        .await;
+
+    browser.open(&format!("{base}/console/admin")).await;
+    browser
+        .wait_for("#reference-link")
+        .await
+        .click()
+        .await
+        .unwrap();
+    let kinds = browser
+        .wait_for("#reference-kinds")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        kinds.contains("办理时限") && kinds.contains("v1"),
+        "{kinds}"
+    );
+    browser.screenshot("admin-reference-zh-CN").await;
+    browser
+        .wait_for("#kind-policies a")
+        .await
+        .click()
+        .await
+        .unwrap();
+    browser.wait_for("#reference-form").await;
+    browser.screenshot("admin-policies-zh-CN").await;
+
+    // The file chosen fills the editor.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("policies.toml");
+    let shipped = hotline_schemas::reference::SHIPPED_POLICIES;
+    std::fs::write(
+        &file,
+        shipped.replace("response = \"30m\"", "response = \"20m\""),
+    )
+    .unwrap();
+    browser
+        .wait_for("#file")
+        .await
+        .send_keys(&file.display().to_string())
+        .await
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !browser
+        .eval("return document.getElementById('text').value")
+        .await
+        .as_str()
+        .unwrap()
+        .contains("response = \"20m\"")
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the file never reached the editor"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    browser
+        .wait_for("#note")
+        .await
+        .send_keys("签收时限 20 分钟")
+        .await
+        .unwrap();
+    browser.wait_for("#save").await.click().await.unwrap();
+    let saved = browser.wait_for("#saved").await.text().await.unwrap();
+    assert!(saved.contains("第 2 版"), "{saved}");
+    browser.screenshot("admin-policies-saved-zh-CN").await;
+    browser.wait_for("#publish").await.click().await.unwrap();
+    let notice = browser
+        .wait_for("#reference-notice")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(notice.contains("已发布"), "{notice}");
+    let current = browser
+        .wait_for("#reference-current")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(current.contains("v2"), "{current}");
+    let kind = hotline_schemas::reference::ReferenceKind::Policies;
+    assert_eq!(store.published_versions().await.unwrap().of(kind), 2);
+    browser.screenshot("admin-policies-published-zh-CN").await;
+
+    // The same pages in English.
+    for (path, name, text) in [
+        ("/console/admin", "admin", "Administration"),
+        (
+            "/console/admin/reference",
+            "admin-reference",
+            "Reference data",
+        ),
+        (
+            "/console/admin/reference/policies",
+            "admin-policies",
+            "Time limits",
+        ),
+    ] {
+        browser.open(&format!("{base}{path}?lang=en-US")).await;
+        assert_eq!(
+            browser.eval("return document.documentElement.lang").await,
+            "en-US"
+        );
+        let body = browser.wait_for("main").await.text().await.unwrap();
+        assert!(body.contains(text), "{path}: {body}");
+        browser.screenshot(&format!("{name}-en-US")).await;
+    }
+    browser
+        .open(&format!("{base}/console/admin?lang=zh-CN"))
+        .await;
+    browser.screenshot("admin-zh-CN").await;
+    browser.close().await;
+    s.stop().await;
+}
