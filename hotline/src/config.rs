@@ -31,9 +31,11 @@ pub struct Config {
     /// The city's time zone: deadlines and ticket days are computed in it.
     pub timezone: String,
     /// More calendar files (e.g. next year's State Council notice) in the format of
-    /// `schemas/calendar/cn-official-days.csv`, added to the shipped calendar.
+    /// `schemas/calendar/cn-official-days.csv`, added to the shipped calendar in the first
+    /// version of an empty database's calendar (afterwards admins publish new versions).
     pub calendar_files: Vec<PathBuf>,
-    /// The city's taxonomy (units, categories, matters) replacing `schemas/taxonomy/taxonomy.toml`.
+    /// The city's taxonomy (units, categories, matters) replacing `schemas/taxonomy/taxonomy.toml`
+    /// as the first version of an empty database's taxonomy.
     pub taxonomy: Option<PathBuf>,
     /// The router dispatches by itself at or above this confidence (0–1); below, the appeal
     /// waits in the dispatcher's queue.
@@ -43,7 +45,8 @@ pub struct Config {
     pub router_model: Option<PathBuf>,
     /// How far back (hours) the router looks for probable duplicates; 0 turns it off.
     pub duplicate_window_hours: u32,
-    /// Time-limit policies replacing `schemas/sla/policies.toml`.
+    /// Time-limit policies replacing `schemas/sla/policies.toml` as the first version of an
+    /// empty database's policies.
     pub sla_policies: Option<PathBuf>,
     /// Notifications (dispatches, reminders, warnings, escalations, rating requests) are
     /// POSTed as JSON to this URL (the city's SMS or WeChat template gateway, `http://` or
