@@ -410,13 +410,10 @@ async fn a_unit_works_an_appeal_from_its_inbox() {
     .without_intake_limits();
     // The whole platform, relay included: the inbox hears of arrivals through the bus.
     let live = crate::support::Live::start(config.clone(), chrono::Utc::now()).await;
-    let new =
-        json!({"name": "发改局王五", "username": "wangwu", "role": "unit", "unit": "DEMO-FGJ"});
-    let (user, _) = crate::support::user_on(&live.client, &live.base, &config, new).await;
-    let store = hotline::open_store(&config).await.unwrap();
-    hotline::people::set_password(store.as_ref(), user.id, crate::console::PASSWORD)
-        .await
-        .unwrap();
+    live.user_with_password(
+        json!({"name": "发改局王五", "username": "wangwu", "role": "unit", "unit": "DEMO-FGJ"}),
+    )
+    .await;
     let admin = live.token(hotline_schemas::Role::Admin, None, "管理员");
     // Appeals the router cannot place: a dispatcher sends them to the unit.
     let dispatch = || {
@@ -497,7 +494,7 @@ mod walk {
     use super::*;
     use crate::console::PASSWORD;
     use crate::procs::until;
-    use crate::support::{Live, enterprise_appeal, user_on};
+    use crate::support::{Live, enterprise_appeal};
     use hotline_schemas::Role;
 
     /// Where the platform says people reach it: the rating link it sends starts here.
@@ -526,12 +523,8 @@ mod walk {
 
     /// Users `news` describes, each signing in with [`PASSWORD`].
     async fn staff(live: &Live, news: &[Value]) {
-        let store = hotline::open_store(&live.config).await.unwrap();
         for new in news {
-            let (user, _) = user_on(&live.client, &live.base, &live.config, new.clone()).await;
-            hotline::people::set_password(store.as_ref(), user.id, PASSWORD)
-                .await
-                .unwrap();
+            live.user_with_password(new.clone()).await;
         }
     }
 
@@ -1228,13 +1221,12 @@ async fn an_admin_uploads_and_publishes_a_policy_file() {
         return;
     };
     let s = TestServer::start(Engine::Sqlite).await.unwrap();
-    let (user, _) = s
-        .user(json!({"name": "管理员老周", "username": "zhou", "role": "admin"}))
-        .await;
+    crate::console::user_with_password(
+        &s,
+        json!({"name": "管理员老周", "username": "zhou", "role": "admin"}),
+    )
+    .await;
     let store = hotline::open_store(&s.config).await.unwrap();
-    hotline::people::set_password(store.as_ref(), user.id, crate::console::PASSWORD)
-        .await
-        .unwrap();
     let base = &s.base;
     browser.open(&format!("{base}/?lang=zh-CN")).await;
     browser

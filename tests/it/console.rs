@@ -11,8 +11,7 @@ use serde_json::json;
 
 use crate::support::{Engine, TestServer};
 
-/// The password of the console's test users.
-pub const PASSWORD: &str = "规自局王五的密码 2026";
+pub use crate::support::PASSWORD;
 
 /// A browser's session: its cookies, sent back on every request; redirects are not followed.
 pub struct Visit<'s> {
@@ -481,13 +480,10 @@ async fn the_inbox_hears_of_new_arrivals_as_they_come() {
     }
     .without_intake_limits();
     let live = crate::support::Live::start(config.clone(), crate::support::monday_morning()).await;
-    let new =
-        json!({"name": "发改局王五", "username": "wangwu", "role": "unit", "unit": "DEMO-FGJ"});
-    let (user, _) = crate::support::user_on(&live.client, &live.base, &config, new).await;
-    let store = hotline::open_store(&config).await.unwrap();
-    hotline::people::set_password(store.as_ref(), user.id, PASSWORD)
-        .await
-        .unwrap();
+    live.user_with_password(
+        json!({"name": "发改局王五", "username": "wangwu", "role": "unit", "unit": "DEMO-FGJ"}),
+    )
+    .await;
     let mut visit = Visit::at(&live.base);
     visit.sign_in("wangwu", PASSWORD).await;
     let cookie: Vec<String> = visit

@@ -93,12 +93,8 @@ async fn a_published_policy_is_in_force_in_the_running_router_and_worker() {
     }
     .without_intake_limits();
     let live = Live::start(config.clone(), crate::support::monday_morning()).await;
-    let new = json!({"name": "管理员老周", "username": "zhou", "role": "admin"});
-    let (user, _) = crate::support::user_on(&live.client, &live.base, &config, new).await;
-    let store = hotline::open_store(&config).await.unwrap();
-    hotline::people::set_password(store.as_ref(), user.id, PASSWORD)
-        .await
-        .unwrap();
+    live.user_with_password(json!({"name": "管理员老周", "username": "zhou", "role": "admin"}))
+        .await;
     let admin = live.token(hotline_schemas::Role::Admin, None, "管理员");
 
     // Before: the shipped 30 minutes.
@@ -142,6 +138,7 @@ async fn a_published_policy_is_in_force_in_the_running_router_and_worker() {
         .await;
     assert_eq!(forged.status, StatusCode::FORBIDDEN);
     let kind = hotline_schemas::reference::ReferenceKind::Policies;
+    let store = hotline::open_store(&config).await.unwrap();
     assert_eq!(store.reference_versions(kind).await.unwrap().len(), 1);
 
     let version = publish_policies(&mut visit, ten_minutes).await;
@@ -331,12 +328,8 @@ async fn a_published_taxonomy_brings_its_units_and_matters_to_the_running_router
     }
     .without_intake_limits();
     let live = Live::start(config.clone(), crate::support::monday_morning()).await;
-    let new = json!({"name": "管理员老周", "username": "zhou", "role": "admin"});
-    let (user, _) = crate::support::user_on(&live.client, &live.base, &config, new).await;
-    let store = hotline::open_store(&config).await.unwrap();
-    hotline::people::set_password(store.as_ref(), user.id, PASSWORD)
-        .await
-        .unwrap();
+    live.user_with_password(json!({"name": "管理员老周", "username": "zhou", "role": "admin"}))
+        .await;
     let admin = live.token(hotline_schemas::Role::Admin, None, "管理员");
     let mut visit = Visit::at(&live.base);
     visit.sign_in("zhou", PASSWORD).await;

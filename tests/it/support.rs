@@ -164,6 +164,9 @@ pub async fn user_on(client: &Client, base: &str, config: &Config, new: Value) -
     (user, token)
 }
 
+/// The password of the console's test users.
+pub const PASSWORD: &str = "规自局王五的密码 2026";
+
 /// A running platform and a client for it.
 pub struct TestServer {
     pub base: String,
@@ -416,6 +419,17 @@ impl Live {
 
     pub fn token(&self, role: Role, unit: Option<&str>, name: &str) -> String {
         token_for(&self.config, role, unit, name)
+    }
+
+    /// A user added as `new` says (with a `username`) who signs in with the console tests'
+    /// password.
+    pub async fn user_with_password(&self, new: Value) -> User {
+        let (user, _) = user_on(&self.client, &self.base, &self.config, new).await;
+        let store = hotline::open_store(&self.config).await.unwrap();
+        hotline::people::set_password(store.as_ref(), user.id, PASSWORD)
+            .await
+            .unwrap();
+        user
     }
 
     pub async fn post(&self, path: &str, token: Option<&str>, body: Value) -> (StatusCode, Value) {

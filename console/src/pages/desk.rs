@@ -29,7 +29,7 @@ use crate::Console;
 use crate::error::{Failure, form_urlencoded};
 use crate::i18n::Tr;
 use crate::pages::submit::{AppealFields, Choice, Client, Problem, kind_choices, problem_of};
-use crate::pages::{Chrome, page};
+use crate::pages::{Chrome, appellant_line, page};
 use crate::session::{Posted, SignedIn, Visitor, constant_time_eq, random_token};
 
 /// The agent's own calls the desk lists.
@@ -411,19 +411,7 @@ pub async fn case(
             percent: percent(s.probability),
         })
         .collect();
-    let appellant = [
-        Some(shown.appellant.name().to_owned()),
-        shown.appellant.phone().map(str::to_owned),
-        match &shown.appellant {
-            hotline_schemas::Appellant::Enterprise { uscc, .. } => Some(uscc.clone()),
-            hotline_schemas::Appellant::Person { .. } => None,
-        },
-    ]
-    .into_iter()
-    .flatten()
-    .filter(|s| !s.is_empty())
-    .collect::<Vec<_>>()
-    .join(" · ");
+    let appellant = appellant_line(&shown.appellant);
     page(&CasePage {
         notice,
         body: shown.body,

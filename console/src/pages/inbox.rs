@@ -20,7 +20,7 @@ use tokio::sync::broadcast::error::RecvError;
 use crate::Console;
 use crate::error::Failure;
 use crate::i18n::Tr;
-use crate::pages::{Chrome, page};
+use crate::pages::{Chrome, appellant_line, page};
 use crate::session::{Posted, SignedIn};
 
 /// Appeals one inbox page shows.
@@ -204,14 +204,7 @@ pub async fn case(
         chrome: Chrome::staff(tr, &visitor, "/console/inbox"),
         row,
         body: shown.body,
-        appellant: [
-            Some(shown.appellant.name().to_owned()),
-            shown.appellant.phone().map(str::to_owned),
-        ]
-        .into_iter()
-        .flatten()
-        .collect::<Vec<_>>()
-        .join(" · "),
+        appellant: appellant_line(&shown.appellant),
         address: shown.location.address.clone().unwrap_or_default(),
         steps,
         can_accept,

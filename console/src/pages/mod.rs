@@ -16,7 +16,7 @@ pub mod submit;
 use askama::Template;
 use axum::http::header;
 use axum::response::{Html, IntoResponse, Response};
-use hotline_schemas::Role;
+use hotline_schemas::{Appellant, Role};
 
 use crate::error::{Failure, render_error};
 use crate::i18n::Tr;
@@ -120,6 +120,62 @@ pub fn sections(user: &hotline_schemas::User) -> Vec<(&'static str, &'static str
         list.push(("/console/queue/mailbox", "nav-mailbox"));
     }
     list
+}
+
+/// The appellant as a case page shows them (as the visitor may see them): name, phone and an
+/// enterprise's USCC.
+pub fn appellant_line(appellant: &Appellant) -> String {
+    let uscc = match appellant {
+        Appellant::Enterprise { uscc, .. } => Some(uscc.as_str()),
+        Appellant::Person { .. } => None,
+    };
+    [Some(appellant.name()), appellant.phone(), uscc]
+        .into_iter()
+        .flatten()
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join(" · ")
+}
+
+/// A matter in a select, with its unit (the dispatch form's script shows the chosen unit's).
+pub struct MatterChoice {
+    pub code: String,
+    pub name: String,
+    pub unit: String,
+    pub selected: bool,
+}
+
+/// The matters of one category, in the visitor's language.
+pub struct MatterGroup {
+    pub name: String,
+    pub matters: Vec<MatterChoice>,
+}
+
+/// The published taxonomy's matters by category for a select, those `selected` says chosen.
+pub fn matter_groups(
+    console: &crate::Console,
+    tr: &Tr,
+    selected: impl Fn(&str) -> bool,
+) -> Vec<MatterGroup> {
+    let english = tr.lang().starts_with("en");
+    let taxonomy = console.app.taxonomy();
+    taxonomy
+        .categories
+        .iter()
+        .map(|c| MatterGroup {
+            name: if english { &c.name_en } else { &c.name }.clone(),
+            matters: taxonomy
+                .matters_of(&c.code)
+                .map(|m| MatterChoice {
+                    code: m.code.to_string(),
+                    name: if english { &m.name_en } else { &m.name }.clone(),
+                    unit: m.unit.to_string(),
+                    selected: selected(m.code.as_str()),
+                })
+                .collect(),
+        })
+        .filter(|g| !g.matters.is_empty())
+        .collect()
 }
 
 /// A rendered page, never cached (it may hold personal data).

@@ -27,7 +27,7 @@ use crate::Console;
 use crate::error::{Failure, form_urlencoded};
 use crate::i18n::Tr;
 use crate::pages::dashboard::{Cell, Format, Table, download, unit_label};
-use crate::pages::{Chrome, page};
+use crate::pages::{Chrome, MatterGroup, appellant_line, matter_groups, page};
 use crate::session::{Posted, SignedIn};
 
 /// The routes of the oversight pages.
@@ -270,12 +270,6 @@ pub struct Choice {
     pub selected: bool,
 }
 
-/// The matters of one category, for the matter select.
-pub struct Group {
-    pub label: String,
-    pub choices: Vec<Choice>,
-}
-
 /// An extension waiting for approval.
 pub struct Extension {
     pub id: String,
@@ -298,7 +292,7 @@ struct DeskPage {
     total: usize,
     units: Vec<Choice>,
     statuses: Vec<Choice>,
-    matters: Vec<Group>,
+    matters: Vec<MatterGroup>,
     from: String,
     to: String,
     csv: String,
@@ -321,26 +315,6 @@ fn unit_choices(console: &Console, tr: &Tr, units: &[Unit], selected: Option<&st
         .collect();
     out.sort_by(|a, b| a.label.cmp(&b.label));
     out
-}
-
-fn matter_groups(console: &Console, tr: &Tr, selected: Option<&str>) -> Vec<Group> {
-    let english = tr.lang().starts_with("en");
-    let taxonomy = &console.app.taxonomy();
-    taxonomy
-        .categories
-        .iter()
-        .map(|c| Group {
-            label: if english { &c.name_en } else { &c.name }.clone(),
-            choices: taxonomy
-                .matters_of(&c.code)
-                .map(|m| Choice {
-                    value: m.code.to_string(),
-                    label: if english { &m.name_en } else { &m.name }.clone(),
-                    selected: selected == Some(m.code.as_str()),
-                })
-                .collect(),
-        })
-        .collect()
 }
 
 fn extension_of(
@@ -462,7 +436,10 @@ pub async fn desk(
         cases,
         units: unit_choices(&console, &tr, &units, chosen(&filters.unit)),
         statuses,
-        matters: matter_groups(&console, &tr, chosen(&filters.matter)),
+        matters: {
+            let chosen = chosen(&filters.matter);
+            matter_groups(&console, &tr, |m| chosen == Some(m))
+        },
         from: day(&filters.from)
             .map(|d| d.to_string())
             .unwrap_or_default(),
@@ -808,14 +785,7 @@ pub async fn case(
     facts.push(Fact {
         id: "appellant",
         label: tr.t("case-appellant"),
-        value: [
-            Some(shown.appellant.name().to_owned()),
-            shown.appellant.phone().map(str::to_owned),
-        ]
-        .into_iter()
-        .flatten()
-        .collect::<Vec<_>>()
-        .join(" · "),
+        value: appellant_line(&shown.appellant),
     });
     facts.push(Fact {
         id: "address",

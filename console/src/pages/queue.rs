@@ -23,7 +23,7 @@ use crate::Console;
 use crate::error::{Failure, form_urlencoded};
 use crate::i18n::Tr;
 use crate::pages::desk::{matter_name, percent, unit_name};
-use crate::pages::{Chrome, page};
+use crate::pages::{Chrome, MatterGroup, appellant_line, matter_groups, page};
 use crate::session::{Posted, SignedIn, Visitor};
 
 /// Appeals one page of the queue shows.
@@ -214,20 +214,6 @@ struct UnitChoice {
     selected: bool,
 }
 
-/// A matter in the dispatch form, with its unit (the script shows those of the unit chosen).
-struct MatterChoice {
-    code: String,
-    name: String,
-    unit: String,
-    selected: bool,
-}
-
-/// A category of matters.
-struct MatterGroup {
-    name: String,
-    matters: Vec<MatterChoice>,
-}
-
 /// One step of the case's history.
 struct Step {
     at: String,
@@ -328,25 +314,7 @@ pub async fn case(
             }
         })
         .collect();
-    let taxonomy = &console.app.taxonomy();
-    let english = tr.lang().starts_with("en");
-    let groups = taxonomy
-        .categories
-        .iter()
-        .map(|c| MatterGroup {
-            name: if english { &c.name_en } else { &c.name }.clone(),
-            matters: taxonomy
-                .matters_of(&c.code)
-                .map(|m| MatterChoice {
-                    code: m.code.to_string(),
-                    name: if english { &m.name_en } else { &m.name }.clone(),
-                    unit: m.unit.to_string(),
-                    selected: best.is_some_and(|s| s.matter == m.code),
-                })
-                .collect(),
-        })
-        .filter(|g| !g.matters.is_empty())
-        .collect();
+    let groups = matter_groups(&console, &tr, |m| best.is_some_and(|s| s.matter == m));
     let status = tr.code("status", appeal.status.as_str());
     let back = if appeal.confidential {
         "/console/queue/mailbox"
@@ -376,14 +344,7 @@ pub async fn case(
         status,
         kind: tr.code("desk-kind", shown.kind.as_str()),
         body: shown.body.clone(),
-        appellant: [
-            Some(shown.appellant.name().to_owned()),
-            shown.appellant.phone().map(str::to_owned),
-        ]
-        .into_iter()
-        .flatten()
-        .collect::<Vec<_>>()
-        .join(" · "),
+        appellant: appellant_line(&shown.appellant),
         address: shown.location.address.clone().unwrap_or_default(),
         unit: shown
             .unit
