@@ -424,12 +424,7 @@ async fn a_unit_works_an_appeal_from_its_inbox() {
                 .as_str()
                 .unwrap()
                 .to_owned();
-            crate::procs::until(&live.base, &id, admin, |a| {
-                a["events"]
-                    .as_array()
-                    .is_some_and(|e| e.iter().any(|e| e["type"] == "classified"))
-            })
-            .await;
+            crate::procs::until_classified(&live.base, &id, admin).await;
             let (status, answer) = live
                 .act(&id, "dispatch", admin, json!({"unit": "DEMO-FGJ"}))
                 .await;

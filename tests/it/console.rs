@@ -507,6 +507,8 @@ async fn the_inbox_hears_of_new_arrivals_as_they_come() {
             .submit(None, crate::support::unplaceable_appeal())
             .await;
         let id = created["id"].as_str().unwrap().to_owned();
+        // Dispatched once the router has classified it (else the two changes race).
+        crate::procs::until_classified(&live.base, &id, &admin).await;
         let (status, answer) = live
             .act(&id, "dispatch", &admin, json!({"unit": unit}))
             .await;

@@ -379,12 +379,7 @@ async fn a_published_taxonomy_brings_its_units_and_matters_to_the_running_router
             json!("我司下个月要用无人机航拍厂区,飞行审批和空域申请应该找哪个部门办理?");
         let created = live.submit(None, appeal).await;
         let id = created["id"].as_str().unwrap().to_owned();
-        let classified = crate::procs::until(&live.base, &id, &admin, |a| {
-            a["events"]
-                .as_array()
-                .is_some_and(|e| e.iter().any(|e| e["type"] == "classified"))
-        })
-        .await;
+        let classified = crate::procs::until_classified(&live.base, &id, &admin).await;
         if classified["suggestions"][0]["unit"] == "WRJB" {
             assert_eq!(classified["suggestions"][0]["matter"], "IND-90");
             break;

@@ -146,12 +146,7 @@ fn id_of(v: &Value) -> String {
 }
 
 async fn classified(s: &Live, id: &str, token: &str) -> Value {
-    until(&s.base, id, token, |a| {
-        a["events"]
-            .as_array()
-            .is_some_and(|e| e.iter().any(|e| e["type"] == "classified"))
-    })
-    .await
+    crate::procs::until_classified(&s.base, id, token).await
 }
 
 /// Appeals that together hold every event type, in each of the shapes today's code writes.

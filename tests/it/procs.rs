@@ -184,6 +184,16 @@ pub async fn until(base: &str, id: &str, token: &str, done: impl Fn(&Value) -> b
 }
 
 /// Reads the appeal through the API until `done` holds of it, failing at `deadline`.
+/// The appeal `id` once the router has classified it.
+pub async fn until_classified(base: &str, id: &str, token: &str) -> Value {
+    until(base, id, token, |a| {
+        a["events"]
+            .as_array()
+            .is_some_and(|e| e.iter().any(|e| e["type"] == "classified"))
+    })
+    .await
+}
+
 pub async fn until_by(
     base: &str,
     id: &str,

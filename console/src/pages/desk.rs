@@ -20,7 +20,7 @@ use hotline_gateway::preview::{Likeness, PreviewRequest, preview as route_previe
 use hotline_gateway::service::{self, execute, history, scope, view};
 use hotline_schemas::event::envelope::new_traceparent;
 use hotline_schemas::{
-    Action, Actor, Appeal, Channel, Command, DomainError, ErrorCode, EventPayload, Kind, Priority,
+    Action, Actor, Appeal, Channel, Command, DomainError, ErrorCode, Kind, Priority,
 };
 use hotline_store::AppealFilter;
 use serde::{Deserialize, Serialize};
@@ -29,7 +29,7 @@ use crate::Console;
 use crate::error::{Failure, form_urlencoded};
 use crate::i18n::Tr;
 use crate::pages::submit::{AppealFields, Choice, Client, Problem, kind_choices, problem_of};
-use crate::pages::{Chrome, appellant_line, page};
+use crate::pages::{Chrome, appellant_line, history, page};
 use crate::session::{Posted, SignedIn, Visitor, constant_time_eq, random_token};
 
 /// The agent's own calls the desk lists.
@@ -338,13 +338,6 @@ struct Suggestion {
     percent: String,
 }
 
-/// One step of the case's history.
-struct Step {
-    at: String,
-    text: String,
-    reason: Option<String>,
-}
-
 #[derive(Template)]
 #[template(path = "desk_case.html")]
 struct CasePage {
@@ -356,7 +349,7 @@ struct CasePage {
     address: String,
     priority: String,
     suggestions: Vec<Suggestion>,
-    steps: Vec<Step>,
+    steps: Vec<history::Step>,
     can_close: bool,
 }
 
@@ -389,19 +382,8 @@ pub async fn case(
         .as_deref()
         .filter(|d| DONE.contains(d))
         .map(|d| tr.t1(&format!("desk-done-{d}"), "ticket", &row.ticket));
-    let steps = shown
-        .events
-        .unwrap_or_default()
-        .iter()
-        .map(|e| Step {
-            at: e.at.format("%Y-%m-%d %H:%M").to_string(),
-            text: tr.code("event", e.payload.event_type().as_str()),
-            reason: match &e.payload {
-                EventPayload::Replied { result, .. } => Some(result.clone()),
-                _ => e.reason.clone(),
-            },
-        })
-        .collect();
+    let units = console.app.store.units().await?;
+    let steps = history::steps(&console, &tr, &units, shown.events.as_deref());
     let suggestions = shown
         .suggestions
         .iter()

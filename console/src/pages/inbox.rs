@@ -12,7 +12,7 @@ use chrono::{DateTime, Utc};
 use hotline_gateway::access::{AnyCaller, UnitInbox};
 use hotline_gateway::service::{self, execute, history, scope, view};
 use hotline_schemas::event::envelope::new_traceparent;
-use hotline_schemas::{Action, Appeal, Command, EventPayload, Status};
+use hotline_schemas::{Action, Appeal, Command, Status};
 use hotline_store::AppealFilter;
 use serde::Deserialize;
 use tokio::sync::broadcast::error::RecvError;
@@ -20,7 +20,7 @@ use tokio::sync::broadcast::error::RecvError;
 use crate::Console;
 use crate::error::Failure;
 use crate::i18n::Tr;
-use crate::pages::{Chrome, appellant_line, page};
+use crate::pages::{Chrome, appellant_line, history, page};
 use crate::session::{Posted, SignedIn};
 
 /// Appeals one inbox page shows.
@@ -144,14 +144,6 @@ pub async fn events(
     Sse::new(stream).keep_alive(KeepAlive::default())
 }
 
-/// One step of a case's history, for staff.
-struct Step {
-    at: String,
-    text: String,
-    actor: Option<String>,
-    reason: Option<String>,
-}
-
 #[derive(Template)]
 #[template(path = "case.html")]
 struct CasePage {
@@ -160,7 +152,7 @@ struct CasePage {
     body: String,
     appellant: String,
     address: String,
-    steps: Vec<Step>,
+    steps: Vec<history::Step>,
     can_accept: bool,
     can_reply: bool,
     can_return: bool,
@@ -184,22 +176,8 @@ pub async fn case(
         (may(Action::Accept), may(Action::Reply), may(Action::Return));
     let row = Row::of(&tr, &appeal, console.app.now(), console.app.tz());
     let shown = view(&console.app, &actor, appeal, Some(events));
-    let steps = shown
-        .events
-        .unwrap_or_default()
-        .iter()
-        .map(|e| Step {
-            at: e.at.format("%Y-%m-%d %H:%M").to_string(),
-            text: match &e.payload {
-                EventPayload::Replied { result, .. } => {
-                    format!("{}:{result}", tr.code("event", "replied"))
-                }
-                other => tr.code("event", other.event_type().as_str()),
-            },
-            actor: e.actor.clone(),
-            reason: e.reason.clone(),
-        })
-        .collect();
+    let units = console.app.store.units().await?;
+    let steps = history::steps(&console, &tr, &units, shown.events.as_deref());
     page(&CasePage {
         chrome: Chrome::staff(tr, &visitor, "/console/inbox"),
         row,

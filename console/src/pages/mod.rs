@@ -4,6 +4,7 @@ pub mod admin;
 pub mod dashboard;
 pub mod desk;
 pub mod follow;
+pub mod history;
 pub mod inbox;
 pub mod oversight;
 pub mod public;

@@ -17,9 +17,8 @@ use hotline_gateway::access::{MailboxQueue, Oversight, Permission, Staff, forbid
 use hotline_gateway::service::{self, execute, history, scope, view};
 use hotline_schemas::appeal::mask;
 use hotline_schemas::event::envelope::new_traceparent;
-use hotline_schemas::value::limit::Limit;
 use hotline_schemas::value::unit::Unit;
-use hotline_schemas::{Action, Actor, Appeal, Command, ErrorCode, EventPayload, Role, Status};
+use hotline_schemas::{Action, Actor, Appeal, Command, ErrorCode, Role, Status};
 use serde::Deserialize;
 use strum::IntoEnumIterator;
 
@@ -27,6 +26,7 @@ use crate::Console;
 use crate::error::{Failure, form_urlencoded};
 use crate::i18n::Tr;
 use crate::pages::dashboard::{Cell, Format, Table, download, unit_label};
+use crate::pages::history::{self, Step};
 use crate::pages::{Chrome, MatterGroup, appellant_line, matter_groups, page};
 use crate::session::{Posted, SignedIn};
 
@@ -116,15 +116,6 @@ pub fn late_text(tr: &Tr, seconds: i64) -> String {
         )
     } else {
         tr.t1("ov-late-minutes", "minutes", minutes)
-    }
-}
-
-/// A time limit in words.
-fn limit_text(tr: &Tr, limit: Limit) -> String {
-    match limit {
-        Limit::Minutes(n) => tr.t1("ov-limit-minutes", "n", n),
-        Limit::Hours(n) => tr.t1("ov-limit-hours", "n", n),
-        Limit::WorkingDays(n) => tr.t1("ov-limit-days", "n", n),
     }
 }
 
@@ -594,15 +585,6 @@ pub struct Fact {
     pub id: &'static str,
 }
 
-/// One step of a case's history.
-pub struct Step {
-    pub at: String,
-    pub what: String,
-    pub detail: Option<String>,
-    pub actor: Option<String>,
-    pub reason: Option<String>,
-}
-
 #[derive(Template)]
 #[template(path = "oversight_case.html")]
 struct CasePage {
@@ -617,37 +599,6 @@ struct CasePage {
     can_own: bool,
     extension: Option<Extension>,
     steps: Vec<Step>,
-}
-
-/// What an event says beyond its kind.
-fn detail(console: &Console, tr: &Tr, units: &[Unit], payload: &EventPayload) -> Option<String> {
-    let tz = console.app.tz();
-    let at = |d: DateTime<Utc>| d.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string();
-    let unit = |u: &str| unit_label(console, tr, units, u);
-    match payload {
-        EventPayload::Dispatched(a) | EventPayload::Reassigned(a) => Some(unit(&a.unit)),
-        EventPayload::ExtensionRequested { limit, .. } => Some(limit_text(tr, *limit)),
-        EventPayload::ExtensionApproved { resolve_due, .. } => {
-            Some(tr.t1("ov-detail-new-deadline", "at", at(*resolve_due)))
-        }
-        EventPayload::Replied { result, .. } => Some(result.clone()),
-        EventPayload::Rated { rating, comment } => Some(
-            [Some(tr.code("rating", rating.as_str())), comment.clone()]
-                .into_iter()
-                .flatten()
-                .collect::<Vec<_>>()
-                .join(" · "),
-        ),
-        EventPayload::Owned { leader, .. } => Some(leader.clone()),
-        EventPayload::Escalated { level, .. } => {
-            Some(tr.code("ov-level", &level.min(&3).to_string()))
-        }
-        EventPayload::SlaBreached { due_at, .. } | EventPayload::Reminded { due_at, .. } => {
-            Some(tr.t1("ov-detail-due", "at", at(*due_at)))
-        }
-        EventPayload::Supplemented { text } => Some(text.clone()),
-        _ => None,
-    }
 }
 
 /// `GET /console/oversight/appeals/{id}`: one case for oversight: its time limits, owners and
@@ -796,18 +747,7 @@ pub async fn case(
             .clone()
             .unwrap_or_else(|| "—".to_owned()),
     });
-    let steps = shown
-        .events
-        .unwrap_or_default()
-        .iter()
-        .map(|e| Step {
-            at: e.at.format("%Y-%m-%d %H:%M").to_string(),
-            what: tr.code("event", e.payload.event_type().as_str()),
-            detail: detail(&console, &tr, &units, &e.payload),
-            actor: e.actor.clone(),
-            reason: e.reason.clone(),
-        })
-        .collect();
+    let steps = history::steps(&console, &tr, &units, shown.events.as_deref());
     page(&CasePage {
         notice: notice_of(&tr, &filters),
         id: shown.id,

@@ -14,16 +14,14 @@ use axum::routing::{get, post};
 use hotline_gateway::access::{AnyCaller, DispatchQueue, MailboxQueue, Permission, forbidden};
 use hotline_gateway::service::{self, QueuedAppeal, execute, history, scope, view};
 use hotline_schemas::event::envelope::new_traceparent;
-use hotline_schemas::{
-    Action, Actor, Appeal, AppealId, Command, DomainError, ErrorCode, EventPayload, Status,
-};
+use hotline_schemas::{Action, Actor, Appeal, AppealId, Command, DomainError, ErrorCode, Status};
 use serde::Deserialize;
 
 use crate::Console;
 use crate::error::{Failure, form_urlencoded};
 use crate::i18n::Tr;
 use crate::pages::desk::{matter_name, percent, unit_name};
-use crate::pages::{Chrome, MatterGroup, appellant_line, matter_groups, page};
+use crate::pages::{Chrome, MatterGroup, appellant_line, history, matter_groups, page};
 use crate::session::{Posted, SignedIn, Visitor};
 
 /// Appeals one page of the queue shows.
@@ -214,14 +212,6 @@ struct UnitChoice {
     selected: bool,
 }
 
-/// One step of the case's history.
-struct Step {
-    at: String,
-    text: String,
-    actor: Option<String>,
-    reason: Option<String>,
-}
-
 #[derive(Template)]
 #[template(path = "queue_case.html")]
 struct CasePage {
@@ -243,7 +233,7 @@ struct CasePage {
     groups: Vec<MatterGroup>,
     can_merge: bool,
     can_void: bool,
-    steps: Vec<Step>,
+    steps: Vec<history::Step>,
     back: &'static str,
 }
 
@@ -293,13 +283,11 @@ pub async fn case(
         .suggestions
         .iter()
         .find(|s| Some(&s.unit) != current.as_ref() && Some(&s.unit) != accused);
-    let units = console
-        .app
-        .store
-        .units()
-        .await?
-        .into_iter()
+    let stored_units = console.app.store.units().await?;
+    let units = stored_units
+        .iter()
         .filter(|u| Some(&u.code) != accused)
+        .cloned()
         .map(|u| {
             // Units the taxonomy does not name (the demo units) by their own name.
             let named = unit_name(&console, &tr, &u.code);
@@ -322,21 +310,7 @@ pub async fn case(
         "/console/queue"
     };
     let shown = view(&console.app, &actor, appeal, Some(events));
-    let steps = shown
-        .events
-        .as_deref()
-        .unwrap_or_default()
-        .iter()
-        .map(|e| Step {
-            at: e.at.format("%Y-%m-%d %H:%M").to_string(),
-            text: tr.code("event", e.payload.event_type().as_str()),
-            actor: e.actor.clone(),
-            reason: match &e.payload {
-                EventPayload::Replied { result, .. } => Some(result.clone()),
-                _ => e.reason.clone(),
-            },
-        })
-        .collect();
+    let steps = history::steps(&console, &tr, &stored_units, shown.events.as_deref());
     page(&CasePage {
         id: shown.id.clone(),
         ticket: shown.ticket_no.to_string(),
