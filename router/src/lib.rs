@@ -5,6 +5,7 @@
 
 pub mod blend;
 pub mod centroid;
+pub mod evalset;
 pub mod heldout;
 mod keywords;
 pub mod model;
