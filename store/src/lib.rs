@@ -216,6 +216,9 @@ pub enum StatGroup {
     Unit,
     /// The unit and the hour (UTC) it counts at, for days in the city's time zone.
     UnitHour,
+    /// The hour (UTC) it counts at, over every unit: the days of the whole scope, one row a
+    /// kind and hour where `UnitHour` has one a unit too.
+    Hour,
     /// The appeal's service matter (服务事项, for its category) and channel.
     MatterChannel,
 }

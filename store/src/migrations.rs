@@ -27,6 +27,7 @@ const SQLITE: &[(i64, &str, &str)] = engine_migrations!("sqlite":
     (24, "0024_stat_facts", "stat facts"),
     (25, "0025_stat_facts_by_hour", "stat facts by hour"),
     (30, "0030_submitted_by", "submitted by"),
+    (31, "0031_stat_facts_hour", "stat facts by hour"),
     (32, "0032_reference_data", "reference data"),
 );
 const POSTGRES: &[(i64, &str, &str)] = engine_migrations!("postgres":
@@ -45,6 +46,7 @@ const POSTGRES: &[(i64, &str, &str)] = engine_migrations!("postgres":
     (24, "0024_stat_facts", "stat facts"),
     (25, "0025_stat_facts_by_hour", "stat facts by hour"),
     (30, "0030_submitted_by", "submitted by"),
+    (31, "0031_stat_facts_hour", "stat facts by hour"),
     (32, "0032_reference_data", "reference data"),
 );
 

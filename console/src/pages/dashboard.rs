@@ -347,13 +347,20 @@ async fn numbers(
     // The week of the hot topics ends with the period's last day, or today when that is earlier.
     let topics_day = period.topics_day(now, tz);
     let (_, week_end) = service::period(app, topics_day, topics_day)?;
-    let (by_unit_hour, by_matter_channel, overdue, topics) = tokio::try_join!(
+    // Per unit for the figures, per hour (of every unit) for the days: two small results
+    // where one by unit and hour would return a row for most units in most hours.
+    let (by_unit, by_hour, by_matter_channel, overdue, topics) = tokio::try_join!(
         async {
             Ok::<_, Failure>(
                 store
-                    .stat_rows(from, to, &scope, StatGroup::UnitHour, limit)
+                    .stat_rows(from, to, &scope, StatGroup::Unit, limit)
                     .await?,
             )
+        },
+        async {
+            Ok(store
+                .stat_rows(from, to, &scope, StatGroup::Hour, limit)
+                .await?)
         },
         async {
             Ok(store
@@ -363,7 +370,7 @@ async fn numbers(
         async { Ok(store.overdue_by_unit(now, &scope).await?) },
         hot_topics(app, &scope, week_end),
     )?;
-    let (city, mut units) = figures_of(&by_unit_hour, &overdue);
+    let (city, mut units) = figures_of(&by_unit, &overdue);
     if service::leads_units(actor) {
         units.retain(|code, _| actor.in_charge_of.iter().any(|u| u.as_str() == code));
     }
@@ -373,7 +380,7 @@ async fn numbers(
         .take_while(|d| *d <= period.to_day)
         .map(|d| (d, Day::default()))
         .collect();
-    for row in &by_unit_hour {
+    for row in &by_hour {
         let Some(at) = DateTime::from_timestamp(row.hour.saturating_mul(3600), 0) else {
             continue;
         };
@@ -392,6 +399,7 @@ async fn numbers(
             FactKind::Rated => {}
         }
     }
+
     let mut categories: BTreeMap<Option<String>, u64> = BTreeMap::new();
     let mut channels: BTreeMap<String, u64> = BTreeMap::new();
     let taxonomy = app.taxonomy();

@@ -150,8 +150,12 @@ pub async fn statistics_sum_the_facts_of_each_appeal(db: TestDb) {
     assert_eq!((city.replied, city.rated, city.satisfied), (1, 1, 1));
     assert_eq!(city.overdue, 2, "the slow one and the unsigned one");
 
-    // By unit and hour, by matter and channel: the same totals.
-    for group in [StatGroup::UnitHour, StatGroup::MatterChannel] {
+    // By unit and hour, by hour, by matter and channel: the same totals.
+    for group in [
+        StatGroup::UnitHour,
+        StatGroup::Hour,
+        StatGroup::MatterChannel,
+    ] {
         let (by, _) = figures(&rows(store, from, to, &everything, group).await);
         assert_eq!(
             (by.received, by.dispatched, by.replied, by.rated),
@@ -176,6 +180,23 @@ pub async fn statistics_sum_the_facts_of_each_appeal(db: TestDb) {
         (replied.unit.as_deref(), replied.hour),
         (Some(FGJ), t0_hour + 24)
     );
+    // By hour over every unit: the same hours, no unit named.
+    let over_units = rows(store, from, to, &everything, StatGroup::Hour).await;
+    assert!(
+        over_units.iter().all(|r| r.unit.is_none()),
+        "{over_units:?}"
+    );
+    let replied = over_units
+        .iter()
+        .find(|r| r.kind == hotline_store::FactKind::Replied)
+        .unwrap();
+    assert_eq!((replied.hour, replied.tally.count), (t0_hour + 24, 1));
+    let received: u64 = over_units
+        .iter()
+        .filter(|r| r.kind == hotline_store::FactKind::Received && r.hour == t0_hour)
+        .map(|r| r.tally.count)
+        .sum();
+    assert_eq!(received, 4);
     let by_channel = rows(store, from, to, &everything, StatGroup::MatterChannel).await;
     let web: u64 = by_channel
         .iter()
