@@ -5,14 +5,15 @@
 //! matter's own, the share dispatched to the own unit, to another unit, and left to the manual
 //! queue, and the matters none of whose examples reached their unit.
 //!
-//! Then the frozen evaluation set (`router/eval/appeals.csv`, appeals in four voices written
-//! apart from the taxonomy's examples): its SHA-256 and, for the classifier the router uses in
+//! Then the frozen evaluation sets (`router/eval/appeals.csv`, appeals in four voices written
+//! apart from the taxonomy's examples, and `router/eval/appeals-2.csv`, written blind to its
+//! keywords and examples): for each, its SHA-256 and, for the classifier the router uses in
 //! production (built from the whole taxonomy), per voice and overall, the share whose unit (the
 //! first suggestion, dispatched or not) and matter are acceptable, the share dispatched
 //! automatically at the default threshold, and the wrong automatic dispatches as a share of all.
 //!
 //! `cargo bench -p hotline-router --bench taxonomy` (after `--`: folds, default 4; `eval`: the
-//! evaluation set only).
+//! evaluation sets only).
 
 use std::sync::Arc;
 
@@ -138,46 +139,50 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     evaluation_set(&taxonomy)
 }
 
-/// The frozen evaluation set, routed as the router routes (`route`, the default policy) with
-/// the production classifier: the taxonomy's examples, names and keywords (no dispatcher
+/// The frozen evaluation sets, each routed as the router routes (`route`, the default policy)
+/// with the production classifier: the taxonomy's examples, names and keywords (no dispatcher
 /// corrections), as `build_classifier` makes it without a trained model.
 fn evaluation_set(taxonomy: &Taxonomy) -> Result<(), Box<dyn std::error::Error>> {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(evalset::PATH);
-    let bytes = std::fs::read(&path)?;
-    let checksum: String = Sha256::digest(&bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    let set = evalset::parse(std::str::from_utf8(&bytes)?)?;
     let policy = RoutingPolicy::default();
     let classifier = taxonomy_classifier_from(
         taxonomy,
         &hotline_router::centroid::taxonomy_texts(taxonomy),
     );
-    // How much of the set a keyword list alone could place: an appeal naming a keyword of one
-    // of its acceptable matters is easier for a classifier that weighs keywords.
-    let keyworded = set
-        .iter()
-        .filter(|a| {
-            let text = fast2s::convert(&format!("{}\n{}", a.title, a.text));
-            a.matters.iter().any(|m| {
-                taxonomy.matter(m).is_some_and(|m| {
-                    m.keywords
-                        .iter()
-                        .any(|k| !k.is_empty() && text.contains(k.as_str()))
+    for (i, set_path) in evalset::PATHS.iter().enumerate() {
+        if i > 0 {
+            println!();
+        }
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(set_path);
+        let bytes = std::fs::read(&path)?;
+        let checksum: String = Sha256::digest(&bytes)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        let set = evalset::parse(std::str::from_utf8(&bytes)?)?;
+        // How much of the set a keyword list alone could place: an appeal naming a keyword of
+        // one of its acceptable matters is easier for a classifier that weighs keywords.
+        let keyworded = set
+            .iter()
+            .filter(|a| {
+                let text = fast2s::convert(&format!("{}\n{}", a.title, a.text));
+                a.matters.iter().any(|m| {
+                    taxonomy.matter(m).is_some_and(|m| {
+                        m.keywords
+                            .iter()
+                            .any(|k| !k.is_empty() && text.contains(k.as_str()))
+                    })
                 })
             })
-        })
-        .count();
-    println!(
-        "evaluation set {} ({} appeals, {:.1}% naming a keyword of an acceptable matter), SHA-256 {checksum}; production classifier, dispatch at {}",
-        evalset::PATH,
-        set.len(),
-        100.0 * keyworded as f64 / set.len().max(1) as f64,
-        policy.threshold
-    );
-    for (voice, figures) in evalset::evaluate(&set, taxonomy, &classifier, &policy) {
-        println!("{voice:<12} {}", figures.summary());
+            .count();
+        println!(
+            "evaluation set {set_path} ({} appeals, {:.1}% naming a keyword of an acceptable matter), SHA-256 {checksum}; production classifier, dispatch at {}",
+            set.len(),
+            100.0 * keyworded as f64 / set.len().max(1) as f64,
+            policy.threshold
+        );
+        for (voice, figures) in evalset::evaluate(&set, taxonomy, &classifier, &policy) {
+            println!("{voice:<12} {}", figures.summary());
+        }
     }
     Ok(())
 }

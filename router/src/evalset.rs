@@ -1,5 +1,5 @@
-//! The frozen evaluation set (`router/eval/appeals.csv`, described in `router/eval/README.md`):
-//! appeals in four voices (a hotline agent's transcript of a call, a formal letter, a WeChat
+//! The frozen evaluation sets (`router/eval/appeals.csv` and `router/eval/appeals-2.csv`,
+//! described in `router/eval/README.md`): appeals in four voices (a hotline agent's transcript of a call, a formal letter, a WeChat
 //! line, traditional script), written apart from the taxonomy's examples, each labelled with
 //! the units and matters a dispatcher would accept without a return; and the figures of a
 //! classifier over it, each appeal routed as the router routes it (`route`, with the row's
@@ -12,8 +12,15 @@ use serde::Deserialize;
 
 use crate::routing::{Classifier, RoutingPolicy, route};
 
-/// Where the set lies, relative to the router crate.
+/// Where the first set lies, relative to the router crate.
 pub const PATH: &str = "eval/appeals.csv";
+
+/// Where the second set lies, relative to the router crate: written blind to the taxonomy's
+/// keywords and examples, from the matter names only.
+pub const PATH_2: &str = "eval/appeals-2.csv";
+
+/// Every frozen set, oldest first, relative to the router crate.
+pub const PATHS: [&str; 2] = [PATH, PATH_2];
 
 /// One appeal of the set.
 #[derive(Debug, Clone, PartialEq)]
