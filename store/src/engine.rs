@@ -66,6 +66,10 @@ impl<DB: Database> DerefMut for WriteTx<DB> {
     }
 }
 
+/// Each connection's page cache, in KiB (negative, as `PRAGMA cache_size` takes it): the
+/// indexes' pages a window of appeals touches stay in memory (SQLite's default is 2 MiB).
+const SQLITE_CACHE_KIB: &str = "-32768";
+
 /// The embedded store: one SQLite file in WAL mode.
 #[derive(Clone)]
 pub struct SqliteStore {
@@ -85,7 +89,8 @@ impl SqliteStore {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(10));
+            .busy_timeout(Duration::from_secs(10))
+            .pragma("cache_size", SQLITE_CACHE_KIB);
         Self::connect(options).await
     }
 
@@ -96,7 +101,8 @@ impl SqliteStore {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(10));
+            .busy_timeout(Duration::from_secs(10))
+            .pragma("cache_size", SQLITE_CACHE_KIB);
         Self::connect(options).await
     }
 
@@ -205,6 +211,53 @@ impl PostgresStore {
         Ok(Some(RelayLease {
             connection: Some(conn),
         }))
+    }
+}
+
+impl SqliteStore {
+    /// Rows of `duplicate_bands`: `(band, at_us, appeal_id)`.
+    async fn insert_bands(
+        conn: &mut sqlx::SqliteConnection,
+        rows: &[(i64, i64, Uuid)],
+    ) -> Result<()> {
+        for chunk in rows.chunks(IMPORT_ROWS * signature::BANDS) {
+            let mut q = QueryBuilder::<sqlx::Sqlite>::new(
+                "INSERT INTO duplicate_bands (band, at_us, appeal_id) ",
+            );
+            q.push_values(chunk, |mut row, (band, at, id)| {
+                row.push_bind(*band).push_bind(*at).push_bind(*id);
+            });
+            q.push(" ON CONFLICT DO NOTHING");
+            q.build().execute(&mut *conn).await?;
+        }
+        Ok(())
+    }
+}
+
+impl PostgresStore {
+    /// Rows of `duplicate_bands`: `(band, at_us, appeal_id)`, as three arrays.
+    async fn insert_bands(conn: &mut sqlx::PgConnection, rows: &[(i64, i64, Uuid)]) -> Result<()> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let (bands, ats, ids): (Vec<i64>, Vec<i64>, Vec<Uuid>) =
+            rows.iter()
+                .fold((Vec::new(), Vec::new(), Vec::new()), |mut v, (b, a, i)| {
+                    v.0.push(*b);
+                    v.1.push(*a);
+                    v.2.push(*i);
+                    v
+                });
+        sqlx::query(
+            "INSERT INTO duplicate_bands (band, at_us, appeal_id) \
+             SELECT * FROM UNNEST($1::BIGINT[], $2::BIGINT[], $3::UUID[]) ON CONFLICT DO NOTHING",
+        )
+        .bind(bands)
+        .bind(ats)
+        .bind(ids)
+        .execute(&mut *conn)
+        .await?;
+        Ok(())
     }
 }
 
@@ -812,23 +865,16 @@ macro_rules! sql_store {
                 });
                 q.push(" ON CONFLICT DO NOTHING");
                 q.build().execute(&mut *conn).await?;
-                let bands: Vec<(i64, &Appeal)> = appeals
+                let mut bands: Vec<(i64, i64, Uuid)> = appeals
                     .iter()
-                    .flat_map(|a| signature::bands_of(a).into_iter().map(move |b| (b, a)))
+                    .flat_map(|a| {
+                        let at = micros(a.created_at);
+                        signature::bands_of(a).into_iter().map(move |b| (b, at, a.id.0))
+                    })
                     .collect();
-                if bands.is_empty() {
-                    return Ok(());
-                }
-                let mut q =
-                    QueryBuilder::<$db>::new("INSERT INTO duplicate_bands (band, at_us, appeal_id) ");
-                q.push_values(&bands, |mut row, (band, a)| {
-                    row.push_bind(*band)
-                        .push_bind(micros(a.created_at))
-                        .push_bind(a.id.0);
-                });
-                q.push(" ON CONFLICT DO NOTHING");
-                q.build().execute(&mut *conn).await?;
-                Ok(())
+                // In key order: each statement walks the index once.
+                bands.sort_unstable();
+                Self::insert_bands(conn, &bands).await
             }
 
             /// Indexes the appeals stored before the duplicate index, in batches.

@@ -44,6 +44,7 @@ mod console;
 mod console_desk;
 mod console_oversight;
 mod distributed;
+mod duplicates;
 mod fixtures;
 mod intake_limits;
 mod logs;

@@ -53,12 +53,16 @@ pub fn bands(text: &str) -> Vec<i64> {
             .map(|w| mix((u64::from(w[0]) << 32) | u64::from(w[1])))
             .collect(),
     };
+    // Hash function `i` is `a·h + b` (mod 2⁶⁴, `a` odd) of a shingle's mixed hash `h`.
     let mut minima = [u64::MAX; BANDS * ROWS];
     for (i, min) in minima.iter_mut().enumerate() {
-        let seed = mix(i as u64 + 1);
-        for s in &shingles {
-            *min = (*min).min(mix(s ^ seed));
-        }
+        let a = mix(i as u64 + 1) | 1;
+        let b = mix(i as u64 + 0x1000);
+        *min = shingles
+            .iter()
+            .map(|s| a.wrapping_mul(*s).wrapping_add(b))
+            .min()
+            .unwrap_or(u64::MAX);
     }
     minima
         .chunks(ROWS)
@@ -97,7 +101,10 @@ mod tests {
 
     #[test]
     fn normalising_keeps_letters_and_digits_in_simplified_characters() {
-        assert_eq!(normalised("廠房用地，審批 Ａ座\n3號！"), "厂房用地审批a座3号");
+        assert_eq!(
+            normalised("廠房用地，審批 Ａ座\n3號！"),
+            "厂房用地审批a座3号"
+        );
         assert_eq!(normalised(" ，。！"), "");
     }
 

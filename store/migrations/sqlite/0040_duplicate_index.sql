@@ -12,11 +12,12 @@ CREATE TABLE duplicate_signatures (
 CREATE INDEX duplicate_signatures_address ON duplicate_signatures (address, at_us)
     WHERE address IS NOT NULL;
 
--- The LSH band keys of each appeal's text (`signature::bands_of`), one row per band.
+-- The LSH band keys of each appeal's text (`signature::bands_of`), one row per band. No
+-- foreign key (appeals are never deleted): the rows an appeal adds cost only their index.
 CREATE TABLE duplicate_bands (
     band BIGINT NOT NULL,
     at_us BIGINT NOT NULL,
-    appeal_id BLOB NOT NULL REFERENCES appeals (id),
+    appeal_id BLOB NOT NULL,
     PRIMARY KEY (band, at_us, appeal_id)
 ) WITHOUT ROWID;
 
