@@ -1,7 +1,7 @@
 //! The routing preview (`POST /api/v1/route-preview`, and the agent desk's own route): what the
 //! router would make of a text an agent is typing — the matter and unit, its top suggestions,
-//! urgency signals, whether it would be confidential — and the probable duplicates among recent
-//! appeals (the same appellant, or a similar text). Nothing is stored.
+//! urgency signals, whether it would be confidential — and the probable duplicates the duplicate
+//! index finds (the same appellant, or a similar text). Nothing is stored.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -159,8 +159,8 @@ pub struct Preview {
 /// Texts at least this alike (character bigrams) make a probable duplicate in a preview: looser
 /// than the router's near-identical rule, since the agent decides.
 pub const SIMILAR_TEXT: f64 = 0.5;
-/// Recent appeals a preview compares the text with at most.
-const CANDIDATES: i64 = 500;
+/// Appeals from the duplicate index a preview compares the text with at most.
+const CANDIDATES: i64 = 50;
 /// Probable duplicates a preview shows at most.
 const MAX_DUPLICATES: usize = 5;
 
@@ -236,11 +236,11 @@ pub async fn preview(
     let previewer = &state.previewer;
     let window = previewer.policy.duplicate_window;
     let since = now - window;
-    // Only what the agent may see is compared (the store's recent appeals are everyone's).
+    // Only what the agent may see is compared (the index's candidates are everyone's).
     let recent: Vec<Appeal> = if window > chrono::Duration::zero() {
         state
             .store
-            .recent_appeals(since, now, CANDIDATES)
+            .duplicate_candidates(&typed, since, CANDIDATES)
             .await?
             .into_iter()
             .filter(|a| actor.can_read(a))

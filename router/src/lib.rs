@@ -55,8 +55,8 @@ pub fn taxonomy_classifier_from(taxonomy: &Taxonomy, texts: &[(String, String)])
     }
 }
 
-/// How many recent appeals are compared for duplicates at most.
-const DUPLICATE_CANDIDATES: i64 = 500;
+/// How many appeals from the duplicate index are compared at most.
+const DUPLICATE_CANDIDATES: i64 = 50;
 
 /// How often a classification is recomputed when the appeal changed under it.
 const CONFLICT_RETRIES: usize = 5;
@@ -139,11 +139,11 @@ impl Handler for RouterHandler {
                 .ok_or_else(|| {
                     HandlerError::transient(format!("appeal {} not found", envelope.appeal_id))
                 })?;
-            // Only earlier appeals can be what this one repeats.
+            // Only earlier appeals can be what this one repeats: those the index finds alike.
             let recent = if self.policy.duplicate_window > chrono::Duration::zero() {
                 let since = appeal.created_at - self.policy.duplicate_window;
                 self.store
-                    .recent_appeals(since, appeal.created_at, DUPLICATE_CANDIDATES)
+                    .duplicate_candidates(&appeal, since, DUPLICATE_CANDIDATES)
                     .await
                     .map_err(HandlerError::transient)?
             } else {

@@ -1,5 +1,5 @@
 //! Routing decisions as a pure function of the appeal, the taxonomy, the classifier's scores
-//! and the recent appeals: which matter and unit, how sure, whether to dispatch, whether to
+//! and the candidate duplicates: which matter and unit, how sure, whether to dispatch, whether to
 //! raise the priority, and which earlier appeal it probably repeats.
 
 use std::collections::HashSet;
@@ -212,7 +212,7 @@ pub fn similarity(a: &str, b: &str) -> f64 {
 
 /// The earliest recent appeal this one probably repeats: near-identical text, or the same
 /// appellant (or the same address) about the same matter, within the window.
-fn find_duplicate(
+pub fn find_duplicate(
     appeal: &Appeal,
     matter: Option<&str>,
     recent: &[Appeal],

@@ -12,6 +12,7 @@ use std::sync::LazyLock;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use hotline_schemas::appeal::signature;
 use hotline_schemas::lifecycle::{Change, Decision};
 use hotline_schemas::reference::{self, ReferenceKind, ReferenceVersion, Versions};
 use hotline_schemas::value::ids::TokenId;
@@ -65,6 +66,10 @@ impl<DB: Database> DerefMut for WriteTx<DB> {
     }
 }
 
+/// Each connection's page cache, in KiB (negative, as `PRAGMA cache_size` takes it): the
+/// indexes' pages a window of appeals touches stay in memory (SQLite's default is 2 MiB).
+const SQLITE_CACHE_KIB: &str = "-32768";
+
 /// The embedded store: one SQLite file in WAL mode.
 #[derive(Clone)]
 pub struct SqliteStore {
@@ -91,6 +96,7 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
             .pragma("mmap_size", MMAP_SIZE)
+            .pragma("cache_size", SQLITE_CACHE_KIB)
             .busy_timeout(Duration::from_secs(10));
         Self::connect(options).await
     }
@@ -103,6 +109,7 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
             .pragma("mmap_size", MMAP_SIZE)
+            .pragma("cache_size", SQLITE_CACHE_KIB)
             .busy_timeout(Duration::from_secs(10));
         Self::connect(options).await
     }
@@ -212,6 +219,53 @@ impl PostgresStore {
         Ok(Some(RelayLease {
             connection: Some(conn),
         }))
+    }
+}
+
+impl SqliteStore {
+    /// Rows of `duplicate_bands`: `(band, at_us, appeal_id)`.
+    async fn insert_bands(
+        conn: &mut sqlx::SqliteConnection,
+        rows: &[(i64, i64, Uuid)],
+    ) -> Result<()> {
+        for chunk in rows.chunks(IMPORT_ROWS * signature::BANDS) {
+            let mut q = QueryBuilder::<sqlx::Sqlite>::new(
+                "INSERT INTO duplicate_bands (band, at_us, appeal_id) ",
+            );
+            q.push_values(chunk, |mut row, (band, at, id)| {
+                row.push_bind(*band).push_bind(*at).push_bind(*id);
+            });
+            q.push(" ON CONFLICT DO NOTHING");
+            q.build().execute(&mut *conn).await?;
+        }
+        Ok(())
+    }
+}
+
+impl PostgresStore {
+    /// Rows of `duplicate_bands`: `(band, at_us, appeal_id)`, as three arrays.
+    async fn insert_bands(conn: &mut sqlx::PgConnection, rows: &[(i64, i64, Uuid)]) -> Result<()> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let (bands, ats, ids): (Vec<i64>, Vec<i64>, Vec<Uuid>) =
+            rows.iter()
+                .fold((Vec::new(), Vec::new(), Vec::new()), |mut v, (b, a, i)| {
+                    v.0.push(*b);
+                    v.1.push(*a);
+                    v.2.push(*i);
+                    v
+                });
+        sqlx::query(
+            "INSERT INTO duplicate_bands (band, at_us, appeal_id) \
+             SELECT * FROM UNNEST($1::BIGINT[], $2::BIGINT[], $3::UUID[]) ON CONFLICT DO NOTHING",
+        )
+        .bind(bands)
+        .bind(ats)
+        .bind(ids)
+        .execute(&mut *conn)
+        .await?;
+        Ok(())
     }
 }
 
@@ -372,6 +426,13 @@ fn reached(facts: &[hotline_schemas::stats::Fact]) -> String {
         format!(",{},", units.into_iter().collect::<Vec<_>>().join(","))
     }
 }
+
+/// Appeals an import writes a statement (its bands, 16 each with 3 values, stay under
+/// SQLite's 32,766 parameters).
+const IMPORT_ROWS: usize = 500;
+
+/// Appeals read from one band's bucket at most, the newest first.
+const BUCKET_CANDIDATES: i64 = 64;
 
 /// Microseconds in an hour: a fact's `hour` is its `at_us` divided by it.
 const MICROS_AN_HOUR: i64 = 3_600_000_000;
@@ -765,18 +826,85 @@ macro_rules! sql_store {
                 .bind(appeal.is_escalated())
                 .execute(&mut *conn)
                 .await?;
-                for key in appeal.appellant.keys() {
-                    sqlx::query(
-                        "INSERT INTO appellant_keys (key, appeal_id, created_at) VALUES ($1, $2, $3) \
-                         ON CONFLICT DO NOTHING",
-                    )
-                    .bind(key)
-                    .bind(appeal.id.0)
-                    .bind(appeal.created_at)
-                    .execute(&mut *conn)
-                    .await?;
-                }
+                Self::insert_keys(conn, std::slice::from_ref(appeal)).await?;
+                Self::insert_signatures(conn, std::slice::from_ref(appeal)).await?;
                 Ok(())
+            }
+
+            /// The appellant keys of `appeals` (`Appellant::keys`), for the caller's history
+            /// and the duplicate index.
+            async fn insert_keys(
+                conn: &mut <$db as sqlx::Database>::Connection,
+                appeals: &[Appeal],
+            ) -> Result<()> {
+                let keys: Vec<(String, &Appeal)> = appeals
+                    .iter()
+                    .flat_map(|a| a.appellant.keys().into_iter().map(move |k| (k, a)))
+                    .collect();
+                if keys.is_empty() {
+                    return Ok(());
+                }
+                let mut q = QueryBuilder::<$db>::new(
+                    "INSERT INTO appellant_keys (key, appeal_id, created_at) ",
+                );
+                q.push_values(&keys, |mut row, (key, a)| {
+                    row.push_bind(key.clone())
+                        .push_bind(a.id.0)
+                        .push_bind(a.created_at);
+                });
+                q.push(" ON CONFLICT DO NOTHING");
+                q.build().execute(&mut *conn).await?;
+                Ok(())
+            }
+
+            /// The duplicate index of `appeals`: each one's normalised address and the band
+            /// keys of its text (`signature`). An appeal indexed before is left as it is.
+            async fn insert_signatures(
+                conn: &mut <$db as sqlx::Database>::Connection,
+                appeals: &[Appeal],
+            ) -> Result<()> {
+                if appeals.is_empty() {
+                    return Ok(());
+                }
+                let mut q = QueryBuilder::<$db>::new(
+                    "INSERT INTO duplicate_signatures (appeal_id, at_us, address) ",
+                );
+                q.push_values(appeals, |mut row, a| {
+                    row.push_bind(a.id.0)
+                        .push_bind(micros(a.created_at))
+                        .push_bind(signature::address_of(a));
+                });
+                q.push(" ON CONFLICT DO NOTHING");
+                q.build().execute(&mut *conn).await?;
+                let mut bands: Vec<(i64, i64, Uuid)> = appeals
+                    .iter()
+                    .flat_map(|a| {
+                        let at = micros(a.created_at);
+                        signature::bands_of(a).into_iter().map(move |b| (b, at, a.id.0))
+                    })
+                    .collect();
+                // In key order: each statement walks the index once.
+                bands.sort_unstable();
+                Self::insert_bands(conn, &bands).await
+            }
+
+            /// Indexes the appeals stored before the duplicate index, in batches.
+            async fn backfill_signatures(&self) -> Result<()> {
+                loop {
+                    let rows = sqlx::query(
+                        "SELECT doc FROM appeals a WHERE NOT EXISTS \
+                         (SELECT 1 FROM duplicate_signatures s WHERE s.appeal_id = a.id) LIMIT 500",
+                    )
+                    .fetch_all(&self.pool)
+                    .await?;
+                    if rows.is_empty() {
+                        return Ok(());
+                    }
+                    let appeals = rows.iter().map(Self::appeal_of).collect::<Result<Vec<_>>>()?;
+                    let mut tx = self.begin_write().await?;
+                    Self::insert_signatures(&mut tx, &appeals).await?;
+                    tx.commit().await?;
+                }
             }
         }
 
@@ -784,7 +912,8 @@ macro_rules! sql_store {
         impl Store for $store {
             async fn migrate(&self) -> Result<()> {
                 $migrator().run(&self.pool).await?;
-                self.backfill_facts().await
+                self.backfill_facts().await?;
+                self.backfill_signatures().await
             }
 
             async fn ping(&self) -> Result<()> {
@@ -1062,6 +1191,98 @@ macro_rules! sql_store {
                 Ok(Submitted { appeal, created: true })
             }
 
+            async fn import(&self, received: &[Decision]) -> Result<()> {
+                let changes: Vec<&Change> = received.iter().flat_map(Decision::changes).collect();
+                if changes.iter().any(|c| c.base_version() != 0) {
+                    return Err(StoreError::NotNew);
+                }
+                let mut tx = self.begin_write().await?;
+                for chunk in changes.chunks(IMPORT_ROWS) {
+                    let appeals: Vec<Appeal> = chunk.iter().map(|c| c.appeal().clone()).collect();
+                    let mut q = QueryBuilder::<$db>::new(
+                        "INSERT INTO appeals (id, ticket_no, channel, kind, priority, status, unit, \
+                         matter, response_due, resolve_due, created_at, updated_at, version, doc, \
+                         due_at, confidential, escalated) ",
+                    );
+                    q.push_values(&appeals, |mut row, a| {
+                        row.push_bind(a.id.0)
+                            .push_bind(a.ticket_no.as_str())
+                            .push_bind(a.channel.as_str())
+                            .push_bind(a.kind.as_str())
+                            .push_bind(a.priority.as_str())
+                            .push_bind(a.status.as_str())
+                            .push_bind(a.unit.as_deref())
+                            .push_bind(a.matter.as_deref())
+                            .push_bind(a.deadlines.response_due)
+                            .push_bind(a.deadlines.resolve_due)
+                            .push_bind(a.created_at)
+                            .push_bind(a.updated_at)
+                            .push_bind(a.version)
+                            .push_bind(Json(a))
+                            .push_bind(a.sla.next.map(|n| n.at))
+                            .push_bind(a.confidential)
+                            .push_bind(a.is_escalated());
+                    });
+                    q.build().execute(&mut *tx).await?;
+                    let events: Vec<(&Event, &'static str, serde_json::Value)> = chunk
+                        .iter()
+                        .flat_map(|c| c.events())
+                        .map(|e| stored_payload(&e.payload).map(|(kind, data)| (e, kind, data)))
+                        .collect::<Result<_>>()?;
+                    if !events.is_empty() {
+                        let mut q = QueryBuilder::<$db>::new(
+                            "INSERT INTO events (id, appeal_id, seq, type, at, actor, reason, data, \
+                             actor_id) ",
+                        );
+                        q.push_values(&events, |mut row, (e, kind, data)| {
+                            row.push_bind(e.id.0)
+                                .push_bind(e.appeal_id.0)
+                                .push_bind(e.seq)
+                                .push_bind(*kind)
+                                .push_bind(e.at)
+                                .push_bind(e.actor.clone())
+                                .push_bind(e.reason.clone())
+                                .push_bind(Json(data.clone()))
+                                .push_bind(e.actor_id.map(|u| u.0));
+                        });
+                        q.build().execute(&mut *tx).await?;
+                    }
+                    let facts: Vec<(&Appeal, i32, hotline_schemas::stats::Fact, String)> = chunk
+                        .iter()
+                        .flat_map(|c| {
+                            let facts = hotline_schemas::stats::facts(c.appeal(), c.events());
+                            let reached = reached(&facts);
+                            facts.into_iter().enumerate().map(move |(n, f)| {
+                                (c.appeal(), i32::try_from(n).unwrap_or(i32::MAX), f, reached.clone())
+                            })
+                        })
+                        .collect();
+                    let mut q = QueryBuilder::<$db>::new(
+                        "INSERT INTO stat_facts (appeal_id, n, kind, at_us, hour, unit, flag, value, \
+                         confidential, channel, matter, reached) ",
+                    );
+                    q.push_values(&facts, |mut row, (a, n, fact, reached)| {
+                        row.push_bind(a.id.0)
+                            .push_bind(*n)
+                            .push_bind(fact.kind.as_str())
+                            .push_bind(micros(fact.at))
+                            .push_bind(micros(fact.at).div_euclid(MICROS_AN_HOUR))
+                            .push_bind(fact.unit.as_ref().map(ToString::to_string))
+                            .push_bind(fact.flag)
+                            .push_bind(fact.value)
+                            .push_bind(a.confidential)
+                            .push_bind(a.channel.as_str())
+                            .push_bind(a.matter.as_ref().map(ToString::to_string))
+                            .push_bind(reached.clone());
+                    });
+                    q.build().execute(&mut *tx).await?;
+                    Self::insert_keys(&mut tx, &appeals).await?;
+                    Self::insert_signatures(&mut tx, &appeals).await?;
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
             async fn appeal(&self, id: AppealId) -> Result<Option<Appeal>> {
                 let mut conn = self.pool.acquire().await?;
                 Self::find_appeal(&mut conn, id).await
@@ -1202,22 +1423,102 @@ macro_rules! sql_store {
                 rows.iter().map(Self::appeal_of).collect()
             }
 
-            async fn recent_appeals(
+            async fn duplicate_candidates(
                 &self,
+                appeal: &Appeal,
                 since: DateTime<Utc>,
-                until: DateTime<Utc>,
                 limit: i64,
             ) -> Result<Vec<Appeal>> {
-                let rows = sqlx::query(
-                    "SELECT doc FROM appeals WHERE created_at >= $1 AND created_at <= $2 \
-                     ORDER BY created_at DESC LIMIT $3",
-                )
-                .bind(since)
-                .bind(until)
-                .bind(limit)
-                .fetch_all(&self.pool)
-                .await?;
-                rows.iter().map(Self::appeal_of).collect()
+                let bands = signature::bands_of(appeal);
+                let keys = appeal.appellant.keys();
+                let address = signature::address_of(appeal);
+                if limit <= 0 || (bands.is_empty() && keys.is_empty() && address.is_none()) {
+                    return Ok(Vec::new());
+                }
+                let (from, to) = (micros(since), micros(appeal.created_at));
+                // Each part reads its own index, newest first and bounded: the cost does not
+                // grow with the appeals in the window.
+                let mut q = QueryBuilder::<$db>::new(
+                    "SELECT c.appeal_id, SUM(c.bands) AS bands, SUM(c.others) AS others FROM (",
+                );
+                let mut parts = 0;
+                let mut part = |q: &mut QueryBuilder<$db>, counts: &str| {
+                    if parts > 0 {
+                        q.push(" UNION ALL ");
+                    }
+                    parts += 1;
+                    q.push("SELECT appeal_id, ")
+                        .push(counts)
+                        .push(" FROM (SELECT appeal_id FROM ");
+                };
+                for band in bands {
+                    part(&mut q, "1 AS bands, 0 AS others");
+                    q.push("duplicate_bands WHERE band = ")
+                        .push_bind(band)
+                        .push(" AND at_us >= ")
+                        .push_bind(from)
+                        .push(" AND at_us <= ")
+                        .push_bind(to)
+                        .push(" ORDER BY at_us DESC LIMIT ")
+                        .push_bind(BUCKET_CANDIDATES)
+                        .push(") b");
+                }
+                for key in keys {
+                    part(&mut q, "0 AS bands, 1 AS others");
+                    q.push("appellant_keys WHERE key = ")
+                        .push_bind(key)
+                        .push(" AND created_at >= ")
+                        .push_bind(since)
+                        .push(" AND created_at <= ")
+                        .push_bind(appeal.created_at)
+                        .push(" ORDER BY created_at DESC LIMIT ")
+                        .push_bind(limit)
+                        .push(") k");
+                }
+                if let Some(address) = address {
+                    part(&mut q, "0 AS bands, 1 AS others");
+                    q.push("duplicate_signatures WHERE address = ")
+                        .push_bind(address)
+                        .push(" AND at_us >= ")
+                        .push_bind(from)
+                        .push(" AND at_us <= ")
+                        .push_bind(to)
+                        .push(" ORDER BY at_us DESC LIMIT ")
+                        .push_bind(limit)
+                        .push(") a");
+                }
+                q.push(") c WHERE c.appeal_id <> ")
+                    .push_bind(appeal.id.0)
+                    .push(
+                        " GROUP BY c.appeal_id ORDER BY bands DESC, others DESC, c.appeal_id \
+                         LIMIT ",
+                    )
+                    .push_bind(limit);
+                let ranked: Vec<Uuid> = q
+                    .build()
+                    .fetch_all(&self.pool)
+                    .await?
+                    .iter()
+                    .map(|r| r.try_get("appeal_id"))
+                    .collect::<std::result::Result<_, _>>()?;
+                if ranked.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let mut q = QueryBuilder::<$db>::new("SELECT doc FROM appeals WHERE id IN (");
+                let mut list = q.separated(", ");
+                for id in &ranked {
+                    list.push_bind(*id);
+                }
+                q.push(")");
+                let mut appeals = q
+                    .build()
+                    .fetch_all(&self.pool)
+                    .await?
+                    .iter()
+                    .map(Self::appeal_of)
+                    .collect::<Result<Vec<_>>>()?;
+                appeals.sort_by_key(|a| ranked.iter().position(|id| *id == a.id.0));
+                Ok(appeals)
             }
 
             async fn activity_since(

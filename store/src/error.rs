@@ -15,6 +15,9 @@ pub enum StoreError {
     /// A record with this id exists already.
     #[error("a record with this id exists already")]
     Duplicate,
+    /// Only new appeals can be imported.
+    #[error("only new appeals can be imported")]
+    NotNew,
     #[error("stored data is invalid: {0}")]
     Corrupt(String),
     /// A stored event this version cannot read (written by a newer one during an upgrade?).

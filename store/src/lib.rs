@@ -315,6 +315,12 @@ pub trait Store: Send + Sync + 'static {
     /// `StoreError::IdempotencyConflict`.
     async fn submit(&self, submission: Submission) -> Result<Submitted>;
 
+    /// Records appeals received elsewhere (`Intake::receive` decisions: a former system's, a
+    /// benchmark's window) with their events, facts and indexes, many rows a statement, in one
+    /// transaction; `StoreError::NotNew` for a change to a stored appeal. Nothing is announced
+    /// on the bus, and their ticket numbers are their own.
+    async fn import(&self, received: &[Decision]) -> Result<()>;
+
     async fn appeal(&self, id: AppealId) -> Result<Option<Appeal>>;
     /// The appeal when it is within `scope` (filtered in SQL, like the lists).
     async fn appeal_in(&self, id: AppealId, scope: &Scope) -> Result<Option<Appeal>>;
@@ -357,11 +363,14 @@ pub trait Store: Send + Sync + 'static {
     /// A caller's history: the appeals from the appellant known by `key` (`Appellant::keys`),
     /// newest first, at most `limit`, within `scope`.
     async fn appeals_of(&self, key: &str, scope: &Scope, limit: i64) -> Result<Vec<Appeal>>;
-    /// Appeals received from `since` up to `until`, newest first, at most `limit`.
-    async fn recent_appeals(
+    /// The earlier appeals `appeal` may repeat, from the duplicate index: received from
+    /// `since` up to it and sharing a band of its text's signature (`signature::bands_of`),
+    /// an appellant key or its normalised address; at most `limit`, the most bands shared
+    /// first. `appeal` need not be stored (a preview's).
+    async fn duplicate_candidates(
         &self,
+        appeal: &Appeal,
         since: DateTime<Utc>,
-        until: DateTime<Utc>,
         limit: i64,
     ) -> Result<Vec<Appeal>>;
 

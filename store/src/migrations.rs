@@ -29,6 +29,7 @@ const SQLITE: &[(i64, &str, &str)] = engine_migrations!("sqlite":
     (30, "0030_submitted_by", "submitted by"),
     (31, "0031_stat_facts_hour", "stat facts by hour"),
     (32, "0032_reference_data", "reference data"),
+    (40, "0040_duplicate_index", "duplicate index"),
 );
 const POSTGRES: &[(i64, &str, &str)] = engine_migrations!("postgres":
     (1, "0001_init", "init"),
@@ -48,6 +49,7 @@ const POSTGRES: &[(i64, &str, &str)] = engine_migrations!("postgres":
     (30, "0030_submitted_by", "submitted by"),
     (31, "0031_stat_facts_hour", "stat facts by hour"),
     (32, "0032_reference_data", "reference data"),
+    (40, "0040_duplicate_index", "duplicate index"),
 );
 
 fn migrator(list: &'static [(i64, &'static str, &'static str)]) -> Migrator {

@@ -45,6 +45,7 @@ mod console_desk;
 mod console_oversight;
 mod console_reference;
 mod distributed;
+mod duplicates;
 mod fixtures;
 mod intake_limits;
 mod logs;

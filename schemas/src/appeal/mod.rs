@@ -11,6 +11,7 @@ use crate::value::ids::{AppealId, MatterCode, StaffRef, TicketNo, UnitCode, User
 use crate::value::uscc;
 
 pub mod mask;
+pub mod signature;
 pub mod track;
 
 pub use track::{DueStep, SlaTrack, Step, TimeLimit};

@@ -16,6 +16,11 @@ use hotline_store::{
 use tokio::sync::Barrier;
 use tokio::task::JoinSet;
 
+pub use crate::duplicates::{
+    appeals_stored_before_the_index_are_indexed_when_migrating,
+    duplicate_candidates_come_from_the_index,
+    imported_appeals_are_stored_indexed_and_not_announced,
+};
 use crate::fixtures::{
     agent, appellant, apply, classify, context, data, date, decision, dispatch_to, dispatcher,
     keyed, local, monday, new_appeal, submission, submission_of, submit, unit_staff,

@@ -12,6 +12,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod cases;
+mod duplicates;
 mod fixtures;
 mod harness;
 mod people;
@@ -88,4 +89,7 @@ contract_suite!(
     reference_data_is_seeded_once_saved_and_published,
     publishing_a_taxonomy_updates_its_units,
     concurrent_saves_get_distinct_numbers,
+    duplicate_candidates_come_from_the_index,
+    appeals_stored_before_the_index_are_indexed_when_migrating,
+    imported_appeals_are_stored_indexed_and_not_announced,
 );
