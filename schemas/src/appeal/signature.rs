@@ -138,22 +138,22 @@ mod tests {
     #[test]
     fn addresses_are_normalised() {
         let mut appeal = Appeal::received(
-            crate::AppealId::new(),
-            crate::TicketNo::new("t"),
-            crate::NewAppeal {
-                channel: crate::Channel::Hotline,
-                kind: crate::Kind::Complaint,
-                priority: crate::Priority::Normal,
+            crate::value::ids::AppealId::new(),
+            crate::value::ids::TicketNo::new("t"),
+            crate::appeal::NewAppeal {
+                channel: crate::appeal::Channel::Hotline,
+                kind: crate::appeal::Kind::Complaint,
+                priority: crate::appeal::Priority::Normal,
                 title: "t".to_owned(),
                 body: "b".to_owned(),
-                appellant: crate::Appellant::Person {
+                appellant: crate::appeal::Appellant::Person {
                     name: "n".to_owned(),
                     phone: None,
                     wechat_openid: None,
                 },
-                location: crate::Location {
+                location: crate::appeal::Location {
                     address: Some(" 寶安區 福海街道 ".to_owned()),
-                    ..crate::Location::default()
+                    ..crate::appeal::Location::default()
                 },
                 attachments: Vec::new(),
             },
