@@ -93,6 +93,8 @@ fn mix(mut x: u64) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::appeal::{Appellant, Channel, Kind, Location, NewAppeal, Priority};
+    use crate::value::ids::{AppealId, TicketNo};
 
     fn shared(a: &str, b: &str) -> usize {
         let (a, b) = (bands(&normalised(a)), bands(&normalised(b)));
@@ -138,22 +140,22 @@ mod tests {
     #[test]
     fn addresses_are_normalised() {
         let mut appeal = Appeal::received(
-            crate::value::ids::AppealId::new(),
-            crate::value::ids::TicketNo::new("t"),
-            crate::appeal::NewAppeal {
-                channel: crate::appeal::Channel::Hotline,
-                kind: crate::appeal::Kind::Complaint,
-                priority: crate::appeal::Priority::Normal,
+            AppealId::new(),
+            TicketNo::new("t"),
+            NewAppeal {
+                channel: Channel::Hotline,
+                kind: Kind::Complaint,
+                priority: Priority::Normal,
                 title: "t".to_owned(),
                 body: "b".to_owned(),
-                appellant: crate::appeal::Appellant::Person {
+                appellant: Appellant::Person {
                     name: "n".to_owned(),
                     phone: None,
                     wechat_openid: None,
                 },
-                location: crate::appeal::Location {
+                location: Location {
                     address: Some(" 寶安區 福海街道 ".to_owned()),
-                    ..crate::appeal::Location::default()
+                    ..Location::default()
                 },
                 attachments: Vec::new(),
             },
