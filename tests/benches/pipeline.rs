@@ -85,7 +85,12 @@ async fn prefill(config: &Config, letters: &[(String, String)], n: usize) -> any
         let ago = chrono::Duration::seconds(span * (n - i) as i64 / n.max(1) as i64);
         let at = now - ago;
         let intake = Intake::new(
-            new_appeal(i, &letters[i % letters.len()]),
+            // The second half of the letters: the posted ones (the first half) are no repeats of
+            // these, only of each other when the posting goes round them again.
+            new_appeal(
+                i,
+                &letters[letters.len() / 2 + i % (letters.len() - letters.len() / 2)],
+            ),
             &rules.context(at, &agent),
         )?;
         platform
