@@ -138,7 +138,11 @@ mod tests {
 
     /// The shipped taxonomy's examples, held out four ways: the default classifier places
     /// every matter, gives most of every matter's examples their own unit as best, and sends
-    /// most appeals to their own unit (figures: the `taxonomy` bench).
+    /// most appeals to their own unit (figures: the `taxonomy` bench). The floors are a little
+    /// under the measured figures (87.0% best unit right, 71.7% own unit, 6.3% another unit)
+    /// since each matter's examples include four in other voices (a call transcript, a formal
+    /// letter, a WeChat line, traditional script), mostly without the matter's words, which
+    /// are harder to place held out than the tidy written ones alone (94.0%, 86.8%, 3.3%).
     #[test]
     fn the_default_classifier_routes_held_out_examples_to_their_units() {
         let t = Taxonomy::shipped().unwrap();
@@ -159,17 +163,17 @@ mod tests {
             default.total
         );
         assert!(
-            default.share(default.best_unit_right) >= 0.92,
+            default.share(default.best_unit_right) >= 0.85,
             "{}",
             default.summary()
         );
         assert!(
-            default.share(default.own_unit) >= 0.84,
+            default.share(default.own_unit) >= 0.70,
             "{}",
             default.summary()
         );
         assert!(
-            default.share(default.other_unit) <= 0.05,
+            default.share(default.other_unit) <= 0.075,
             "{}",
             default.summary()
         );
