@@ -796,38 +796,39 @@ macro_rules! sql_store {
                 Ok(())
             }
 
-            async fn insert_appeal(
+            /// Inserts new appeals (at most [`IMPORT_ROWS`] at once) with their caller keys and
+            /// duplicate signatures.
+            async fn insert_appeals(
                 conn: &mut <$db as sqlx::Database>::Connection,
-                appeal: &Appeal,
+                appeals: &[Appeal],
             ) -> Result<()> {
-                sqlx::query(
-                    "INSERT INTO appeals (id, ticket_no, channel, kind, priority, status, unit, matter, \
-                     response_due, resolve_due, created_at, updated_at, version, doc, due_at, \
-                     confidential, escalated) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, \
-                     $17)",
-                )
-                .bind(appeal.id.0)
-                .bind(appeal.ticket_no.as_str())
-                .bind(appeal.channel.as_str())
-                .bind(appeal.kind.as_str())
-                .bind(appeal.priority.as_str())
-                .bind(appeal.status.as_str())
-                .bind(appeal.unit.as_deref())
-                .bind(appeal.matter.as_deref())
-                .bind(appeal.deadlines.response_due)
-                .bind(appeal.deadlines.resolve_due)
-                .bind(appeal.created_at)
-                .bind(appeal.updated_at)
-                .bind(appeal.version)
-                .bind(Json(appeal))
-                .bind(appeal.sla.next.map(|n| n.at))
-                .bind(appeal.confidential)
-                .bind(appeal.is_escalated())
-                .execute(&mut *conn)
-                .await?;
-                Self::insert_keys(conn, std::slice::from_ref(appeal)).await?;
-                Self::insert_signatures(conn, std::slice::from_ref(appeal)).await?;
+                let mut q = QueryBuilder::<$db>::new(
+                    "INSERT INTO appeals (id, ticket_no, channel, kind, priority, status, unit, \
+                     matter, response_due, resolve_due, created_at, updated_at, version, doc, \
+                     due_at, confidential, escalated) ",
+                );
+                q.push_values(appeals, |mut row, a| {
+                    row.push_bind(a.id.0)
+                        .push_bind(a.ticket_no.as_str())
+                        .push_bind(a.channel.as_str())
+                        .push_bind(a.kind.as_str())
+                        .push_bind(a.priority.as_str())
+                        .push_bind(a.status.as_str())
+                        .push_bind(a.unit.as_deref())
+                        .push_bind(a.matter.as_deref())
+                        .push_bind(a.deadlines.response_due)
+                        .push_bind(a.deadlines.resolve_due)
+                        .push_bind(a.created_at)
+                        .push_bind(a.updated_at)
+                        .push_bind(a.version)
+                        .push_bind(Json(a))
+                        .push_bind(a.sla.next.map(|n| n.at))
+                        .push_bind(a.confidential)
+                        .push_bind(a.is_escalated());
+                });
+                q.build().execute(&mut *conn).await?;
+                Self::insert_keys(conn, appeals).await?;
+                Self::insert_signatures(conn, appeals).await?;
                 Ok(())
             }
 
@@ -1160,7 +1161,7 @@ macro_rules! sql_store {
                     .intake
                     .receive(format_ticket_no(submission.day, counter));
                 let appeal = received.appeal().clone();
-                Self::insert_appeal(&mut tx, &appeal).await?;
+                Self::insert_appeals(&mut tx, std::slice::from_ref(&appeal)).await?;
                 Self::insert_events(&mut tx, received.events(), submission.traceparent.as_deref())
                     .await?;
                 Self::write_facts(&mut tx, &appeal, received.events()).await?;
@@ -1199,31 +1200,7 @@ macro_rules! sql_store {
                 let mut tx = self.begin_write().await?;
                 for chunk in changes.chunks(IMPORT_ROWS) {
                     let appeals: Vec<Appeal> = chunk.iter().map(|c| c.appeal().clone()).collect();
-                    let mut q = QueryBuilder::<$db>::new(
-                        "INSERT INTO appeals (id, ticket_no, channel, kind, priority, status, unit, \
-                         matter, response_due, resolve_due, created_at, updated_at, version, doc, \
-                         due_at, confidential, escalated) ",
-                    );
-                    q.push_values(&appeals, |mut row, a| {
-                        row.push_bind(a.id.0)
-                            .push_bind(a.ticket_no.as_str())
-                            .push_bind(a.channel.as_str())
-                            .push_bind(a.kind.as_str())
-                            .push_bind(a.priority.as_str())
-                            .push_bind(a.status.as_str())
-                            .push_bind(a.unit.as_deref())
-                            .push_bind(a.matter.as_deref())
-                            .push_bind(a.deadlines.response_due)
-                            .push_bind(a.deadlines.resolve_due)
-                            .push_bind(a.created_at)
-                            .push_bind(a.updated_at)
-                            .push_bind(a.version)
-                            .push_bind(Json(a))
-                            .push_bind(a.sla.next.map(|n| n.at))
-                            .push_bind(a.confidential)
-                            .push_bind(a.is_escalated());
-                    });
-                    q.build().execute(&mut *tx).await?;
+                    Self::insert_appeals(&mut tx, &appeals).await?;
                     let events: Vec<(&Event, &'static str, serde_json::Value)> = chunk
                         .iter()
                         .flat_map(|c| c.events())
@@ -1276,8 +1253,6 @@ macro_rules! sql_store {
                             .push_bind(reached.clone());
                     });
                     q.build().execute(&mut *tx).await?;
-                    Self::insert_keys(&mut tx, &appeals).await?;
-                    Self::insert_signatures(&mut tx, &appeals).await?;
                 }
                 tx.commit().await?;
                 Ok(())
