@@ -76,6 +76,15 @@ async fn publish_policies(visit: &mut Visit<'_>, edit: impl Fn(&str) -> String) 
     version
 }
 
+/// The whole embedded platform with an admin who signs in as `zhou`, and an admin token.
+async fn live_with_admin(config: hotline::Config) -> (Live, String) {
+    let live = Live::start(config, crate::support::monday_morning()).await;
+    live.user_with_password(json!({"name": "管理员老周", "username": "zhou", "role": "admin"}))
+        .await;
+    let admin = live.token(hotline_schemas::Role::Admin, None, "管理员");
+    (live, admin)
+}
+
 fn ten_minutes(text: &str) -> String {
     assert!(text.contains("response = \"30m\""), "{text}");
     text.replace("response = \"30m\"", "response = \"10m\"")
@@ -92,10 +101,7 @@ async fn a_published_policy_is_in_force_in_the_running_router_and_worker() {
         ..hotline::Config::default()
     }
     .without_intake_limits();
-    let live = Live::start(config.clone(), crate::support::monday_morning()).await;
-    live.user_with_password(json!({"name": "管理员老周", "username": "zhou", "role": "admin"}))
-        .await;
-    let admin = live.token(hotline_schemas::Role::Admin, None, "管理员");
+    let (live, admin) = live_with_admin(config.clone()).await;
 
     // Before: the shipped 30 minutes.
     let before = live.submit(None, enterprise_appeal()).await;
@@ -327,10 +333,7 @@ async fn a_published_taxonomy_brings_its_units_and_matters_to_the_running_router
         ..hotline::Config::default()
     }
     .without_intake_limits();
-    let live = Live::start(config.clone(), crate::support::monday_morning()).await;
-    live.user_with_password(json!({"name": "管理员老周", "username": "zhou", "role": "admin"}))
-        .await;
-    let admin = live.token(hotline_schemas::Role::Admin, None, "管理员");
+    let (live, admin) = live_with_admin(config.clone()).await;
     let mut visit = Visit::at(&live.base);
     visit.sign_in("zhou", PASSWORD).await;
 
