@@ -12,6 +12,9 @@
 //! Run: `cargo bench -p hotline --bench duplicates` (options after `--`: the window sizes and
 //! the probes per size, e.g. `-- 10000,100000 200`).
 
+#[path = "common/scratch_pg.rs"]
+mod scratch_pg;
+
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -31,7 +34,6 @@ use hotline_schemas::{
 use hotline_store::{PostgresStore, SqliteStore, Store};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use sqlx::postgres::PgPoolOptions;
 
 /// Appeals per import (one transaction each).
 const IMPORT_BATCH: usize = 10_000;
@@ -283,28 +285,10 @@ async fn main() -> anyhow::Result<()> {
         println!("duplicates bench: HOTLINE_TEST_PG_URL is not set; PostgreSQL skipped");
         return Ok(());
     };
-    let name = format!("hotline_bench_duplicates_{}", std::process::id());
-    let admin = PgPoolOptions::new()
-        .max_connections(1)
-        .connect(&admin_url)
-        .await?;
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-        .execute(&admin)
-        .await?;
-    let url = match admin_url.rsplit_once('/') {
-        Some((root, _)) => format!("{root}/{name}"),
-        None => anyhow::bail!("HOTLINE_TEST_PG_URL has no database name"),
-    };
-    let outcome = async {
+    scratch_pg::with_scratch_database(&admin_url, "hotline_bench_duplicates", |url| async move {
         let pg = PostgresStore::connect(&url).await?;
         pg.migrate().await?;
         run("PostgreSQL", &pg, &sizes, probes).await
-    }
-    .await;
-    sqlx::query(sqlx::AssertSqlSafe(format!(
-        "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-    )))
-    .execute(&admin)
-    .await?;
-    outcome
+    })
+    .await
 }

@@ -12,6 +12,9 @@
 //! Run: `cargo bench -p hotline --bench timers` (options after `--`: appeals and seconds to run
 //! after the catch-up, e.g. `-- 100000 30`).
 
+#[path = "common/scratch_pg.rs"]
+mod scratch_pg;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::{Duration, Instant};
@@ -195,25 +198,10 @@ async fn main() -> anyhow::Result<()> {
         println!("timers bench: HOTLINE_TEST_PG_URL is not set; skipped (it needs PostgreSQL)");
         return Ok(());
     };
-    let name = format!("hotline_bench_timers_{}", std::process::id());
-    let admin = PgPoolOptions::new()
-        .max_connections(1)
-        .connect(&admin_url)
-        .await?;
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-        .execute(&admin)
-        .await?;
-    let url = match admin_url.rsplit_once('/') {
-        Some((root, _)) => format!("{root}/{name}"),
-        None => anyhow::bail!("HOTLINE_TEST_PG_URL has no database name"),
-    };
-    let outcome = run(&url, n, run_secs).await;
-    sqlx::query(sqlx::AssertSqlSafe(format!(
-        "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-    )))
-    .execute(&admin)
-    .await?;
-    outcome
+    scratch_pg::with_scratch_database(&admin_url, "hotline_bench_timers", |url| async move {
+        run(&url, n, run_secs).await
+    })
+    .await
 }
 
 async fn run(url: &str, n: usize, run_secs: u64) -> anyhow::Result<()> {
