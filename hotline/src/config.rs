@@ -37,8 +37,9 @@ pub struct Config {
     /// The city's taxonomy (units, categories, matters) replacing `schemas/taxonomy/taxonomy.toml`
     /// as the first version of an empty database's taxonomy.
     pub taxonomy: Option<PathBuf>,
-    /// The router dispatches by itself at or above this confidence (0–1); below, the appeal
-    /// waits in the dispatcher's queue.
+    /// The router dispatches by itself at or above this confidence (0–1: the calibrated
+    /// probability that its unit is right) when its unit also leads the second clearly; below,
+    /// the appeal waits in the dispatcher's queue.
     pub dispatch_threshold: f64,
     /// A model file from `hotline train`, blended with the taxonomy's keywords; unset: the
     /// keywords alone.
@@ -115,7 +116,7 @@ impl Default for Config {
             timezone: "Asia/Shanghai".to_owned(),
             calendar_files: Vec::new(),
             taxonomy: None,
-            dispatch_threshold: 0.5,
+            dispatch_threshold: hotline_router::routing::DISPATCH_THRESHOLD,
             router_model: None,
             duplicate_window_hours: 7 * 24,
             sla_policies: None,

@@ -329,10 +329,17 @@ impl Platform {
         })
     }
 
-    /// The router's rules as configured: the dispatch threshold and the duplicate window.
+    /// The router's rules as configured: the dispatch threshold and the duplicate window. The
+    /// shipped calibration is the taxonomy classifier's; a trained model's scores are taken as
+    /// they are.
     pub fn routing_policy(&self) -> RoutingPolicy {
+        let calibration = match self.config.router_model {
+            Some(_) => hotline_router::calibration::Calibration::IDENTITY,
+            None => hotline_router::calibration::TAXONOMY_CALIBRATION,
+        };
         RoutingPolicy {
             threshold: self.config.dispatch_threshold,
+            calibration,
             duplicate_window: chrono::Duration::hours(i64::from(
                 self.config.duplicate_window_hours,
             )),

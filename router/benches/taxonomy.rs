@@ -1,25 +1,32 @@
 //! Routing quality on the shipped taxonomy, by held-out cross-validation over its example
 //! appeals (`hotline_router::heldout`): each fold builds the classifiers without its examples,
 //! then routes the held-out ones as the router would (to the unit whose matters weigh most,
-//! dispatching at the threshold 0.5). Reports, per classifier, how often the best unit is the
-//! matter's own, the share dispatched to the own unit, to another unit, and left to the manual
-//! queue, and the matters none of whose examples reached their unit.
+//! dispatching at 0.5 of the unit's probability). Reports, per classifier, how often the best
+//! unit is the matter's own, the share dispatched to the own unit, to another unit, and left to
+//! the manual queue, the same for the examples in other voices, and the matters none of whose
+//! examples reached their unit. Then, for the default classifier, the reliability of its
+//! confidence before and after calibration (expected calibration error and a table by
+//! confidence bucket), the calibration fitted on its held-out examples in other voices, and the
+//! dispatch rules (calibrated threshold and margin) with the fewest wrong dispatches for each
+//! dispatched share.
 //!
 //! Then the frozen evaluation sets (`router/eval/appeals.csv`, appeals in four voices written
 //! apart from the taxonomy's examples, and `router/eval/appeals-2.csv`, written blind to its
 //! keywords and examples): for each, its SHA-256 and, for the classifier the router uses in
 //! production (built from the whole taxonomy), per voice and overall, the share whose unit (the
 //! first suggestion, dispatched or not) and matter are acceptable, the share dispatched
-//! automatically at the default threshold, and the wrong automatic dispatches as a share of all.
+//! automatically by the default rule, the wrong automatic dispatches as a share of all, and the
+//! reliability of the confidence.
 //!
 //! `cargo bench -p hotline-router --bench taxonomy` (after `--`: folds, default 4; `eval`: the
-//! evaluation sets only).
+//! evaluation sets only; `quick`: without the trained model, with other centroid weights).
 
 use std::sync::Arc;
 
+use hotline_router::calibration::{Calibration, Outcome, Reliability, TAXONOMY_CALIBRATION};
 use hotline_router::centroid::{TAXONOMY_FLOOR, TAXONOMY_TEMPERATURE};
 use hotline_router::evalset;
-use hotline_router::heldout::cross_validate;
+use hotline_router::heldout::{Dispatches, Routed, cross_fitted_reliability, cross_validate};
 use hotline_router::model::{Example, Silent, TrainOptions, train};
 use hotline_router::{
     Blend, CENTROID_WEIGHT, CentroidClassifier, Classifier, KeywordClassifier, MODEL_WEIGHT,
@@ -46,21 +53,54 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     if std::env::args().any(|a| a == "eval") {
         return evaluation_set(&taxonomy);
     }
-    let threshold = RoutingPolicy::default().threshold;
-    let names = [
+    // The classifiers are compared as they score, dispatching at 0.5 of the unit's
+    // probability; the shipped calibration and rule are the default classifier's, below.
+    let policy = RoutingPolicy::default();
+    let raw = RoutingPolicy {
+        threshold: 0.5,
+        min_margin: 0.0,
+        calibration: Calibration::IDENTITY,
+        ..RoutingPolicy::default()
+    };
+    // `quick`: without the trained model (which each fold trains), with other centroid weights.
+    let quick = std::env::args().any(|a| a == "quick");
+    let weights = [0.5, 0.7, 0.8, 0.9, 1.0];
+    let mut names = vec![
         "keywords alone".to_owned(),
         format!("centroids alone (T {TAXONOMY_TEMPERATURE}, floor {TAXONOMY_FLOOR})"),
         format!("default: centroids {CENTROID_WEIGHT} + keywords"),
-        "centroids 0.5 + keywords".to_owned(),
-        format!("trained model {MODEL_WEIGHT} + keywords"),
-        "trained model 0.3 + keywords".to_owned(),
     ];
+    if quick {
+        names.extend(weights.iter().map(|w| format!("centroids {w} + keywords")));
+    } else {
+        names.extend([
+            "centroids 0.5 + keywords".to_owned(),
+            format!("trained model {MODEL_WEIGHT} + keywords"),
+            "trained model 0.3 + keywords".to_owned(),
+        ]);
+    }
     let build = |train_set: &[(String, String)]| -> Vec<Box<dyn Classifier>> {
         let keywords: Arc<dyn Classifier> = Arc::new(KeywordClassifier::new(&taxonomy));
         let centroids: Arc<dyn Classifier> = Arc::new(CentroidClassifier::train(
             train_set.iter().map(|(t, l)| (t.as_str(), l.as_str())),
             TAXONOMY_TEMPERATURE,
         ));
+        let blend = |m: &Arc<dyn Classifier>, weight: f64| -> Box<dyn Classifier> {
+            Box::new(Blend {
+                model: Box::new(Shared(m.clone())),
+                keywords: Box::new(Shared(keywords.clone())),
+                weight,
+            })
+        };
+        let mut out: Vec<Box<dyn Classifier>> = vec![
+            Box::new(Shared(keywords.clone())),
+            Box::new(Shared(centroids.clone())),
+            Box::new(taxonomy_classifier_from(&taxonomy, train_set)),
+        ];
+        if quick {
+            out.extend(weights.iter().map(|w| blend(&centroids, *w)));
+            return out;
+        }
         let examples: Vec<Example> = train_set
             .iter()
             .map(|(t, l)| Example::new(t.clone(), l.clone()))
@@ -74,30 +114,33 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             Ok(m) => Arc::new(m),
             Err(e) => panic!("training failed: {e}"),
         };
-        let blend = |m: &Arc<dyn Classifier>, weight: f64| -> Box<dyn Classifier> {
-            Box::new(Blend {
-                model: Box::new(Shared(m.clone())),
-                keywords: Box::new(Shared(keywords.clone())),
-                weight,
-            })
-        };
-        vec![
-            Box::new(Shared(keywords.clone())),
-            Box::new(Shared(centroids.clone())),
-            Box::new(taxonomy_classifier_from(&taxonomy, train_set)),
+        out.extend([
             blend(&centroids, 0.5),
             blend(&model, MODEL_WEIGHT),
             blend(&model, 0.3),
-        ]
+        ]);
+        out
     };
-    let results = cross_validate(&taxonomy, folds, threshold, &build);
+    let results = cross_validate(&taxonomy, folds, &raw, &build);
     println!(
-        "shipped taxonomy: {} matters, {} examples, {folds}-fold held-out cross-validation, dispatch at {threshold} (the unit's probability)",
+        "shipped taxonomy: {} matters, {} examples, {folds}-fold held-out cross-validation, dispatch at {} (the unit's probability)",
         taxonomy.matters.len(),
         results.first().map_or(0, |r| r.total),
+        raw.threshold,
     );
     for (name, r) in names.iter().zip(&results) {
         println!("{name:<38} {}", r.summary());
+        let voices: Vec<&Routed> = r.routed.iter().filter(|x| x.voice).collect();
+        let d = Dispatches::of(voices.iter().copied(), &raw);
+        let right = voices.iter().filter(|x| x.outcome.right).count();
+        println!(
+            "{:<38} in other voices ({}): best unit right {:5.1}%  dispatched {:5.1}%  to another unit {:4.1}%",
+            "",
+            voices.len(),
+            100.0 * d.share(right),
+            100.0 * d.share(d.dispatched),
+            100.0 * d.share(d.wrong),
+        );
         if !r.never_placed.is_empty() {
             println!("{:<38} never placed: {}", "", r.never_placed.join(", "));
         }
@@ -108,6 +151,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 .map(|(code, right, total)| format!("{code} {right}/{total}"))
                 .collect();
             println!("{:<38} mostly elsewhere: {}", "", listed.join(", "));
+        }
+    }
+    if let Some(default) = results.get(2) {
+        calibration(&default.routed, &policy);
+    }
+    if quick {
+        for (name, r) in names.iter().zip(&results).skip(3) {
+            println!("\n{name}:");
+            calibration(&r.routed, &policy);
         }
     }
     // Speed of the default classifier, built from the whole taxonomy as the router does.
@@ -137,6 +189,139 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         p99.as_micros()
     );
     evaluation_set(&taxonomy)
+}
+
+/// The default classifier's calibration and dispatch rule, from its held-out scores: the
+/// reliability of its raw and calibrated confidences (each fold calibrated on the others), the
+/// calibration fitted on the examples in other voices, and the dispatch rules that send the
+/// fewest of those to a wrong unit for a dispatched share.
+fn calibration(routed: &[Routed], policy: &RoutingPolicy) {
+    let voices: Vec<Routed> = routed.iter().filter(|r| r.voice).cloned().collect();
+    let raw =
+        |set: &[Routed]| Reliability::of(set.iter().map(|r| (r.outcome.best, r.outcome.right)), 10);
+    let shipped = |set: &[Routed]| {
+        Reliability::of(
+            set.iter().map(|r| {
+                let o = r.outcome;
+                (TAXONOMY_CALIBRATION.probability(o.best, o.second), o.right)
+            }),
+            10,
+        )
+    };
+    // Fitted on the other folds' examples in other voices, judged on this fold's.
+    let cross_fitted = |set: &[Routed]| {
+        let folds = set.iter().map(|r| r.fold + 1).max().unwrap_or(0);
+        let mut pairs = Vec::new();
+        for fold in 0..folds {
+            let train: Vec<Outcome> = voices
+                .iter()
+                .filter(|r| r.fold != fold)
+                .map(|r| r.outcome)
+                .collect();
+            let c = Calibration::fit(&train);
+            pairs.extend(set.iter().filter(|r| r.fold == fold).map(|r| {
+                let o = r.outcome;
+                (c.probability(o.best, o.second), o.right)
+            }));
+        }
+        Reliability::of(pairs, 10)
+    };
+    let all_fit = cross_fitted_reliability(routed, &Calibration::fit, 10);
+    println!();
+    println!(
+        "calibration of the default classifier's unit confidence (held out; bucket: mean confidence→share right (appeals)):"
+    );
+    for (name, set) in [
+        ("all examples", routed),
+        ("examples in other voices", &voices[..]),
+    ] {
+        println!("  {name}");
+        println!("    raw unit probability          {}", raw(set).summary());
+        println!(
+            "    shipped calibration           {}",
+            shipped(set).summary()
+        );
+        println!(
+            "    fitted on other folds' voices {}",
+            cross_fitted(set).summary()
+        );
+    }
+    println!(
+        "    (all examples, fitted on other folds' all) {}",
+        all_fit.summary()
+    );
+    let fitted = Calibration::fit(&voices.iter().map(|r| r.outcome).collect::<Vec<_>>());
+    println!(
+        "  fitted on every example in other voices: bias {:.3}, slope {:.3}, margin {:.3} (shipped: bias {:.3}, slope {:.3}, margin {:.3})",
+        fitted.bias,
+        fitted.slope,
+        fitted.margin,
+        TAXONOMY_CALIBRATION.bias,
+        TAXONOMY_CALIBRATION.slope,
+        TAXONOMY_CALIBRATION.margin
+    );
+    // Dispatch rules on the examples in other voices, with the calibration fitted on them: for
+    // each dispatched share, the rule with the fewest wrong dispatches.
+    let mut rules: Vec<(f64, f64, Dispatches, Dispatches)> = Vec::new();
+    for t in (30..=98).step_by(2) {
+        for m in [0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6] {
+            let rule = RoutingPolicy {
+                threshold: f64::from(t) / 100.0,
+                min_margin: m,
+                calibration: fitted,
+                ..policy.clone()
+            };
+            rules.push((
+                rule.threshold,
+                m,
+                Dispatches::of(&voices, &rule),
+                Dispatches::of(routed, &rule),
+            ));
+        }
+    }
+    for (on, pick) in [("the examples in other voices", 0), ("all examples", 1)] {
+        println!(
+            "  dispatch rules (calibration fitted on the examples in other voices): the fewest wrong on {on} for at least each dispatched share"
+        );
+        for target in [60, 65, 70, 75, 80, 85, 90] {
+            let share = f64::from(target) / 100.0;
+            let chosen = |r: &(f64, f64, Dispatches, Dispatches)| if pick == 0 { r.2 } else { r.3 };
+            let best = rules
+                .iter()
+                .filter(|r| chosen(r).share(chosen(r).dispatched) >= share)
+                .min_by(|a, b| {
+                    let (ta, tb) = (a.0, b.0);
+                    let (a, b) = (chosen(a), chosen(b));
+                    // Among equals, the higher threshold (the same appeals, said plainly).
+                    a.wrong
+                        .cmp(&b.wrong)
+                        .then(b.dispatched.cmp(&a.dispatched))
+                        .then(tb.total_cmp(&ta))
+                });
+            if let Some((t, m, v, a)) = best {
+                println!(
+                    "    ≥{target}%: threshold {t:.2} margin {m:.1}: voices dispatched {:5.1}% wrong {:4.1}% of all; all examples dispatched {:5.1}% wrong {:4.1}%",
+                    100.0 * v.share(v.dispatched),
+                    100.0 * v.share(v.wrong),
+                    100.0 * a.share(a.dispatched),
+                    100.0 * a.share(a.wrong),
+                );
+            }
+        }
+    }
+    let now = (
+        Dispatches::of(&voices, policy),
+        Dispatches::of(routed, policy),
+    );
+    println!(
+        "    shipped rule (threshold {:.2}, margin {:.2}): voices dispatched {:5.1}% wrong {:4.1}%; all examples dispatched {:5.1}% wrong {:4.1}%",
+        policy.threshold,
+        policy.min_margin,
+        100.0 * now.0.share(now.0.dispatched),
+        100.0 * now.0.share(now.0.wrong),
+        100.0 * now.1.share(now.1.dispatched),
+        100.0 * now.1.share(now.1.wrong),
+    );
 }
 
 /// The frozen evaluation sets, each routed as the router routes (`route`, the default policy)
@@ -183,6 +368,8 @@ fn evaluation_set(taxonomy: &Taxonomy) -> Result<(), Box<dyn std::error::Error>>
         for (voice, figures) in evalset::evaluate(&set, taxonomy, &classifier, &policy) {
             println!("{voice:<12} {}", figures.summary());
         }
+        let reliability = evalset::reliability(&set, taxonomy, &classifier, &policy, 10);
+        println!("{:<12} {}", "confidence", reliability.summary());
     }
     Ok(())
 }

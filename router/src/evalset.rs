@@ -10,6 +10,7 @@ use hotline_schemas::value::taxonomy::Taxonomy;
 use hotline_schemas::{Appeal, AppealId, Appellant, Channel, Kind, Location, NewAppeal, Priority};
 use serde::Deserialize;
 
+use crate::calibration::Reliability;
 use crate::routing::{Classifier, RoutingPolicy, route};
 
 /// Where the first set lies, relative to the router crate.
@@ -183,4 +184,26 @@ pub fn evaluate(
     }
     voices.push(("all".to_owned(), all));
     voices
+}
+
+/// The reliability of the router's confidence on `set` (routed as in [`evaluate`]): how often
+/// its unit was acceptable at each confidence.
+pub fn reliability(
+    set: &[EvalAppeal],
+    taxonomy: &Taxonomy,
+    classifier: &dyn Classifier,
+    policy: &RoutingPolicy,
+    buckets: usize,
+) -> Reliability {
+    Reliability::of(
+        set.iter().map(|item| {
+            let routing = route(&item.appeal(), taxonomy, classifier, &[], policy);
+            let right = routing
+                .unit
+                .as_ref()
+                .is_some_and(|u| item.units.iter().any(|a| a == u.as_str()));
+            (routing.confidence, right)
+        }),
+        buckets,
+    )
 }

@@ -4,6 +4,7 @@
 //! suggestions.
 
 pub mod blend;
+pub mod calibration;
 pub mod centroid;
 pub mod evalset;
 pub mod heldout;
@@ -33,7 +34,7 @@ pub use routing::{Classifier, Routing, RoutingPolicy, route};
 pub const MODEL_WEIGHT: f64 = 0.5;
 /// The centroids' share in the default classifier (chosen by held-out cross-validation over
 /// the shipped examples).
-pub const CENTROID_WEIGHT: f64 = 0.3;
+pub const CENTROID_WEIGHT: f64 = 0.9;
 
 /// The classifier the router uses without a trained model: the taxonomy's example appeals as
 /// centroids, blended with its keywords; built from the taxonomy in milliseconds at start.

@@ -3,7 +3,19 @@ use chrono::{TimeZone, Utc};
 use hotline_schemas::Appellant;
 use hotline_schemas::{Kind, Location, NewAppeal, Priority};
 
+use crate::calibration::Calibration;
 use crate::test_support::Fixed;
+
+/// Today's rules with the scores taken as they are (no calibration, no margin), so that
+/// the tests of how scores add up do not depend on the shipped calibration.
+fn raw() -> RoutingPolicy {
+    RoutingPolicy {
+        threshold: 0.5,
+        min_margin: 0.0,
+        calibration: Calibration::IDENTITY,
+        ..RoutingPolicy::default()
+    }
+}
 
 fn taxonomy() -> Taxonomy {
     Taxonomy::shipped().unwrap()
@@ -52,7 +64,7 @@ fn confident_model_dispatches_to_the_matters_unit() {
             (some_matter(&t, "GDJ"), 0.05),
         ]),
         &[],
-        &RoutingPolicy::default(),
+        &raw(),
     );
     assert_eq!(r.matter.as_deref(), Some(m));
     assert_eq!(r.unit.as_deref(), Some("SWUJ"));
@@ -72,7 +84,7 @@ fn unsure_model_leaves_it_to_the_dispatcher() {
             (some_matter(&t, "GDJ"), 0.25),
         ]),
         &[],
-        &RoutingPolicy::default(),
+        &raw(),
     );
     assert!(!r.dispatch);
     assert_eq!(r.suggestions.len(), 2);
@@ -97,7 +109,7 @@ fn matters_of_one_unit_add_up() {
         &t,
         &Fixed(vec![(power, 0.4), (water[0], 0.35), (water[1], 0.25)]),
         &[],
-        &RoutingPolicy::default(),
+        &raw(),
     );
     assert_eq!(r.unit.as_deref(), Some("SWUJ"));
     assert_eq!(r.matter.as_deref(), Some(water[0]));
@@ -118,7 +130,7 @@ fn mailbox_conduct_complaints_go_to_the_discipline_office() {
         &t,
         &model,
         &[],
-        &RoutingPolicy::default(),
+        &raw(),
     );
     assert_eq!(r.unit.as_deref(), Some("JWJW"));
     assert_eq!(r.rule, Some("conduct_complaint"));
@@ -130,7 +142,7 @@ fn mailbox_conduct_complaints_go_to_the_discipline_office() {
         &t,
         &model,
         &[],
-        &RoutingPolicy::default(),
+        &raw(),
     );
     assert_eq!(r.unit.as_deref(), Some("JWJW"));
     assert!(r.confidential);
@@ -142,7 +154,7 @@ fn mailbox_conduct_complaints_go_to_the_discipline_office() {
         &t,
         &model,
         &[],
-        &RoutingPolicy::default(),
+        &raw(),
     );
     assert_eq!(r.unit.as_deref(), Some("ZSJ"));
     assert!(!r.confidential);
@@ -160,7 +172,7 @@ fn a_confidential_letter_the_model_places_elsewhere_waits_for_the_mailbox_reader
         0,
     );
     assert!(letter.confidential, "a mailbox letter");
-    let r = route(&letter, &t, &model, &[], &RoutingPolicy::default());
+    let r = route(&letter, &t, &model, &[], &raw());
     assert_eq!(r.unit.as_deref(), Some("ZSJ"), "suggested");
     assert!(
         !r.dispatch,
@@ -189,7 +201,7 @@ fn urgency_signals_are_found() {
         &t,
         &Fixed(vec![]),
         &[],
-        &RoutingPolicy::default(),
+        &raw(),
     );
     assert!(r.urgent_signals.contains(&signal));
     assert!(!r.dispatch, "no unit: nothing to dispatch to");
@@ -198,7 +210,7 @@ fn urgency_signals_are_found() {
         &t,
         &Fixed(vec![]),
         &[],
-        &RoutingPolicy::default(),
+        &raw(),
     );
     assert!(calm.urgent_signals.is_empty());
 }
@@ -208,7 +220,7 @@ fn duplicates_are_linked_and_held_for_the_dispatcher() {
     let t = taxonomy();
     let m = some_matter(&t, "SWUJ");
     let model = Fixed(vec![(m, 0.9)]);
-    let policy = RoutingPolicy::default();
+    let policy = raw();
     let mut earlier = appeal(
         Channel::Web,
         "小区停水",
@@ -293,7 +305,7 @@ fn traditional_characters_read_as_simplified() {
     );
     assert!(text_of(&a).contains("厂房用地审批缓慢"));
     let keywords = crate::KeywordClassifier::new(&t);
-    let r = route(&a, &t, &keywords, &[], &RoutingPolicy::default());
+    let r = route(&a, &t, &keywords, &[], &raw());
     assert_eq!(r.unit.as_deref(), Some("GHZRZYJ"));
 }
 
@@ -303,4 +315,98 @@ fn similarity_is_a_fraction() {
     assert_eq!(similarity("停水", "路灯"), 0.0);
     let s = similarity("小区停水三天", "小区停水两天");
     assert!(s > 0.3 && s < 1.0, "{s}");
+}
+
+#[test]
+fn the_rule_wants_both_confidence_and_margin() {
+    let policy = RoutingPolicy {
+        threshold: 0.7,
+        min_margin: 0.3,
+        ..raw()
+    };
+    assert!(sure(0.8, 0.5, &policy));
+    assert!(sure(0.7, 0.3, &policy), "the bounds are included");
+    assert!(!sure(0.69, 0.9, &policy), "not confident enough");
+    assert!(!sure(0.95, 0.2, &policy), "a second unit too close");
+}
+
+#[test]
+fn a_close_second_unit_sends_it_to_the_dispatcher() {
+    let t = taxonomy();
+    let (water, power) = (some_matter(&t, "SWUJ"), some_matter(&t, "GDJ"));
+    let policy = RoutingPolicy {
+        min_margin: 0.3,
+        ..raw()
+    };
+    let text = appeal(Channel::Web, "停水", "小区停水", "13900000001", 0);
+    let close = route(
+        &text,
+        &t,
+        &Fixed(vec![(water, 0.6), (power, 0.35)]),
+        &[],
+        &policy,
+    );
+    assert_eq!(close.unit.as_deref(), Some("SWUJ"));
+    assert!((close.margin - 0.25).abs() < 1e-9);
+    assert!(
+        !close.dispatch,
+        "0.6 passes the threshold but leads by 0.25 only"
+    );
+    let clear = route(
+        &text,
+        &t,
+        &Fixed(vec![(water, 0.7), (power, 0.2)]),
+        &[],
+        &policy,
+    );
+    assert!(clear.dispatch);
+}
+
+#[test]
+fn the_threshold_is_compared_with_the_calibrated_confidence() {
+    let t = taxonomy();
+    let water = some_matter(&t, "SWUJ");
+    let text = appeal(Channel::Web, "停水", "小区停水", "13900000001", 0);
+    let scores = Fixed(vec![(water, 0.6)]);
+    let overconfident = RoutingPolicy {
+        calibration: Calibration {
+            bias: -1.0,
+            slope: 1.0,
+            margin: 0.0,
+        },
+        ..raw()
+    };
+    let as_is = route(&text, &t, &scores, &[], &raw());
+    let calibrated = route(&text, &t, &scores, &[], &overconfident);
+    assert!(as_is.dispatch);
+    assert!((as_is.confidence - 0.6).abs() < 1e-9);
+    assert!(calibrated.confidence < 0.5, "{}", calibrated.confidence);
+    assert!(!calibrated.dispatch);
+    assert_eq!(calibrated.unit, as_is.unit, "calibration changes no unit");
+}
+
+#[test]
+fn the_shipped_rule_dispatches_clear_cases_and_queues_split_ones() {
+    let t = taxonomy();
+    let (water, power) = (some_matter(&t, "SWUJ"), some_matter(&t, "GDJ"));
+    let text = appeal(Channel::Web, "停水", "小区停水", "13900000001", 0);
+    let policy = RoutingPolicy::default();
+    let clear = route(
+        &text,
+        &t,
+        &Fixed(vec![(water, 0.97), (power, 0.02)]),
+        &[],
+        &policy,
+    );
+    assert!(clear.dispatch, "{clear:?}");
+    assert!(clear.confidence > policy.threshold && clear.confidence <= 1.0);
+    let split = route(
+        &text,
+        &t,
+        &Fixed(vec![(water, 0.45), (power, 0.4)]),
+        &[],
+        &policy,
+    );
+    assert!(!split.dispatch, "{split:?}");
+    assert!(split.confidence < clear.confidence);
 }
