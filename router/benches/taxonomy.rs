@@ -154,12 +154,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     }
     if let Some(default) = results.get(2) {
-        calibration(&default.routed, &policy);
+        calibration(&names[2], &default.routed, &policy);
     }
     if quick {
         for (name, r) in names.iter().zip(&results).skip(3) {
-            println!("\n{name}:");
-            calibration(&r.routed, &policy);
+            calibration(name, &r.routed, &policy);
         }
     }
     // Speed of the default classifier, built from the whole taxonomy as the router does.
@@ -191,11 +190,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     evaluation_set(&taxonomy)
 }
 
-/// The default classifier's calibration and dispatch rule, from its held-out scores: the
+/// A classifier's calibration and dispatch rule, from its held-out scores (`routed`): the
 /// reliability of its raw and calibrated confidences (each fold calibrated on the others), the
 /// calibration fitted on the examples in other voices, and the dispatch rules that send the
 /// fewest of those to a wrong unit for a dispatched share.
-fn calibration(routed: &[Routed], policy: &RoutingPolicy) {
+fn calibration(name: &str, routed: &[Routed], policy: &RoutingPolicy) {
     let voices: Vec<Routed> = routed.iter().filter(|r| r.voice).cloned().collect();
     let raw =
         |set: &[Routed]| Reliability::of(set.iter().map(|r| (r.outcome.best, r.outcome.right)), 10);
@@ -229,7 +228,7 @@ fn calibration(routed: &[Routed], policy: &RoutingPolicy) {
     let all_fit = cross_fitted_reliability(routed, &Calibration::fit, 10);
     println!();
     println!(
-        "calibration of the default classifier's unit confidence (held out; bucket: mean confidence→share right (appeals)):"
+        "calibration of the unit confidence of {name} (held out; bucket: mean confidence→share right (appeals)):"
     );
     for (name, set) in [
         ("all examples", routed),

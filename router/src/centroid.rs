@@ -43,9 +43,38 @@ fn key(window: &[char]) -> u64 {
     h ^ (h >> 33)
 }
 
+/// Words that carry no matter: a phone transcript's fillers and particles (嗯, 那个, 就是说)
+/// and Cantonese ones (嘅, 咗), dropped before the n-grams so that a call transcript reads like
+/// the same appeal written down.
+const FILLERS: [&str; 16] = [
+    "就是说",
+    "然后呢",
+    "那个",
+    "这个",
+    "你好",
+    "喂",
+    "嗯",
+    "呃",
+    "啊",
+    "哎",
+    "吧",
+    "呢",
+    "嘛",
+    "嘅",
+    "咗",
+    "啦",
+];
+
+/// `text` without its fillers.
+fn without_fillers(text: &str) -> String {
+    FILLERS.iter().fold(text.to_owned(), |t, f| {
+        if t.contains(f) { t.replace(f, "") } else { t }
+    })
+}
+
 /// The n-grams of `text` with their counts.
 fn grams(text: &str) -> FxHashMap<u64, f32> {
-    let chars: Vec<char> = normalise(text)
+    let chars: Vec<char> = without_fillers(&normalise(text))
         .chars()
         .filter(|c| c.is_alphanumeric())
         .collect();
@@ -244,6 +273,19 @@ mod tests {
         assert!((total - 1.0).abs() < 1e-6, "{total}");
         assert_eq!(c.classify("工资被拖欠")[0].0, "WAGES");
         assert!(c.classify("???").is_empty(), "nothing known: no scores");
+    }
+
+    #[test]
+    fn a_call_transcript_reads_like_the_appeal_written_down() {
+        let spoken = "喂,你好,嗯,那个就是说我们小区那个路灯啊坏了不亮呢";
+        let written = "我们小区路灯坏了不亮";
+        assert_eq!(grams(spoken), grams(written));
+        let c = lights_and_wages(0.0);
+        let (a, b) = (c.similarities(spoken), c.similarities(written));
+        assert!(
+            a.iter().zip(&b).all(|(x, y)| (x - y).abs() < 1e-9),
+            "{a:?} {b:?}"
+        );
     }
 
     #[test]
