@@ -308,8 +308,8 @@ mod tests {
     const OWN_UNIT: f64 = 0.73;
     const OTHER_UNIT: f64 = 0.033;
     /// The shipped calibration's error on the examples in other voices, and with each fold
-    /// calibrated on the others' (measured 0.050 and 0.056; raw scores: 0.371).
-    const VOICES_ERROR: f64 = 0.051;
+    /// calibrated on the others' (measured 0.048 and 0.056; raw scores: 0.371).
+    const VOICES_ERROR: f64 = 0.049;
     const VOICES_CROSS_FITTED_ERROR: f64 = 0.057;
 
     /// The shipped calibration is the one fitted on the held-out examples in other voices, and
