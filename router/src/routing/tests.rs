@@ -410,3 +410,29 @@ fn the_shipped_rule_dispatches_clear_cases_and_queues_split_ones() {
     assert!(!split.dispatch, "{split:?}");
     assert!(split.confidence < clear.confidence);
 }
+
+#[test]
+fn the_shipped_classifier_dispatches_a_plain_appeal_and_queues_a_vague_one() {
+    let t = taxonomy();
+    let classifier = crate::taxonomy_classifier(&t);
+    let policy = RoutingPolicy::default();
+    let plain = appeal(
+        Channel::Web,
+        "厂房用地审批缓慢",
+        "申请用地三个月无进展",
+        "13900000001",
+        0,
+    );
+    let r = route(&plain, &t, &classifier, &[], &policy);
+    assert!(r.dispatch, "{r:?}");
+    let vague = appeal(
+        Channel::Web,
+        "请帮忙看看",
+        "想咨询一件事,不知道该找哪个部门",
+        "13900000002",
+        0,
+    );
+    let r = route(&vague, &t, &classifier, &[], &policy);
+    assert!(!r.dispatch, "{r:?}");
+    assert!(r.confidence < policy.threshold, "{r:?}");
+}
