@@ -28,7 +28,7 @@ use sqlx::sqlite::{
 };
 use sqlx::types::Json;
 use sqlx::{Database, QueryBuilder, Row};
-use tokio::sync::{Mutex, OwnedMutexGuard};
+use tokio::sync::{Mutex, OwnedMutexGuard, mpsc, oneshot};
 use uuid::Uuid;
 
 use crate::{
@@ -77,8 +77,17 @@ pub struct SqliteStore {
     /// Writers of this process take turns here, in arrival order, instead of polling
     /// SQLite's lock.
     write_turn: Arc<Mutex<()>>,
+    /// Submissions on their way to the next group commit.
+    submissions: mpsc::Sender<GroupedSubmission>,
     clock: Clock,
 }
+
+/// A submission waiting for its group commit, and where its outcome goes.
+type GroupedSubmission = (Submission, oneshot::Sender<Result<Submitted>>);
+
+/// Submissions one SQLite transaction takes at most: concurrent submissions share one flush to
+/// disk instead of taking one each.
+const GROUP_COMMIT: usize = 64;
 
 /// Bytes of the database file each connection reads through a memory map (SQLite's own
 /// ceiling), where it would otherwise copy each page it reads into its small cache with a
@@ -119,11 +128,78 @@ impl SqliteStore {
             .max_connections(8)
             .connect_with(options)
             .await?;
+        let write_turn = Arc::new(Mutex::new(()));
+        let (submissions, waiting) = mpsc::channel(GROUP_COMMIT * 4);
+        tokio::spawn(Self::commit_groups(
+            pool.clone(),
+            write_turn.clone(),
+            waiting,
+        ));
         Ok(Self {
             pool,
-            write_turn: Arc::new(Mutex::new(())),
+            write_turn,
+            submissions,
             clock: system_clock(),
         })
+    }
+
+    /// Writes the waiting submissions, as many at a time as have arrived, each in a savepoint
+    /// of one transaction; runs until every store handle is gone.
+    async fn commit_groups(
+        pool: SqlitePool,
+        write_turn: Arc<Mutex<()>>,
+        mut waiting: mpsc::Receiver<GroupedSubmission>,
+    ) {
+        let mut group = Vec::with_capacity(GROUP_COMMIT);
+        while waiting.recv_many(&mut group, GROUP_COMMIT).await > 0 {
+            let submissions: Vec<&Submission> = group.iter().map(|(s, _)| s).collect();
+            let outcomes = match Self::submit_group(&pool, &write_turn, &submissions).await {
+                Ok(outcomes) => outcomes,
+                // Nothing of the group was stored: each is tried alone, for its own outcome.
+                Err(_) => {
+                    let mut outcomes = Vec::with_capacity(group.len());
+                    for submission in submissions {
+                        outcomes.push(
+                            match Self::submit_group(&pool, &write_turn, &[submission]).await {
+                                Ok(mut o) => o.pop().unwrap_or_else(|| Err(corrupt("no outcome"))),
+                                Err(e) => Err(e),
+                            },
+                        );
+                    }
+                    outcomes
+                }
+            };
+            for ((_, answer), outcome) in group.drain(..).zip(outcomes) {
+                // A caller that went away finds its appeal by its idempotency key.
+                let _ = answer.send(outcome);
+            }
+        }
+    }
+
+    /// One transaction for `group`: one outcome each, or the error that stored none of them.
+    async fn submit_group(
+        pool: &SqlitePool,
+        write_turn: &Arc<Mutex<()>>,
+        group: &[&Submission],
+    ) -> Result<Vec<Result<Submitted>>> {
+        let _turn = write_turn.clone().lock_owned().await;
+        let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut outcomes = Vec::new();
+        for submission in group {
+            outcomes.push(Self::submit_on(&mut tx, submission).await);
+        }
+        tx.commit().await?;
+        Ok(outcomes)
+    }
+
+    /// Stores a submission with the next group commit.
+    async fn submit_one(&self, submission: Submission) -> Result<Submitted> {
+        let (answer, outcome) = oneshot::channel();
+        self.submissions
+            .send((submission, answer))
+            .await
+            .map_err(|_| StoreError::Closed)?;
+        outcome.await.map_err(|_| StoreError::Closed)?
     }
 
     /// The same store, reading the time (of inbox and parking entries) from `clock`.
@@ -203,6 +279,13 @@ impl SqliteStore {
 }
 
 impl PostgresStore {
+    /// Stores a submission in its own transaction (PostgreSQL flushes concurrent commits
+    /// together itself).
+    async fn submit_one(&self, submission: Submission) -> Result<Submitted> {
+        let mut conn = self.pool.acquire().await?;
+        Self::submit_on(&mut conn, &submission).await
+    }
+
     async fn take_relay_lease(&self) -> Result<Option<RelayLease>> {
         let mut conn = self.pool.acquire().await?;
         let locked: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
@@ -748,6 +831,83 @@ macro_rules! sql_store {
                 Ok(inserted == 1)
             }
 
+            /// Stores a submission in a transaction of its own on `conn` (a savepoint when
+            /// `conn` is in one already).
+            async fn submit_on(
+                conn: &mut <$db as sqlx::Database>::Connection,
+                submission: &Submission,
+            ) -> Result<Submitted> {
+                let mut part = sqlx::Connection::begin(&mut *conn).await?;
+                if let Some(key) = &submission.idempotency
+                    && let Some(appeal) =
+                        Self::find_idempotent(&mut part, &key.caller, &key.key, &key.request_hash).await?
+                {
+                    return Ok(Submitted { appeal, created: false });
+                }
+                let counter: i64 = sqlx::query_scalar(
+                    "INSERT INTO ticket_counters (day, last) VALUES ($1, 1) \
+                     ON CONFLICT (day) DO UPDATE SET last = ticket_counters.last + 1 RETURNING last",
+                )
+                .bind(day_key(submission.day))
+                .fetch_one(&mut *part)
+                .await?;
+                let at = submission.intake.at();
+                let received = submission
+                    .intake
+                    .clone()
+                    .receive(format_ticket_no(submission.day, counter));
+                let appeal = received.appeal().clone();
+                Self::insert_appeals(&mut part, std::slice::from_ref(&appeal)).await?;
+                Self::insert_events(&mut part, received.events(), submission.traceparent.as_deref())
+                    .await?;
+                Self::write_facts(&mut part, &appeal, received.events()).await?;
+                if let Some(key) = &submission.idempotency {
+                    let inserted = sqlx::query(
+                        "INSERT INTO idempotency_keys (caller, key, request_hash, appeal_id, created_at) \
+                         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (caller, key) DO NOTHING",
+                    )
+                    .bind(&key.caller)
+                    .bind(&key.key)
+                    .bind(&key.request_hash)
+                    .bind(appeal.id.0)
+                    .bind(at)
+                    .execute(&mut *part)
+                    .await?
+                    .rows_affected();
+                    if inserted == 0 {
+                        // A concurrent request with the same key committed first: answer with its appeal.
+                        part.rollback().await?;
+                        return Self::find_idempotent(&mut *conn, &key.caller, &key.key, &key.request_hash)
+                            .await?
+                            .map(|appeal| Submitted { appeal, created: false })
+                            .ok_or_else(|| corrupt("idempotency key vanished"));
+                    }
+                }
+                part.commit().await?;
+                Ok(Submitted { appeal, created: true })
+            }
+
+            /// A decision's appeals, events, outbox rows and facts, and its inbox entry.
+            async fn write_decision(
+                conn: &mut <$db as sqlx::Database>::Connection,
+                decision: &Decision,
+                meta: &CommitMeta,
+                at: DateTime<Utc>,
+            ) -> Result<()> {
+                if let Some(consumed) = &meta.consumed
+                    && !Self::insert_inbox(&mut *conn, consumed, at).await?
+                {
+                    return Err(StoreError::AlreadyConsumed);
+                }
+                for change in decision.changes() {
+                    Self::update_appeal(&mut *conn, change).await?;
+                    Self::insert_events(&mut *conn, change.events(), meta.traceparent.as_deref())
+                        .await?;
+                    Self::refresh_facts(&mut *conn, change.appeal()).await?;
+                }
+                Ok(())
+            }
+
             /// Writes a change's appeal while the row still holds the version it was decided on.
             async fn update_appeal(
                 conn: &mut <$db as sqlx::Database>::Connection,
@@ -1141,55 +1301,7 @@ macro_rules! sql_store {
             }
 
             async fn submit(&self, submission: Submission) -> Result<Submitted> {
-                let mut tx = self.begin_write().await?;
-                if let Some(key) = &submission.idempotency {
-                    if let Some(appeal) =
-                        Self::find_idempotent(&mut tx, &key.caller, &key.key, &key.request_hash).await?
-                    {
-                        return Ok(Submitted { appeal, created: false });
-                    }
-                }
-                let counter: i64 = sqlx::query_scalar(
-                    "INSERT INTO ticket_counters (day, last) VALUES ($1, 1) \
-                     ON CONFLICT (day) DO UPDATE SET last = ticket_counters.last + 1 RETURNING last",
-                )
-                .bind(day_key(submission.day))
-                .fetch_one(&mut *tx)
-                .await?;
-                let at = submission.intake.at();
-                let received = submission
-                    .intake
-                    .receive(format_ticket_no(submission.day, counter));
-                let appeal = received.appeal().clone();
-                Self::insert_appeals(&mut tx, std::slice::from_ref(&appeal)).await?;
-                Self::insert_events(&mut tx, received.events(), submission.traceparent.as_deref())
-                    .await?;
-                Self::write_facts(&mut tx, &appeal, received.events()).await?;
-                if let Some(key) = &submission.idempotency {
-                    let inserted = sqlx::query(
-                        "INSERT INTO idempotency_keys (caller, key, request_hash, appeal_id, created_at) \
-                         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (caller, key) DO NOTHING",
-                    )
-                    .bind(&key.caller)
-                    .bind(&key.key)
-                    .bind(&key.request_hash)
-                    .bind(appeal.id.0)
-                    .bind(at)
-                    .execute(&mut *tx)
-                    .await?
-                    .rows_affected();
-                    if inserted == 0 {
-                        // A concurrent request with the same key committed first: answer with its appeal.
-                        tx.rollback().await?;
-                        let mut conn = self.pool.acquire().await?;
-                        return Self::find_idempotent(&mut conn, &key.caller, &key.key, &key.request_hash)
-                            .await?
-                            .map(|appeal| Submitted { appeal, created: false })
-                            .ok_or_else(|| corrupt("idempotency key vanished"));
-                    }
-                }
-                tx.commit().await?;
-                Ok(Submitted { appeal, created: true })
+                self.submit_one(submission).await
             }
 
             async fn import(&self, received: &[Decision]) -> Result<()> {
@@ -1284,19 +1396,27 @@ macro_rules! sql_store {
 
             async fn commit(&self, decision: &Decision, meta: &CommitMeta) -> Result<()> {
                 let mut tx = self.begin_write().await?;
-                if let Some(consumed) = &meta.consumed
-                    && !Self::insert_inbox(&mut tx, consumed, (self.clock)()).await?
-                {
-                    return Err(StoreError::AlreadyConsumed);
-                }
-                for change in decision.changes() {
-                    Self::update_appeal(&mut tx, change).await?;
-                    Self::insert_events(&mut tx, change.events(), meta.traceparent.as_deref())
-                        .await?;
-                    Self::refresh_facts(&mut tx, change.appeal()).await?;
-                }
+                Self::write_decision(&mut tx, decision, meta, (self.clock)()).await?;
                 tx.commit().await?;
                 Ok(())
+            }
+
+            async fn commit_all(&self, batch: &[(Decision, CommitMeta)]) -> Result<Vec<Result<()>>> {
+                let mut tx = self.begin_write().await?;
+                let at = (self.clock)();
+                let mut outcomes = Vec::with_capacity(batch.len());
+                for (decision, meta) in batch {
+                    let mut part = sqlx::Connection::begin(&mut *tx).await?;
+                    let outcome = Self::write_decision(&mut part, decision, meta, at).await;
+                    if outcome.is_ok() {
+                        part.commit().await?;
+                    } else {
+                        part.rollback().await?;
+                    }
+                    outcomes.push(outcome);
+                }
+                tx.commit().await?;
+                Ok(outcomes)
             }
 
             async fn dispatch_queue(
@@ -1724,6 +1844,19 @@ macro_rules! sql_store {
                 let fresh = Self::insert_inbox(&mut tx, consumed, (self.clock)()).await?;
                 tx.commit().await?;
                 Ok(fresh)
+            }
+
+            async fn mark_all_consumed(&self, consumed: &[Consumed]) -> Result<()> {
+                if consumed.is_empty() {
+                    return Ok(());
+                }
+                let mut tx = self.begin_write().await?;
+                let at = (self.clock)();
+                for entry in consumed {
+                    Self::insert_inbox(&mut tx, entry, at).await?;
+                }
+                tx.commit().await?;
+                Ok(())
             }
 
             async fn is_consumed(&self, consumed: &Consumed) -> Result<bool> {

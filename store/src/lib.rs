@@ -333,6 +333,11 @@ pub trait Store: Send + Sync + 'static {
     /// `StoreError::AlreadyConsumed` when `meta.consumed` was taken in before.
     async fn commit(&self, decision: &Decision, meta: &CommitMeta) -> Result<()>;
 
+    /// Stores several decisions in one transaction (one flush to disk), each on its own as
+    /// [`Store::commit`] would: one outcome per decision, in order; a decision that fails
+    /// leaves nothing of itself and takes nothing of the others with it.
+    async fn commit_all(&self, batch: &[(Decision, CommitMeta)]) -> Result<Vec<Result<()>>>;
+
     async fn list(&self, filter: &AppealFilter, scope: &Scope) -> Result<Page>;
     /// Appeals waiting for a dispatcher (`received` or `returned`), oldest first: the
     /// confidential ones (the mailbox readers' queue) or the others (the dispatchers').
@@ -421,6 +426,8 @@ pub trait Store: Send + Sync + 'static {
     /// Records that a consumer took in an event whose effect lies elsewhere; `false` when it
     /// had already.
     async fn mark_consumed(&self, consumed: &Consumed) -> Result<bool>;
+    /// [`Store::mark_consumed`] for several events in one transaction.
+    async fn mark_all_consumed(&self, consumed: &[Consumed]) -> Result<()>;
     async fn is_consumed(&self, consumed: &Consumed) -> Result<bool>;
 
     /// The oldest unpublished outbox entries, in order.

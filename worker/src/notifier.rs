@@ -298,9 +298,54 @@ impl NotifierHandler {
     }
 }
 
+/// Deliveries the notifier takes in at once.
+const BATCH_LIMIT: usize = 64;
+
 #[async_trait]
 impl Handler for NotifierHandler {
     async fn handle(&self, envelope: &Envelope) -> Result<(), HandlerError> {
+        if let Some(consumed) = self.notify(envelope).await? {
+            self.store
+                .mark_consumed(&consumed)
+                .await
+                .map_err(HandlerError::transient)?;
+        }
+        Ok(())
+    }
+
+    fn batch_limit(&self) -> usize {
+        BATCH_LIMIT
+    }
+
+    /// Sends in order up to the first failure, then records what was sent in one transaction.
+    async fn handle_batch(&self, envelopes: &[Envelope]) -> Vec<Result<(), HandlerError>> {
+        let mut outcomes = Vec::with_capacity(envelopes.len());
+        let mut sent = Vec::new();
+        for envelope in envelopes {
+            match self.notify(envelope).await {
+                Ok(consumed) => {
+                    sent.extend(consumed);
+                    outcomes.push(Ok(()));
+                }
+                Err(e) => {
+                    outcomes.push(Err(e));
+                    break;
+                }
+            }
+        }
+        if let Err(e) = self.store.mark_all_consumed(&sent).await {
+            // Sent but not recorded: all of them come again, and are sent once more.
+            let e = HandlerError::transient(e);
+            return vec![Err(e)];
+        }
+        outcomes
+    }
+}
+
+impl NotifierHandler {
+    /// Sends what `envelope` calls for, unless it was sent before; the inbox entry to record
+    /// once it has been sent.
+    async fn notify(&self, envelope: &Envelope) -> Result<Option<Consumed>, HandlerError> {
         if !matches!(
             envelope.event_type,
             EventType::Dispatched
@@ -310,7 +355,7 @@ impl Handler for NotifierHandler {
                 | EventType::Escalated
                 | EventType::Replied
         ) {
-            return Ok(());
+            return Ok(None);
         }
         let consumed = Consumed {
             consumer: NOTIFIER.group.to_owned(),
@@ -322,7 +367,7 @@ impl Handler for NotifierHandler {
             .await
             .map_err(HandlerError::transient)?
         {
-            return Ok(());
+            return Ok(None);
         }
         let appeal = self
             .store
@@ -345,10 +390,6 @@ impl Handler for NotifierHandler {
             .send(&notification)
             .await
             .map_err(HandlerError::transient)?;
-        self.store
-            .mark_consumed(&consumed)
-            .await
-            .map_err(HandlerError::transient)?;
-        Ok(())
+        Ok(Some(consumed))
     }
 }

@@ -1611,6 +1611,88 @@ pub async fn commit_with_consumed_takes_effect_once(db: TestDb) {
 /// The same delivery handled by several consumers at once (e.g. redelivered to another
 /// replica): exactly one classification is stored; a loser on the version that retries on the
 /// reloaded appeal is told the delivery was taken in.
+/// Decisions committed together each take effect or fail on their own: a conflict and a
+/// redelivery leave nothing of themselves and nothing of the others undone.
+pub async fn commit_all_keeps_each_decision_apart(db: TestDb) {
+    let store = &db.store;
+    let at = monday();
+    let mut appeals = Vec::new();
+    for i in 0..3 {
+        appeals.push(submit(store, submission(Channel::Web, at + Duration::seconds(i))).await);
+    }
+    let later = at + Duration::minutes(1);
+    let delivery = |a: &Appeal| consumed("router", EventId(a.id.0));
+    // The second appeal changes first, so the batch's decision on it is stale; the third's
+    // delivery was taken in before.
+    store
+        .commit(
+            &dispatch_to(&appeals[1], RSJ, later),
+            &CommitMeta::default(),
+        )
+        .await
+        .expect("dispatch the second first");
+    store
+        .mark_consumed(&delivery(&appeals[2]))
+        .await
+        .expect("take the third's delivery in");
+    let batch: Vec<_> = appeals
+        .iter()
+        .map(|a| (classify(a, FGJ, later), consuming(&delivery(a))))
+        .collect();
+    let outcomes = store.commit_all(&batch).await.expect("one transaction");
+    assert!(outcomes[0].is_ok(), "{:?}", outcomes[0]);
+    assert!(
+        matches!(outcomes[1], Err(StoreError::Conflict)),
+        "{:?}",
+        outcomes[1]
+    );
+    assert!(
+        matches!(outcomes[2], Err(StoreError::AlreadyConsumed)),
+        "{:?}",
+        outcomes[2]
+    );
+
+    let stored = |i: usize| {
+        let id = appeals[i].id;
+        async move { store.appeal(id).await.expect("appeal").expect("stored") }
+    };
+    assert_eq!(&stored(0).await, batch[0].0.appeal());
+    assert_eq!(stored(1).await.unit.as_deref(), Some(RSJ));
+    assert_eq!(stored(2).await, appeals[2]);
+    assert!(
+        store
+            .is_consumed(&delivery(&appeals[0]))
+            .await
+            .expect("inbox")
+    );
+    assert!(
+        !store
+            .is_consumed(&delivery(&appeals[1]))
+            .await
+            .expect("inbox")
+    );
+    // Received ×3, the second's dispatch, the first's classification.
+    assert_eq!(db.sql.count("SELECT COUNT(*) FROM events").await, 5);
+    assert_eq!(db.sql.count("SELECT COUNT(*) FROM outbox").await, 5);
+    assert!(store.commit_all(&[]).await.expect("nothing").is_empty());
+
+    let notified = [
+        consumed("notifier", EventId(appeals[0].id.0)),
+        delivery(&appeals[2]),
+    ];
+    store
+        .mark_all_consumed(&notified)
+        .await
+        .expect("mark twice");
+    store
+        .mark_all_consumed(&notified)
+        .await
+        .expect("again: no error");
+    for entry in &notified {
+        assert!(store.is_consumed(entry).await.expect("inbox"));
+    }
+}
+
 pub async fn concurrent_consumers_take_effect_once(db: TestDb) {
     const N: usize = 4;
     const ROUNDS: i64 = 6;

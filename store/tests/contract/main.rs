@@ -70,6 +70,7 @@ contract_suite!(
     data_survives_reopen,
     commit_with_consumed_takes_effect_once,
     concurrent_consumers_take_effect_once,
+    commit_all_keeps_each_decision_apart,
     outbox_relays_in_commit_order,
     relay_lease_is_exclusive,
     parked_deliveries_round_trip,
