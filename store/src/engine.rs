@@ -184,12 +184,82 @@ impl SqliteStore {
     ) -> Result<Vec<Result<Submitted>>> {
         let _turn = write_turn.clone().lock_owned().await;
         let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
-        let mut outcomes = Vec::new();
-        for submission in group {
-            outcomes.push(Self::submit_on(&mut tx, submission).await);
+        let mut outcomes: Vec<Option<Result<Submitted>>> = group.iter().map(|_| None).collect();
+        let unkeyed: Vec<usize> = (0..group.len())
+            .filter(|&i| group[i].idempotency.is_none())
+            .collect();
+        if unkeyed.len() > 1 {
+            let submissions: Vec<&Submission> = unkeyed.iter().map(|&i| group[i]).collect();
+            let mut part = sqlx::Connection::begin(&mut *tx).await?;
+            // When the shared statements fail, each is tried alone below, for its own outcome.
+            if let Ok(stored) = Self::submit_unkeyed(&mut part, &submissions).await {
+                part.commit().await?;
+                for (i, submitted) in unkeyed.into_iter().zip(stored) {
+                    outcomes[i] = Some(Ok(submitted));
+                }
+            } else {
+                part.rollback().await?;
+            }
+        }
+        for (outcome, submission) in outcomes.iter_mut().zip(group) {
+            if outcome.is_none() {
+                *outcome = Some(Self::submit_on(&mut tx, submission).await);
+            }
         }
         tx.commit().await?;
-        Ok(outcomes)
+        Ok(outcomes.into_iter().flatten().collect())
+    }
+
+    /// Stores submissions that carry no idempotency key together: each day's ticket
+    /// counter moves once, and every table takes one statement.
+    async fn submit_unkeyed(
+        conn: &mut sqlx::SqliteConnection,
+        submissions: &[&Submission],
+    ) -> Result<Vec<Submitted>> {
+        let mut next: Vec<(chrono::NaiveDate, i64)> = Vec::new();
+        for submission in submissions {
+            match next.iter_mut().find(|(day, _)| *day == submission.day) {
+                Some((_, n)) => *n += 1,
+                None => next.push((submission.day, 1)),
+            }
+        }
+        for (day, n) in &mut next {
+            let last: i64 = sqlx::query_scalar(
+                "INSERT INTO ticket_counters (day, last) VALUES ($1, $2) \
+                 ON CONFLICT (day) DO UPDATE SET last = ticket_counters.last + $2 \
+                 RETURNING last",
+            )
+            .bind(day_key(*day))
+            .bind(*n)
+            .fetch_one(&mut *conn)
+            .await?;
+            *n = last - *n + 1;
+        }
+        let mut received = Vec::with_capacity(submissions.len());
+        for submission in submissions {
+            let Some((_, n)) = next.iter_mut().find(|(day, _)| *day == submission.day) else {
+                return Err(corrupt("a submission's day has no counter"));
+            };
+            let ticket_no = format_ticket_no(submission.day, *n);
+            *n += 1;
+            received.push(submission.intake.clone().receive(ticket_no));
+        }
+        let new: Vec<(&Appeal, &[Event])> =
+            received.iter().map(|r| (r.appeal(), r.events())).collect();
+        Self::insert_new(&mut *conn, &new).await?;
+        let announced: Vec<(&Event, Option<&str>)> = received
+            .iter()
+            .zip(submissions)
+            .flat_map(|(r, s)| r.events().iter().map(|e| (e, s.traceparent.as_deref())))
+            .collect();
+        Self::insert_outbox(&mut *conn, &announced).await?;
+        Ok(received
+            .iter()
+            .map(|r| Submitted {
+                appeal: r.appeal().clone(),
+                created: true,
+            })
+            .collect())
     }
 
     /// Stores a submission with the next group commit.
@@ -510,6 +580,28 @@ fn reached(facts: &[hotline_schemas::stats::Fact]) -> String {
     }
 }
 
+/// A fact's row: its appeal, its number among the appeal's facts, the fact, and how far the
+/// appeal got.
+type FactRow<'a> = (&'a Appeal, i32, hotline_schemas::stats::Fact, String);
+
+/// The facts of `appeal` as rows.
+fn fact_rows<'a>(appeal: &'a Appeal, events: &[Event]) -> Vec<FactRow<'a>> {
+    let facts = hotline_schemas::stats::facts(appeal, events);
+    let reached = reached(&facts);
+    facts
+        .into_iter()
+        .enumerate()
+        .map(|(n, f)| {
+            (
+                appeal,
+                i32::try_from(n).unwrap_or(i32::MAX),
+                f,
+                reached.clone(),
+            )
+        })
+        .collect()
+}
+
 /// Appeals an import writes a statement (its bands, 16 each with 3 values, stay under
 /// SQLite's 32,766 parameters).
 const IMPORT_ROWS: usize = 500;
@@ -559,28 +651,7 @@ macro_rules! sql_store {
                     .bind(appeal.id.0)
                     .execute(&mut *conn)
                     .await?;
-                let facts = hotline_schemas::stats::facts(appeal, events);
-                let mut q = QueryBuilder::<$db>::new(
-                    "INSERT INTO stat_facts (appeal_id, n, kind, at_us, hour, unit, flag, value, \
-                     confidential, channel, matter, reached) ",
-                );
-                let reached = reached(&facts);
-                q.push_values(facts.iter().enumerate(), |mut row, (n, fact)| {
-                    row.push_bind(appeal.id.0)
-                        .push_bind(i32::try_from(n).unwrap_or(i32::MAX))
-                        .push_bind(fact.kind.as_str())
-                        .push_bind(micros(fact.at))
-                        .push_bind(micros(fact.at).div_euclid(MICROS_AN_HOUR))
-                        .push_bind(fact.unit.as_ref().map(ToString::to_string))
-                        .push_bind(fact.flag)
-                        .push_bind(fact.value)
-                        .push_bind(appeal.confidential)
-                        .push_bind(appeal.channel.as_str())
-                        .push_bind(appeal.matter.as_ref().map(ToString::to_string))
-                        .push_bind(reached.clone());
-                });
-                q.build().execute(&mut *conn).await?;
-                Ok(())
+                Self::insert_fact_rows(&mut *conn, &fact_rows(appeal, events)).await
             }
 
             /// Rewrites the facts of `appeal` from its history as stored; `false` (and nothing
@@ -684,34 +755,109 @@ macro_rules! sql_store {
                 events: &[Event],
                 traceparent: Option<&str>,
             ) -> Result<()> {
-                for event in events {
-                    let (kind, data) = stored_payload(&event.payload)?;
-                    sqlx::query(
-                        "INSERT INTO events (id, appeal_id, seq, type, at, actor, reason, data, actor_id) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-                    )
-                    .bind(event.id.0)
-                    .bind(event.appeal_id.0)
-                    .bind(event.seq)
-                    .bind(kind)
-                    .bind(event.at)
-                    .bind(&event.actor)
-                    .bind(&event.reason)
-                    .bind(Json(&data))
-                    .bind(event.actor_id.map(|u| u.0))
-                    .execute(&mut *conn)
-                    .await?;
-                    sqlx::query(
-                        "INSERT INTO outbox (event_id, appeal_id, routing_key, payload, created_at) \
-                         VALUES ($1, $2, $3, $4, $5)",
-                    )
-                    .bind(event.id.0)
-                    .bind(event.appeal_id.0)
-                    .bind(event.routing_key())
-                    .bind(Json(Envelope::new(event, traceparent.map(str::to_owned))))
-                    .bind(event.at)
-                    .execute(&mut *conn)
-                    .await?;
+                let events: Vec<&Event> = events.iter().collect();
+                Self::insert_event_rows(&mut *conn, &events).await?;
+                let announced: Vec<(&Event, Option<&str>)> =
+                    events.into_iter().map(|e| (e, traceparent)).collect();
+                Self::insert_outbox(&mut *conn, &announced).await
+            }
+
+            /// Events' rows, in one statement per [`IMPORT_ROWS`].
+            async fn insert_event_rows(
+                conn: &mut <$db as sqlx::Database>::Connection,
+                events: &[&Event],
+            ) -> Result<()> {
+                for chunk in events.chunks(IMPORT_ROWS) {
+                    let rows = chunk
+                        .iter()
+                        .map(|e| stored_payload(&e.payload).map(|(kind, data)| (*e, kind, data)))
+                        .collect::<Result<Vec<_>>>()?;
+                    let mut q = QueryBuilder::<$db>::new(
+                        "INSERT INTO events (id, appeal_id, seq, type, at, actor, reason, data, \
+                         actor_id) ",
+                    );
+                    q.push_values(rows, |mut row, (e, kind, data)| {
+                        row.push_bind(e.id.0)
+                            .push_bind(e.appeal_id.0)
+                            .push_bind(e.seq)
+                            .push_bind(kind)
+                            .push_bind(e.at)
+                            .push_bind(e.actor.clone())
+                            .push_bind(e.reason.clone())
+                            .push_bind(Json(data))
+                            .push_bind(e.actor_id.map(|u| u.0));
+                    });
+                    q.build().execute(&mut *conn).await?;
+                }
+                Ok(())
+            }
+
+            /// Events' outbox rows, each envelope carrying its `traceparent`.
+            async fn insert_outbox(
+                conn: &mut <$db as sqlx::Database>::Connection,
+                events: &[(&Event, Option<&str>)],
+            ) -> Result<()> {
+                for chunk in events.chunks(IMPORT_ROWS) {
+                    let mut q = QueryBuilder::<$db>::new(
+                        "INSERT INTO outbox (event_id, appeal_id, routing_key, payload, created_at) ",
+                    );
+                    q.push_values(chunk, |mut row, (e, traceparent)| {
+                        row.push_bind(e.id.0)
+                            .push_bind(e.appeal_id.0)
+                            .push_bind(e.routing_key())
+                            .push_bind(Json(Envelope::new(e, traceparent.map(str::to_owned))))
+                            .push_bind(e.at);
+                    });
+                    q.build().execute(&mut *conn).await?;
+                }
+                Ok(())
+            }
+
+            /// New appeals with their first events and their facts, a few statements per
+            /// [`IMPORT_ROWS`] appeals; no outbox rows.
+            async fn insert_new(
+                conn: &mut <$db as sqlx::Database>::Connection,
+                new: &[(&Appeal, &[Event])],
+            ) -> Result<()> {
+                for chunk in new.chunks(IMPORT_ROWS) {
+                    let appeals: Vec<Appeal> = chunk.iter().map(|(a, _)| (*a).clone()).collect();
+                    Self::insert_appeals(&mut *conn, &appeals).await?;
+                    let events: Vec<&Event> = chunk.iter().flat_map(|(_, e)| e.iter()).collect();
+                    Self::insert_event_rows(&mut *conn, &events).await?;
+                    let facts: Vec<FactRow> = chunk
+                        .iter()
+                        .flat_map(|(appeal, events)| fact_rows(appeal, events))
+                        .collect();
+                    Self::insert_fact_rows(&mut *conn, &facts).await?;
+                }
+                Ok(())
+            }
+
+            /// Facts' rows, in one statement per [`IMPORT_ROWS`].
+            async fn insert_fact_rows(
+                conn: &mut <$db as sqlx::Database>::Connection,
+                facts: &[FactRow<'_>],
+            ) -> Result<()> {
+                for chunk in facts.chunks(IMPORT_ROWS) {
+                    let mut q = QueryBuilder::<$db>::new(
+                        "INSERT INTO stat_facts (appeal_id, n, kind, at_us, hour, unit, flag, value, \
+                         confidential, channel, matter, reached) ",
+                    );
+                    q.push_values(chunk, |mut row, (a, n, fact, reached)| {
+                        row.push_bind(a.id.0)
+                            .push_bind(*n)
+                            .push_bind(fact.kind.as_str())
+                            .push_bind(micros(fact.at))
+                            .push_bind(micros(fact.at).div_euclid(MICROS_AN_HOUR))
+                            .push_bind(fact.unit.as_ref().map(ToString::to_string))
+                            .push_bind(fact.flag)
+                            .push_bind(fact.value)
+                            .push_bind(a.confidential)
+                            .push_bind(a.channel.as_str())
+                            .push_bind(a.matter.as_ref().map(ToString::to_string))
+                            .push_bind(reached.clone());
+                    });
+                    q.build().execute(&mut *conn).await?;
                 }
                 Ok(())
             }
@@ -1309,63 +1455,10 @@ macro_rules! sql_store {
                 if changes.iter().any(|c| c.base_version() != 0) {
                     return Err(StoreError::NotNew);
                 }
+                let new: Vec<(&Appeal, &[Event])> =
+                    changes.iter().map(|c| (c.appeal(), c.events())).collect();
                 let mut tx = self.begin_write().await?;
-                for chunk in changes.chunks(IMPORT_ROWS) {
-                    let appeals: Vec<Appeal> = chunk.iter().map(|c| c.appeal().clone()).collect();
-                    Self::insert_appeals(&mut tx, &appeals).await?;
-                    let events: Vec<(&Event, &'static str, serde_json::Value)> = chunk
-                        .iter()
-                        .flat_map(|c| c.events())
-                        .map(|e| stored_payload(&e.payload).map(|(kind, data)| (e, kind, data)))
-                        .collect::<Result<_>>()?;
-                    if !events.is_empty() {
-                        let mut q = QueryBuilder::<$db>::new(
-                            "INSERT INTO events (id, appeal_id, seq, type, at, actor, reason, data, \
-                             actor_id) ",
-                        );
-                        q.push_values(&events, |mut row, (e, kind, data)| {
-                            row.push_bind(e.id.0)
-                                .push_bind(e.appeal_id.0)
-                                .push_bind(e.seq)
-                                .push_bind(*kind)
-                                .push_bind(e.at)
-                                .push_bind(e.actor.clone())
-                                .push_bind(e.reason.clone())
-                                .push_bind(Json(data.clone()))
-                                .push_bind(e.actor_id.map(|u| u.0));
-                        });
-                        q.build().execute(&mut *tx).await?;
-                    }
-                    let facts: Vec<(&Appeal, i32, hotline_schemas::stats::Fact, String)> = chunk
-                        .iter()
-                        .flat_map(|c| {
-                            let facts = hotline_schemas::stats::facts(c.appeal(), c.events());
-                            let reached = reached(&facts);
-                            facts.into_iter().enumerate().map(move |(n, f)| {
-                                (c.appeal(), i32::try_from(n).unwrap_or(i32::MAX), f, reached.clone())
-                            })
-                        })
-                        .collect();
-                    let mut q = QueryBuilder::<$db>::new(
-                        "INSERT INTO stat_facts (appeal_id, n, kind, at_us, hour, unit, flag, value, \
-                         confidential, channel, matter, reached) ",
-                    );
-                    q.push_values(&facts, |mut row, (a, n, fact, reached)| {
-                        row.push_bind(a.id.0)
-                            .push_bind(*n)
-                            .push_bind(fact.kind.as_str())
-                            .push_bind(micros(fact.at))
-                            .push_bind(micros(fact.at).div_euclid(MICROS_AN_HOUR))
-                            .push_bind(fact.unit.as_ref().map(ToString::to_string))
-                            .push_bind(fact.flag)
-                            .push_bind(fact.value)
-                            .push_bind(a.confidential)
-                            .push_bind(a.channel.as_str())
-                            .push_bind(a.matter.as_ref().map(ToString::to_string))
-                            .push_bind(reached.clone());
-                    });
-                    q.build().execute(&mut *tx).await?;
-                }
+                Self::insert_new(&mut tx, &new).await?;
                 tx.commit().await?;
                 Ok(())
             }

@@ -475,6 +475,44 @@ pub async fn concurrent_submissions_get_gapless_ticket_numbers(db: TestDb) {
     assert_eq!(db.sql.count("SELECT COUNT(*) FROM events").await, N as i64);
 }
 
+/// Submissions arriving together are stored together, yet one that fails (here: an appeal id
+/// stored before) takes none of the others with it, and uses no ticket number.
+pub async fn a_failing_submission_takes_no_other_with_it(db: TestDb) {
+    const N: usize = 12;
+    let at = monday();
+    let first = submission(Channel::Web, at);
+    let stored = db.store.submit(first.clone()).await.expect("the first");
+    let barrier = Arc::new(Barrier::new(N));
+    let mut tasks = JoinSet::new();
+    for i in 0..N {
+        let (store, barrier) = (db.store.clone(), barrier.clone());
+        // The sixth is the first again: its appeal id is taken.
+        let submission = if i == 5 {
+            first.clone()
+        } else {
+            submission(Channel::Web, at + Duration::milliseconds(i as i64 + 1))
+        };
+        tasks.spawn(async move {
+            barrier.wait().await;
+            (i, store.submit(submission).await)
+        });
+    }
+    let mut tickets = vec![stored.appeal.ticket_no.to_string()];
+    for (i, outcome) in tasks.join_all().await {
+        match outcome {
+            Ok(s) if i != 5 => tickets.push(s.appeal.ticket_no.to_string()),
+            Err(StoreError::Database(_)) if i == 5 => {}
+            other => panic!("submission {i}: {other:?}"),
+        }
+    }
+    tickets.sort();
+    let expected: Vec<String> = (1..=N).map(|n| format!("20260302-{n:06}")).collect();
+    assert_eq!(tickets, expected, "the others stored, gapless");
+    assert_eq!(total(&db.store).await, N as i64);
+    assert_eq!(db.sql.count("SELECT COUNT(*) FROM events").await, N as i64);
+    assert_eq!(db.sql.count("SELECT COUNT(*) FROM outbox").await, N as i64);
+}
+
 /// A submission that fails inside the store leaves no trace: no ticket number, event, outbox
 /// row or idempotency key.
 pub async fn failed_submit_leaves_nothing_behind(db: TestDb) {

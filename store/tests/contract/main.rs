@@ -55,6 +55,7 @@ contract_suite!(
     concurrent_idempotent_submissions_create_one_appeal,
     concurrent_submissions_get_gapless_ticket_numbers,
     failed_submit_leaves_nothing_behind,
+    a_failing_submission_takes_no_other_with_it,
     commit_stores_decisions,
     conflicting_commits_first_wins,
     concurrent_commits_exactly_one_wins,
