@@ -155,16 +155,12 @@ impl Handler for RouterHandler {
     /// Classifies the batch off the async threads and commits it in one transaction; an appeal
     /// that changed meanwhile is classified again on its own.
     async fn handle_batch(&self, envelopes: &[Envelope]) -> Vec<Result<(), HandlerError>> {
-        let mut outcomes: Vec<Result<(), HandlerError>> = Vec::with_capacity(envelopes.len());
-        let mut waiting = Vec::new();
-        for (i, envelope) in envelopes.iter().enumerate() {
-            match self.pending(envelope).await {
-                Ok(Some(pending)) => waiting.push((i, pending)),
-                Ok(None) => {}
-                Err(e) => return prefix(outcomes, i, Err(e)),
-            }
-            outcomes.push(Ok(()));
-        }
+        let mut outcomes: Vec<Result<(), HandlerError>> =
+            envelopes.iter().map(|_| Ok(())).collect();
+        let waiting = match self.all_pending(envelopes).await {
+            Ok(waiting) => waiting,
+            Err(e) => return vec![Err(e)],
+        };
         let classifying = self.classifying.get();
         let policy = self.policy.clone();
         let routed = tokio::task::spawn_blocking(move || {
@@ -179,7 +175,7 @@ impl Handler for RouterHandler {
         .await;
         let routed = match routed {
             Ok(routed) => routed,
-            Err(e) => return prefix(outcomes, 0, Err(HandlerError::transient(e))),
+            Err(e) => return vec![Err(HandlerError::transient(e))],
         };
         let mut batch = Vec::with_capacity(routed.len());
         let mut committed = Vec::with_capacity(routed.len());
@@ -195,7 +191,7 @@ impl Handler for RouterHandler {
         }
         let results = match self.store.commit_all(&batch).await {
             Ok(results) => results,
-            Err(e) => return prefix(outcomes, 0, Err(HandlerError::transient(e))),
+            Err(e) => return vec![Err(HandlerError::transient(e))],
         };
         for ((i, pending, routing), result) in committed.into_iter().zip(results) {
             outcomes[i] = match result {
@@ -212,15 +208,15 @@ impl Handler for RouterHandler {
     }
 }
 
-/// The outcomes up to event `i`, with `last` for it: the events after are not attempted.
-fn prefix(
-    mut outcomes: Vec<Result<(), HandlerError>>,
-    i: usize,
-    last: Result<(), HandlerError>,
-) -> Vec<Result<(), HandlerError>> {
-    outcomes.truncate(i);
-    outcomes.push(last);
-    outcomes
+fn consumed(envelope: &Envelope) -> Consumed {
+    Consumed {
+        consumer: ROUTER.group.to_owned(),
+        event_id: envelope.event_id,
+    }
+}
+
+fn not_found(envelope: &Envelope) -> HandlerError {
+    HandlerError::transient(format!("appeal {} not found", envelope.appeal_id))
 }
 
 fn routing(classifying: &Classifying, pending: &Pending, policy: &RoutingPolicy) -> Routing {
@@ -258,10 +254,7 @@ impl RouterHandler {
         if envelope.event_type != EventType::Received {
             return Ok(None);
         }
-        let consumed = Consumed {
-            consumer: ROUTER.group.to_owned(),
-            event_id: envelope.event_id,
-        };
+        let consumed = consumed(envelope);
         if self
             .store
             .is_consumed(&consumed)
@@ -275,9 +268,59 @@ impl RouterHandler {
             .appeal(envelope.appeal_id)
             .await
             .map_err(HandlerError::transient)?
-            .ok_or_else(|| {
-                HandlerError::transient(format!("appeal {} not found", envelope.appeal_id))
-            })?;
+            .ok_or_else(|| not_found(envelope))?;
+        self.with_candidates(envelope, appeal).await.map(Some)
+    }
+
+    /// [`Self::pending`] for a batch, reading the inbox and the appeals once; with the index
+    /// of each envelope.
+    async fn all_pending(
+        &self,
+        envelopes: &[Envelope],
+    ) -> Result<Vec<(usize, Pending)>, HandlerError> {
+        let received: Vec<&Envelope> = envelopes
+            .iter()
+            .filter(|e| e.event_type == EventType::Received)
+            .collect();
+        let ids: Vec<_> = received.iter().map(|e| e.event_id).collect();
+        let taken = self
+            .store
+            .consumed_among(ROUTER.group, &ids)
+            .await
+            .map_err(HandlerError::transient)?;
+        let wanted: Vec<_> = received
+            .iter()
+            .filter(|e| !taken.contains(&e.event_id))
+            .map(|e| e.appeal_id)
+            .collect();
+        let mut appeals: std::collections::HashMap<_, _> = self
+            .store
+            .appeals_by_id(&wanted)
+            .await
+            .map_err(HandlerError::transient)?
+            .into_iter()
+            .map(|a| (a.id, a))
+            .collect();
+        let mut waiting = Vec::new();
+        for (i, envelope) in envelopes.iter().enumerate() {
+            if envelope.event_type != EventType::Received || taken.contains(&envelope.event_id) {
+                continue;
+            }
+            let appeal = appeals
+                .remove(&envelope.appeal_id)
+                .ok_or_else(|| not_found(envelope))?;
+            waiting.push((i, self.with_candidates(envelope, appeal).await?));
+        }
+        Ok(waiting)
+    }
+
+    /// The appeal with the earlier ones it may repeat.
+    async fn with_candidates(
+        &self,
+        envelope: &Envelope,
+        appeal: hotline_schemas::Appeal,
+    ) -> Result<Pending, HandlerError> {
+        let consumed = consumed(envelope);
         // Only earlier appeals can be what this one repeats: those the index finds alike.
         let candidates = if self.policy.duplicate_window > chrono::Duration::zero() {
             let since = appeal.created_at - self.policy.duplicate_window;
@@ -292,11 +335,11 @@ impl RouterHandler {
             traceparent: envelope.traceparent.clone(),
             consumed: Some(consumed),
         };
-        Ok(Some(Pending {
+        Ok(Pending {
             appeal,
             candidates,
             meta,
-        }))
+        })
     }
 
     /// The classification, and the dispatch when the rule is sure; `None` when the appeal is

@@ -322,6 +322,8 @@ pub trait Store: Send + Sync + 'static {
     async fn import(&self, received: &[Decision]) -> Result<()>;
 
     async fn appeal(&self, id: AppealId) -> Result<Option<Appeal>>;
+    /// The stored appeals among `ids`, in any order.
+    async fn appeals_by_id(&self, ids: &[AppealId]) -> Result<Vec<Appeal>>;
     /// The appeal when it is within `scope` (filtered in SQL, like the lists).
     async fn appeal_in(&self, id: AppealId, scope: &Scope) -> Result<Option<Appeal>>;
     /// The appeal's history, oldest first.
@@ -426,6 +428,12 @@ pub trait Store: Send + Sync + 'static {
     /// Records that a consumer took in an event whose effect lies elsewhere; `false` when it
     /// had already.
     async fn mark_consumed(&self, consumed: &Consumed) -> Result<bool>;
+    /// Those of `events` that `consumer` has taken in.
+    async fn consumed_among(
+        &self,
+        consumer: &str,
+        events: &[EventId],
+    ) -> Result<std::collections::HashSet<EventId>>;
     /// [`Store::mark_consumed`] for several events in one transaction.
     async fn mark_all_consumed(&self, consumed: &[Consumed]) -> Result<()>;
     async fn is_consumed(&self, consumed: &Consumed) -> Result<bool>;

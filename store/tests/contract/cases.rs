@@ -1673,11 +1673,22 @@ pub async fn commit_all_keeps_each_decision_apart(db: TestDb) {
         .mark_consumed(&delivery(&appeals[2]))
         .await
         .expect("take the third's delivery in");
-    let batch: Vec<_> = appeals
+    let mut batch: Vec<_> = appeals
         .iter()
         .map(|a| (classify(a, FGJ, later), consuming(&delivery(a))))
         .collect();
+    // The first's delivery once more in the same batch, decided otherwise.
+    let again = (
+        classify(&appeals[0], RSJ, later),
+        consuming(&delivery(&appeals[0])),
+    );
+    batch.push(again);
     let outcomes = store.commit_all(&batch).await.expect("one transaction");
+    assert!(
+        matches!(outcomes[3], Err(StoreError::AlreadyConsumed)),
+        "{:?}",
+        outcomes[3]
+    );
     assert!(outcomes[0].is_ok(), "{:?}", outcomes[0]);
     assert!(
         matches!(outcomes[1], Err(StoreError::Conflict)),
