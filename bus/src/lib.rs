@@ -103,6 +103,27 @@ impl Message {
 #[async_trait]
 pub trait Handler: Send + Sync + 'static {
     async fn handle(&self, envelope: &Envelope) -> Result<(), HandlerError>;
+
+    /// How many deliveries the bus may hand over at once (1: one at a time).
+    fn batch_limit(&self) -> usize {
+        1
+    }
+
+    /// Takes several events in, answering one outcome per event in their order, for a prefix
+    /// of them: the events after the last outcome were not attempted, and the bus delivers them
+    /// again in order. By default one after another, up to the first failure.
+    async fn handle_batch(&self, envelopes: &[Envelope]) -> Vec<Result<(), HandlerError>> {
+        let mut outcomes = Vec::with_capacity(envelopes.len());
+        for envelope in envelopes {
+            let outcome = self.handle(envelope).await;
+            let failed = outcome.is_err();
+            outcomes.push(outcome);
+            if failed {
+                break;
+            }
+        }
+        outcomes
+    }
 }
 
 /// Keeps deliveries a consumer gave up on (the in-process bus's parking queue).

@@ -102,6 +102,39 @@ impl InProcessBus {
     }
 }
 
+impl InProcessBus {
+    /// Hands `batch` to the handler at once, answering each delivery it took in; from the
+    /// first one it did not, the rest go through [`Self::process`] one at a time, in order
+    /// (what was already committed is absorbed by the handler's inbox).
+    async fn take_in(
+        &self,
+        group: &str,
+        handler: &dyn Handler,
+        batch: Vec<Delivery>,
+        shutdown: &CancellationToken,
+    ) {
+        let envelopes: Result<Vec<_>, _> = batch.iter().map(|d| d.message.envelope()).collect();
+        let outcomes = match envelopes {
+            Ok(envelopes) if batch.len() > 1 => handler.handle_batch(&envelopes).await,
+            _ => Vec::new(),
+        };
+        let taken = outcomes.iter().take_while(|o| o.is_ok()).count();
+        let mut rest = batch.into_iter();
+        for delivery in rest.by_ref().take(taken) {
+            let _ = delivery.done.send(());
+        }
+        for delivery in rest {
+            if !self
+                .process(group, handler, &delivery.message, shutdown)
+                .await
+            {
+                return;
+            }
+            let _ = delivery.done.send(());
+        }
+    }
+}
+
 #[async_trait]
 impl Bus for InProcessBus {
     async fn publish(&self, messages: &[Message]) -> Result<(), BusError> {
@@ -165,12 +198,15 @@ impl Bus for InProcessBus {
                     None => break,
                 },
             };
-            if self
-                .process(group.group, handler.as_ref(), &delivery.message, &shutdown)
-                .await
-            {
-                let _ = delivery.done.send(());
+            let mut batch = vec![delivery];
+            while batch.len() < handler.batch_limit() {
+                match receiver.try_recv() {
+                    Ok(d) => batch.push(d),
+                    Err(_) => break,
+                }
             }
+            self.take_in(group.group, handler.as_ref(), batch, &shutdown)
+                .await;
         }
         // Deliveries still queued are dropped unanswered: their publish fails and the relay
         // sends them again later.

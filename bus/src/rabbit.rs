@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use backon::{BackoffBuilder, ExponentialBuilder};
-use futures_util::StreamExt;
+use futures_util::{FutureExt as _, StreamExt};
 use hotline_schemas::Envelope;
 use lapin::message::Delivery;
 use lapin::options::{
@@ -314,35 +314,68 @@ impl RabbitBus {
                 e = lost(&connection) => return Err(e),
                 next = consumer.next() => next,
             };
-            match next {
-                Some(Ok(delivery)) => {
-                    // Left unacknowledged if the connection goes: the broker redelivers and
-                    // the handler, idempotent, takes it once.
-                    tokio::select! {
-                        done = self.process(&channel, group.group, handler, delivery) => done?,
-                        e = lost(&connection) => return Err(e),
-                    }
-                }
+            let mut batch = match next {
+                Some(Ok(delivery)) => vec![delivery],
                 Some(Err(e)) => return Err(e.into()),
                 None => return Err(BusError::ConsumerClosed),
+            };
+            // What the prefetch already brought is taken in together.
+            while batch.len() < handler.batch_limit() {
+                match consumer.next().now_or_never() {
+                    Some(Some(Ok(delivery))) => batch.push(delivery),
+                    Some(Some(Err(e))) => return Err(e.into()),
+                    _ => break,
+                }
+            }
+            // Left unacknowledged if the connection goes: the broker redelivers and the
+            // handler, idempotent, takes them once.
+            tokio::select! {
+                done = self.process(&channel, group.group, handler, batch) => done?,
+                e = lost(&connection) => return Err(e),
             }
         }
     }
 
-    /// Takes one delivery in: ack after the handler's effect is committed; on failure, move it
-    /// to the next delay queue or, after the last attempt, to the parking queue, then ack.
+    /// Takes a batch of deliveries in: the handler's outcome for each settles it; those after
+    /// the handler stopped are handled again one at a time.
     async fn process(
         &self,
         channel: &Channel,
         group: &str,
         handler: &dyn Handler,
+        batch: Vec<Delivery>,
+    ) -> Result<(), BusError> {
+        let envelopes: Result<Vec<_>, _> =
+            batch.iter().map(|d| Envelope::decode(&d.data)).collect();
+        let mut outcomes = match envelopes {
+            Ok(envelopes) if batch.len() > 1 => handler.handle_batch(&envelopes).await,
+            _ => Vec::new(),
+        }
+        .into_iter();
+        for delivery in batch {
+            let outcome = match outcomes.next() {
+                Some(outcome) => outcome,
+                None => match Envelope::decode(&delivery.data) {
+                    Ok(envelope) => handler.handle(&envelope).await,
+                    Err(e) => Err(e.into()),
+                },
+            };
+            self.settle(channel, group, delivery, outcome).await?;
+        }
+        Ok(())
+    }
+
+    /// Settles one delivery by the handler's outcome: ack after its effect is committed; on
+    /// failure, move it to the next delay queue or, after the last attempt, to the parking
+    /// queue, then ack.
+    async fn settle(
+        &self,
+        channel: &Channel,
+        group: &str,
         delivery: Delivery,
+        outcome: Result<(), HandlerError>,
     ) -> Result<(), BusError> {
         let attempt = attempt_of(&delivery);
-        let outcome = match Envelope::decode(&delivery.data) {
-            Ok(envelope) => handler.handle(&envelope).await,
-            Err(e) => Err(e.into()),
-        };
         match outcome {
             Ok(()) => {}
             Err(HandlerError::Transient(e)) if attempt < self.options.retry.attempts => {

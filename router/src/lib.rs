@@ -17,7 +17,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use hotline_bus::topology::ROUTER;
 use hotline_bus::{Handler, HandlerError};
-use hotline_schemas::lifecycle::decide;
+use hotline_schemas::lifecycle::{Decision, decide};
 use hotline_schemas::reference::{Current, Reference};
 use hotline_schemas::value::taxonomy::Taxonomy;
 use hotline_schemas::{Actor, Clock, Command, Envelope, EventType, Role};
@@ -73,6 +73,7 @@ pub struct RouterHandler {
     classifying: Arc<Current<Classifying>>,
     policy: RoutingPolicy,
     actor: Actor,
+    batch_limit: usize,
 }
 
 /// A taxonomy and the classifier built for it, replaced together when a new taxonomy is
@@ -107,83 +108,37 @@ impl RouterHandler {
                 in_charge_of: Vec::new(),
                 mailbox_reader: false,
             },
+            batch_limit: BATCH_LIMIT,
         }
     }
+}
+
+/// Deliveries the router classifies and commits together by default.
+pub const BATCH_LIMIT: usize = 64;
+
+/// One received appeal the router is about to classify.
+struct Pending {
+    appeal: hotline_schemas::Appeal,
+    candidates: Vec<hotline_schemas::Appeal>,
+    meta: CommitMeta,
 }
 
 #[async_trait]
 impl Handler for RouterHandler {
     async fn handle(&self, envelope: &Envelope) -> Result<(), HandlerError> {
-        if envelope.event_type != EventType::Received {
-            return Ok(());
-        }
-        let consumed = Consumed {
-            consumer: ROUTER.group.to_owned(),
-            event_id: envelope.event_id,
-        };
-        if self
-            .store
-            .is_consumed(&consumed)
-            .await
-            .map_err(HandlerError::transient)?
-        {
-            return Ok(());
-        }
-        let meta = CommitMeta {
-            traceparent: envelope.traceparent.clone(),
-            consumed: Some(consumed),
-        };
         for _ in 0..CONFLICT_RETRIES {
-            let appeal = self
-                .store
-                .appeal(envelope.appeal_id)
-                .await
-                .map_err(HandlerError::transient)?
-                .ok_or_else(|| {
-                    HandlerError::transient(format!("appeal {} not found", envelope.appeal_id))
-                })?;
-            // Only earlier appeals can be what this one repeats: those the index finds alike.
-            let recent = if self.policy.duplicate_window > chrono::Duration::zero() {
-                let since = appeal.created_at - self.policy.duplicate_window;
-                self.store
-                    .duplicate_candidates(&appeal, since, DUPLICATE_CANDIDATES)
-                    .await
-                    .map_err(HandlerError::transient)?
-            } else {
-                Vec::new()
+            let Some(pending) = self.pending(envelope).await? else {
+                return Ok(());
             };
             let classifying = self.classifying.get();
-            let routing = route(
-                &appeal,
-                &classifying.taxonomy,
-                classifying.classifier.as_ref(),
-                &recent,
-                &self.policy,
-            );
-            let rules = self.reference.get().rules.clone();
-            let ctx = rules.context((self.clock)(), &self.actor);
-            let classify = Command::Classify(routing.classification(&appeal));
-            let mut decision = match decide(&appeal, classify, &ctx) {
-                Ok(d) => d,
+            let routing = routing(&classifying, &pending, &self.policy);
+            let Some(decision) = self.decision(&pending.appeal, &routing)? else {
                 // Voided, merged or closed before the router saw it: nothing to classify.
-                Err(_) => return self.acknowledge(&meta).await,
+                return self.acknowledge(&pending.meta).await;
             };
-            if let (true, Some(unit)) = (routing.dispatch, routing.unit.clone()) {
-                let matter = None;
-                let dispatch = decide(decision.appeal(), Command::Dispatch { unit, matter }, &ctx)
-                    .map_err(HandlerError::permanent)?;
-                decision = decision.then(dispatch);
-            }
-            match self.store.commit(&decision, &meta).await {
+            match self.store.commit(&decision, &pending.meta).await {
                 Ok(()) => {
-                    tracing::info!(
-                        appeal = %appeal.id,
-                        matter = ?routing.matter,
-                        confidence = routing.confidence,
-                        dispatched = routing.dispatch,
-                        duplicate_of = ?routing.duplicate_of,
-                        "classified"
-                    );
+                    log_routing(&pending.appeal, &routing);
                     return Ok(());
                 }
                 Err(StoreError::AlreadyConsumed) => return Ok(()),
@@ -195,9 +150,223 @@ impl Handler for RouterHandler {
             "the appeal kept changing while it was classified",
         ))
     }
+
+    fn batch_limit(&self) -> usize {
+        self.batch_limit
+    }
+
+    /// Classifies the batch off the async threads and commits it in one transaction; an appeal
+    /// that changed meanwhile is classified again on its own.
+    async fn handle_batch(&self, envelopes: &[Envelope]) -> Vec<Result<(), HandlerError>> {
+        let mut outcomes: Vec<Result<(), HandlerError>> =
+            envelopes.iter().map(|_| Ok(())).collect();
+        let waiting = match self.all_pending(envelopes).await {
+            Ok(waiting) => waiting,
+            Err(e) => return vec![Err(e)],
+        };
+        let classifying = self.classifying.get();
+        let policy = self.policy.clone();
+        let routed = tokio::task::spawn_blocking(move || {
+            waiting
+                .into_iter()
+                .map(|(i, pending)| {
+                    let routing = routing(&classifying, &pending, &policy);
+                    (i, pending, routing)
+                })
+                .collect::<Vec<_>>()
+        })
+        .await;
+        let routed = match routed {
+            Ok(routed) => routed,
+            Err(e) => return vec![Err(HandlerError::transient(e))],
+        };
+        let mut batch = Vec::with_capacity(routed.len());
+        let mut committed = Vec::with_capacity(routed.len());
+        for (i, pending, routing) in routed {
+            match self.decision(&pending.appeal, &routing) {
+                Ok(Some(decision)) => {
+                    batch.push((decision, pending.meta.clone()));
+                    committed.push((i, pending, routing));
+                }
+                Ok(None) => outcomes[i] = self.acknowledge(&pending.meta).await,
+                Err(e) => outcomes[i] = Err(e),
+            }
+        }
+        let results = match self.store.commit_all(&batch).await {
+            Ok(results) => results,
+            Err(e) => return vec![Err(HandlerError::transient(e))],
+        };
+        for ((i, pending, routing), result) in committed.into_iter().zip(results) {
+            outcomes[i] = match result {
+                Ok(()) => {
+                    log_routing(&pending.appeal, &routing);
+                    Ok(())
+                }
+                Err(StoreError::AlreadyConsumed) => Ok(()),
+                Err(StoreError::Conflict) => self.handle(&envelopes[i]).await,
+                Err(e) => Err(HandlerError::transient(e)),
+            };
+        }
+        outcomes
+    }
+}
+
+fn consumed(envelope: &Envelope) -> Consumed {
+    Consumed {
+        consumer: ROUTER.group.to_owned(),
+        event_id: envelope.event_id,
+    }
+}
+
+fn not_found(envelope: &Envelope) -> HandlerError {
+    HandlerError::transient(format!("appeal {} not found", envelope.appeal_id))
+}
+
+fn routing(classifying: &Classifying, pending: &Pending, policy: &RoutingPolicy) -> Routing {
+    route(
+        &pending.appeal,
+        &classifying.taxonomy,
+        classifying.classifier.as_ref(),
+        &pending.candidates,
+        policy,
+    )
+}
+
+fn log_routing(appeal: &hotline_schemas::Appeal, routing: &Routing) {
+    tracing::info!(
+        appeal = %appeal.id,
+        matter = ?routing.matter,
+        confidence = routing.confidence,
+        dispatched = routing.dispatch,
+        duplicate_of = ?routing.duplicate_of,
+        "classified"
+    );
 }
 
 impl RouterHandler {
+    /// The same router with a different number of deliveries taken in at once.
+    pub fn with_batch_limit(self, batch_limit: usize) -> Self {
+        Self {
+            batch_limit: batch_limit.max(1),
+            ..self
+        }
+    }
+
+    /// What routing needs of a received appeal the router has not taken in yet.
+    async fn pending(&self, envelope: &Envelope) -> Result<Option<Pending>, HandlerError> {
+        if envelope.event_type != EventType::Received {
+            return Ok(None);
+        }
+        let consumed = consumed(envelope);
+        if self
+            .store
+            .is_consumed(&consumed)
+            .await
+            .map_err(HandlerError::transient)?
+        {
+            return Ok(None);
+        }
+        let appeal = self
+            .store
+            .appeal(envelope.appeal_id)
+            .await
+            .map_err(HandlerError::transient)?
+            .ok_or_else(|| not_found(envelope))?;
+        self.with_candidates(envelope, appeal).await.map(Some)
+    }
+
+    /// [`Self::pending`] for a batch, reading the inbox and the appeals once; with the index
+    /// of each envelope.
+    async fn all_pending(
+        &self,
+        envelopes: &[Envelope],
+    ) -> Result<Vec<(usize, Pending)>, HandlerError> {
+        let received: Vec<&Envelope> = envelopes
+            .iter()
+            .filter(|e| e.event_type == EventType::Received)
+            .collect();
+        let ids: Vec<_> = received.iter().map(|e| e.event_id).collect();
+        let taken = self
+            .store
+            .consumed_among(ROUTER.group, &ids)
+            .await
+            .map_err(HandlerError::transient)?;
+        let wanted: Vec<_> = received
+            .iter()
+            .filter(|e| !taken.contains(&e.event_id))
+            .map(|e| e.appeal_id)
+            .collect();
+        let mut appeals: std::collections::HashMap<_, _> = self
+            .store
+            .appeals_by_id(&wanted)
+            .await
+            .map_err(HandlerError::transient)?
+            .into_iter()
+            .map(|a| (a.id, a))
+            .collect();
+        let mut waiting = Vec::new();
+        for (i, envelope) in envelopes.iter().enumerate() {
+            if envelope.event_type != EventType::Received || taken.contains(&envelope.event_id) {
+                continue;
+            }
+            let appeal = appeals
+                .remove(&envelope.appeal_id)
+                .ok_or_else(|| not_found(envelope))?;
+            waiting.push((i, self.with_candidates(envelope, appeal).await?));
+        }
+        Ok(waiting)
+    }
+
+    /// The appeal with the earlier ones it may repeat.
+    async fn with_candidates(
+        &self,
+        envelope: &Envelope,
+        appeal: hotline_schemas::Appeal,
+    ) -> Result<Pending, HandlerError> {
+        let consumed = consumed(envelope);
+        // Only earlier appeals can be what this one repeats: those the index finds alike.
+        let candidates = if self.policy.duplicate_window > chrono::Duration::zero() {
+            let since = appeal.created_at - self.policy.duplicate_window;
+            self.store
+                .duplicate_candidates(&appeal, since, DUPLICATE_CANDIDATES)
+                .await
+                .map_err(HandlerError::transient)?
+        } else {
+            Vec::new()
+        };
+        let meta = CommitMeta {
+            traceparent: envelope.traceparent.clone(),
+            consumed: Some(consumed),
+        };
+        Ok(Pending {
+            appeal,
+            candidates,
+            meta,
+        })
+    }
+
+    /// The classification, and the dispatch when the rule is sure; `None` when the appeal is
+    /// past being classified.
+    fn decision(
+        &self,
+        appeal: &hotline_schemas::Appeal,
+        routing: &Routing,
+    ) -> Result<Option<Decision>, HandlerError> {
+        let rules = self.reference.get().rules.clone();
+        let ctx = rules.context((self.clock)(), &self.actor);
+        let classify = Command::Classify(routing.classification(appeal));
+        let Ok(mut decision) = decide(appeal, classify, &ctx) else {
+            return Ok(None);
+        };
+        if let (true, Some(unit)) = (routing.dispatch, routing.unit.clone()) {
+            let matter = None;
+            let dispatch = decide(decision.appeal(), Command::Dispatch { unit, matter }, &ctx)
+                .map_err(HandlerError::permanent)?;
+            decision = decision.then(dispatch);
+        }
+        Ok(Some(decision))
+    }
+
     async fn acknowledge(&self, meta: &CommitMeta) -> Result<(), HandlerError> {
         if let Some(consumed) = &meta.consumed {
             self.store

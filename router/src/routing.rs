@@ -2,7 +2,7 @@
 //! and the candidate duplicates: which matter and unit, how sure, whether to dispatch, whether to
 //! raise the priority, and which earlier appeal it probably repeats.
 
-use std::collections::HashSet;
+use rustc_hash::FxHashSet;
 
 use chrono::Duration;
 use hotline_schemas::event::Classification;
@@ -232,18 +232,22 @@ fn urgent_signals(text: &str, taxonomy: &Taxonomy) -> Vec<String> {
     found
 }
 
-fn bigrams(text: &str) -> HashSet<(char, char)> {
+fn bigrams(text: &str) -> FxHashSet<(char, char)> {
     let chars: Vec<char> = text.chars().filter(|c| !c.is_whitespace()).collect();
     chars.windows(2).map(|w| (w[0], w[1])).collect()
 }
 
 /// Character-bigram Jaccard similarity of two texts, 0–1.
 pub fn similarity(a: &str, b: &str) -> f64 {
-    let (a, b) = (bigrams(a), bigrams(b));
+    jaccard(&bigrams(a), &bigrams(b))
+}
+
+fn jaccard(a: &FxHashSet<(char, char)>, b: &FxHashSet<(char, char)>) -> f64 {
     if a.is_empty() && b.is_empty() {
         return 1.0;
     }
-    let common = a.intersection(&b).count();
+    let (small, large) = if a.len() <= b.len() { (a, b) } else { (b, a) };
+    let common = small.iter().filter(|g| large.contains(g)).count();
     common as f64 / (a.len() + b.len() - common) as f64
 }
 
@@ -266,6 +270,7 @@ pub fn find_duplicate(
         .as_deref()
         .map(str::trim)
         .filter(|a| !a.is_empty());
+    let grams = bigrams(&text);
     recent
         .iter()
         .filter(|r| r.id != appeal.id && r.created_at <= appeal.created_at)
@@ -273,11 +278,11 @@ pub fn find_duplicate(
         .filter(|r| !matches!(r.status, Status::Voided | Status::Merged))
         .filter(|r| {
             let same_matter = matter.is_some() && r.matter.as_deref() == matter;
-            let same_appellant = r.appellant.keys().iter().any(|k| keys.contains(k));
+            let same_appellant = || r.appellant.keys().iter().any(|k| keys.contains(k));
             let same_place =
-                address.is_some() && r.location.address.as_deref().map(str::trim) == address;
-            similarity(&text, &text_of(r)) >= policy.near_identical
-                || (same_matter && (same_appellant || same_place))
+                || address.is_some() && r.location.address.as_deref().map(str::trim) == address;
+            (same_matter && (same_appellant() || same_place()))
+                || jaccard(&grams, &bigrams(&text_of(r))) >= policy.near_identical
         })
         .min_by_key(|r| r.created_at)
         .map(|r| r.id)

@@ -23,6 +23,9 @@ pub enum StoreError {
     /// A stored event this version cannot read (written by a newer one during an upgrade?).
     #[error("stored event unreadable by this version: {0}")]
     Unreadable(String),
+    /// The store stopped before the write could be answered (nothing was acknowledged).
+    #[error("the store is shutting down")]
+    Closed,
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
     #[error("migration failed: {0}")]

@@ -322,6 +322,8 @@ pub trait Store: Send + Sync + 'static {
     async fn import(&self, received: &[Decision]) -> Result<()>;
 
     async fn appeal(&self, id: AppealId) -> Result<Option<Appeal>>;
+    /// The stored appeals among `ids`, in any order.
+    async fn appeals_by_id(&self, ids: &[AppealId]) -> Result<Vec<Appeal>>;
     /// The appeal when it is within `scope` (filtered in SQL, like the lists).
     async fn appeal_in(&self, id: AppealId, scope: &Scope) -> Result<Option<Appeal>>;
     /// The appeal's history, oldest first.
@@ -332,6 +334,11 @@ pub trait Store: Send + Sync + 'static {
     /// `StoreError::Conflict` when another change got there first, and with
     /// `StoreError::AlreadyConsumed` when `meta.consumed` was taken in before.
     async fn commit(&self, decision: &Decision, meta: &CommitMeta) -> Result<()>;
+
+    /// Stores several decisions in one transaction (one flush to disk), each on its own as
+    /// [`Store::commit`] would: one outcome per decision, in order; a decision that fails
+    /// leaves nothing of itself and takes nothing of the others with it.
+    async fn commit_all(&self, batch: &[(Decision, CommitMeta)]) -> Result<Vec<Result<()>>>;
 
     async fn list(&self, filter: &AppealFilter, scope: &Scope) -> Result<Page>;
     /// Appeals waiting for a dispatcher (`received` or `returned`), oldest first: the
@@ -421,6 +428,14 @@ pub trait Store: Send + Sync + 'static {
     /// Records that a consumer took in an event whose effect lies elsewhere; `false` when it
     /// had already.
     async fn mark_consumed(&self, consumed: &Consumed) -> Result<bool>;
+    /// Those of `events` that `consumer` has taken in.
+    async fn consumed_among(
+        &self,
+        consumer: &str,
+        events: &[EventId],
+    ) -> Result<std::collections::HashSet<EventId>>;
+    /// [`Store::mark_consumed`] for several events in one transaction.
+    async fn mark_all_consumed(&self, consumed: &[Consumed]) -> Result<()>;
     async fn is_consumed(&self, consumed: &Consumed) -> Result<bool>;
 
     /// The oldest unpublished outbox entries, in order.

@@ -30,6 +30,8 @@ use serde_json::json;
 use sqlx::Row as _;
 
 const CONNECTIONS: usize = 32;
+/// wrk's threads.
+const THREADS: usize = 2;
 
 /// The letters: title and body of each row of the unlabelled file.
 fn letters() -> anyhow::Result<Vec<(String, String)>> {
@@ -150,19 +152,25 @@ fn wrk_files(dir: &Path, letters: &[(String, String)], rate: u32) -> anyhow::Res
 for line in io.lines("{bodies}") do bodies[#bodies + 1] = line end
 local n = 0
 local thread_id = 0
-function setup(thread) thread_id = thread_id + 1; thread:set("base", thread_id * 10000000) end
+function setup(thread)
+  thread:set("index", thread_id)
+  thread_id = thread_id + 1
+  thread:set("base", thread_id * 10000000)
+end
 function init(args) n = 0 end
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
 function request()
   n = n + 1
-  local body = bodies[(n % #bodies) + 1]
+  -- The threads take turns through the letters: each letter once per round.
+  local body = bodies[((n * {THREADS} + index) % #bodies) + 1]
   body = string.gsub(body, "PHONE", string.format("139%08d", (base + n) % 100000000))
   return wrk.format(nil, "/api/v1/appeals", nil, body)
 end
 function delay() return {delay_ms} end
 "#,
-            bodies = bodies.display()
+            bodies = bodies.display(),
+            THREADS = THREADS,
         ),
     )?;
     Ok(script)
@@ -310,12 +318,8 @@ async fn main() -> anyhow::Result<()> {
     let since = Utc::now();
     let posting = Instant::now();
     let wrk = Command::new("/usr/bin/time")
-        .args([
-            "-f",
-            "client: %U s user, %S s system, %M KiB peak",
-            "wrk",
-            "-t2",
-        ])
+        .args(["-f", "client: %U s user, %S s system, %M KiB peak", "wrk"])
+        .arg(format!("-t{THREADS}"))
         .arg(format!("-c{CONNECTIONS}"))
         .arg(format!("-d{seconds}s"))
         .arg("-s")

@@ -298,41 +298,116 @@ impl NotifierHandler {
     }
 }
 
+/// Deliveries the notifier takes in at once.
+const BATCH_LIMIT: usize = 64;
+
 #[async_trait]
 impl Handler for NotifierHandler {
     async fn handle(&self, envelope: &Envelope) -> Result<(), HandlerError> {
-        if !matches!(
-            envelope.event_type,
-            EventType::Dispatched
-                | EventType::Reassigned
-                | EventType::Reminded
-                | EventType::SlaWarning
-                | EventType::Escalated
-                | EventType::Replied
-        ) {
-            return Ok(());
+        if let Some(consumed) = self.notify(envelope).await? {
+            self.store
+                .mark_consumed(&consumed)
+                .await
+                .map_err(HandlerError::transient)?;
         }
-        let consumed = Consumed {
-            consumer: NOTIFIER.group.to_owned(),
-            event_id: envelope.event_id,
+        Ok(())
+    }
+
+    fn batch_limit(&self) -> usize {
+        BATCH_LIMIT
+    }
+
+    /// Reads the inbox and the appeals once, sends in order up to the first failure, then
+    /// records what was sent in one transaction.
+    async fn handle_batch(&self, envelopes: &[Envelope]) -> Vec<Result<(), HandlerError>> {
+        let wanted: Vec<&Envelope> = envelopes.iter().filter(|e| tells(e)).collect();
+        let ids: Vec<_> = wanted.iter().map(|e| e.event_id).collect();
+        let appeal_ids: Vec<_> = wanted.iter().map(|e| e.appeal_id).collect();
+        let (taken, appeals) = match tokio::try_join!(
+            self.store.consumed_among(NOTIFIER.group, &ids),
+            self.store.appeals_by_id(&appeal_ids)
+        ) {
+            Ok((taken, appeals)) => (taken, appeals),
+            Err(e) => return vec![Err(HandlerError::transient(e))],
         };
+        let mut outcomes = Vec::with_capacity(envelopes.len());
+        let mut sent = Vec::new();
+        for envelope in envelopes {
+            let outcome = if !tells(envelope) || taken.contains(&envelope.event_id) {
+                Ok(None)
+            } else {
+                match appeals.iter().find(|a| a.id == envelope.appeal_id) {
+                    Some(appeal) => self.send(envelope, appeal).await,
+                    None => Err(not_found(envelope)),
+                }
+            };
+            match outcome {
+                Ok(consumed) => {
+                    sent.extend(consumed);
+                    outcomes.push(Ok(()));
+                }
+                Err(e) => {
+                    outcomes.push(Err(e));
+                    break;
+                }
+            }
+        }
+        if let Err(e) = self.store.mark_all_consumed(&sent).await {
+            // Sent but not recorded: all of them come again, and are sent once more.
+            return vec![Err(HandlerError::transient(e))];
+        }
+        outcomes
+    }
+}
+
+/// Whether the notifier tells anyone of `envelope`'s event.
+fn tells(envelope: &Envelope) -> bool {
+    matches!(
+        envelope.event_type,
+        EventType::Dispatched
+            | EventType::Reassigned
+            | EventType::Reminded
+            | EventType::SlaWarning
+            | EventType::Escalated
+            | EventType::Replied
+    )
+}
+
+fn not_found(envelope: &Envelope) -> HandlerError {
+    HandlerError::transient(format!("appeal {} not found", envelope.appeal_id))
+}
+
+impl NotifierHandler {
+    /// Sends what `envelope` calls for, unless it was sent before; the inbox entry to record
+    /// once it has been sent.
+    async fn notify(&self, envelope: &Envelope) -> Result<Option<Consumed>, HandlerError> {
+        if !tells(envelope) {
+            return Ok(None);
+        }
         if self
             .store
-            .is_consumed(&consumed)
+            .is_consumed(&consumed(envelope))
             .await
             .map_err(HandlerError::transient)?
         {
-            return Ok(());
+            return Ok(None);
         }
         let appeal = self
             .store
             .appeal(envelope.appeal_id)
             .await
             .map_err(HandlerError::transient)?
-            .ok_or_else(|| {
-                HandlerError::transient(format!("appeal {} not found", envelope.appeal_id))
-            })?;
-        let Some(notification) = self.composer.compose(envelope, &appeal) else {
+            .ok_or_else(|| not_found(envelope))?;
+        self.send(envelope, &appeal).await
+    }
+
+    /// Composes and sends the notification of `envelope` about `appeal`.
+    async fn send(
+        &self,
+        envelope: &Envelope,
+        appeal: &Appeal,
+    ) -> Result<Option<Consumed>, HandlerError> {
+        let Some(notification) = self.composer.compose(envelope, appeal) else {
             return Err(HandlerError::Permanent(format!(
                 "event {} ({}) names nobody to tell",
                 envelope.event_id,
@@ -345,10 +420,13 @@ impl Handler for NotifierHandler {
             .send(&notification)
             .await
             .map_err(HandlerError::transient)?;
-        self.store
-            .mark_consumed(&consumed)
-            .await
-            .map_err(HandlerError::transient)?;
-        Ok(())
+        Ok(Some(consumed(envelope)))
+    }
+}
+
+fn consumed(envelope: &Envelope) -> Consumed {
+    Consumed {
+        consumer: NOTIFIER.group.to_owned(),
+        event_id: envelope.event_id,
     }
 }

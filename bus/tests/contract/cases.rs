@@ -75,6 +75,58 @@ pub async fn delivers_to_bound_groups_once_in_order(t: TestBus) {
     assert!(t.parked(NOTIFIER.group).await.is_empty());
 }
 
+/// A consumer that takes several deliveries at once gets what waited in one batch, in order;
+/// after a failure inside a batch, the failed event and those after it come again, in order.
+pub async fn waiting_deliveries_come_in_batches_in_order(t: TestBus) {
+    let appeal = Appeal::new();
+    let events: Vec<Envelope> = (0..40).map(|_| appeal.received()).collect();
+    let flaky = events[20].event_id;
+    let router = Arc::new(
+        Recorder::new()
+            .batched(16)
+            .gated_at(events[0].event_id)
+            .failing_transiently(flaky, 1),
+    );
+    let _consumer = t.consume(&ROUTER, router.clone());
+    let publishing = t.publish_in_background(events.clone());
+    eventually!("held at the first event", PATIENCE, router.gate_entered());
+    // The rest wait meanwhile: RabbitMQ's prefetch brings them, the in-process queue holds them.
+    tokio::time::sleep(GRACE).await;
+    router.open_gate();
+    eventually!(
+        "all taken in",
+        PATIENCE,
+        router.handled_set().len() == events.len()
+    );
+    assert!(publishing.await.expect("publish task").is_ok());
+    tokio::time::sleep(GRACE).await;
+
+    let handled = router.handled();
+    assert_eq!(
+        handled.len(),
+        events.len(),
+        "each once (the failed one on its retry)"
+    );
+    let batched = router.batches();
+    assert!(
+        batched.iter().any(|&n| n > 1),
+        "waiting deliveries came together: {batched:?}"
+    );
+    assert!(batched.iter().all(|&n| n <= 16), "{batched:?}");
+    assert_eq!(router.calls(flaky), 2, "failed once, then taken in");
+    if t.is_in_process() {
+        assert_eq!(handled, events, "in publish order, the retry in its place");
+    } else {
+        // RabbitMQ retries through a delay queue: the retried event comes after the others.
+        let mut others = events.clone();
+        others.retain(|e| e.event_id != flaky);
+        let mut rest = handled.clone();
+        rest.retain(|e| e.event_id != flaky);
+        assert_eq!(rest, others, "the others in publish order");
+    }
+    assert!(t.parked(ROUTER.group).await.is_empty());
+}
+
 /// Events no group binds are accepted at once, even with no consumer running, and never
 /// delivered.
 pub async fn unbound_events_are_accepted_and_dropped(t: TestBus) {

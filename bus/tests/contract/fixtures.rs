@@ -138,6 +138,8 @@ struct State {
     /// Events handled successfully, in order.
     handled: Vec<Envelope>,
     failures: HashMap<EventId, Failure>,
+    /// The size of each batch handed over at once.
+    batches: Vec<usize>,
 }
 
 /// A handler that records what it is given and fails on demand.
@@ -147,6 +149,8 @@ pub struct Recorder {
     gate: Option<EventId>,
     gate_entered: AtomicBool,
     gate_open: watch::Sender<bool>,
+    /// Deliveries it takes at once.
+    batch_limit: usize,
 }
 
 impl Recorder {
@@ -156,7 +160,19 @@ impl Recorder {
             gate: None,
             gate_entered: AtomicBool::new(false),
             gate_open: watch::Sender::new(false),
+            batch_limit: 1,
         }
+    }
+
+    /// Takes up to `limit` deliveries at once.
+    pub fn batched(mut self, limit: usize) -> Self {
+        self.batch_limit = limit;
+        self
+    }
+
+    /// The sizes of the batches handed over, in order.
+    pub fn batches(&self) -> Vec<usize> {
+        self.state.lock().unwrap().batches.clone()
     }
 
     /// Fails `event` transiently `times` times, then takes it in.
@@ -238,6 +254,24 @@ impl Recorder {
 
 #[async_trait]
 impl Handler for Recorder {
+    fn batch_limit(&self) -> usize {
+        self.batch_limit
+    }
+
+    async fn handle_batch(&self, envelopes: &[Envelope]) -> Vec<Result<(), HandlerError>> {
+        self.state.lock().unwrap().batches.push(envelopes.len());
+        let mut outcomes = Vec::new();
+        for envelope in envelopes {
+            let outcome = self.handle(envelope).await;
+            let failed = outcome.is_err();
+            outcomes.push(outcome);
+            if failed {
+                break;
+            }
+        }
+        outcomes
+    }
+
     async fn handle(&self, envelope: &Envelope) -> Result<(), HandlerError> {
         let id = envelope.event_id;
         let call = {

@@ -118,6 +118,7 @@ contract_suite! {
         shutdown_returns_promptly,
         shutdown_interrupts_retry_backoff => crate::cases::slow_retry(),
         watchers_see_what_is_published,
+        waiting_deliveries_come_in_batches_in_order,
     }
     in_process_only {
         failed_parking_is_not_acknowledged,

@@ -475,6 +475,44 @@ pub async fn concurrent_submissions_get_gapless_ticket_numbers(db: TestDb) {
     assert_eq!(db.sql.count("SELECT COUNT(*) FROM events").await, N as i64);
 }
 
+/// Submissions arriving together are stored together, yet one that fails (here: an appeal id
+/// stored before) takes none of the others with it, and uses no ticket number.
+pub async fn a_failing_submission_takes_no_other_with_it(db: TestDb) {
+    const N: usize = 12;
+    let at = monday();
+    let first = submission(Channel::Web, at);
+    let stored = db.store.submit(first.clone()).await.expect("the first");
+    let barrier = Arc::new(Barrier::new(N));
+    let mut tasks = JoinSet::new();
+    for i in 0..N {
+        let (store, barrier) = (db.store.clone(), barrier.clone());
+        // The sixth is the first again: its appeal id is taken.
+        let submission = if i == 5 {
+            first.clone()
+        } else {
+            submission(Channel::Web, at + Duration::milliseconds(i as i64 + 1))
+        };
+        tasks.spawn(async move {
+            barrier.wait().await;
+            (i, store.submit(submission).await)
+        });
+    }
+    let mut tickets = vec![stored.appeal.ticket_no.to_string()];
+    for (i, outcome) in tasks.join_all().await {
+        match outcome {
+            Ok(s) if i != 5 => tickets.push(s.appeal.ticket_no.to_string()),
+            Err(StoreError::Database(_)) if i == 5 => {}
+            other => panic!("submission {i}: {other:?}"),
+        }
+    }
+    tickets.sort();
+    let expected: Vec<String> = (1..=N).map(|n| format!("20260302-{n:06}")).collect();
+    assert_eq!(tickets, expected, "the others stored, gapless");
+    assert_eq!(total(&db.store).await, N as i64);
+    assert_eq!(db.sql.count("SELECT COUNT(*) FROM events").await, N as i64);
+    assert_eq!(db.sql.count("SELECT COUNT(*) FROM outbox").await, N as i64);
+}
+
 /// A submission that fails inside the store leaves no trace: no ticket number, event, outbox
 /// row or idempotency key.
 pub async fn failed_submit_leaves_nothing_behind(db: TestDb) {
@@ -1611,6 +1649,99 @@ pub async fn commit_with_consumed_takes_effect_once(db: TestDb) {
 /// The same delivery handled by several consumers at once (e.g. redelivered to another
 /// replica): exactly one classification is stored; a loser on the version that retries on the
 /// reloaded appeal is told the delivery was taken in.
+/// Decisions committed together each take effect or fail on their own: a conflict and a
+/// redelivery leave nothing of themselves and nothing of the others undone.
+pub async fn commit_all_keeps_each_decision_apart(db: TestDb) {
+    let store = &db.store;
+    let at = monday();
+    let mut appeals = Vec::new();
+    for i in 0..3 {
+        appeals.push(submit(store, submission(Channel::Web, at + Duration::seconds(i))).await);
+    }
+    let later = at + Duration::minutes(1);
+    let delivery = |a: &Appeal| consumed("router", EventId(a.id.0));
+    // The second appeal changes first, so the batch's decision on it is stale; the third's
+    // delivery was taken in before.
+    store
+        .commit(
+            &dispatch_to(&appeals[1], RSJ, later),
+            &CommitMeta::default(),
+        )
+        .await
+        .expect("dispatch the second first");
+    store
+        .mark_consumed(&delivery(&appeals[2]))
+        .await
+        .expect("take the third's delivery in");
+    let mut batch: Vec<_> = appeals
+        .iter()
+        .map(|a| (classify(a, FGJ, later), consuming(&delivery(a))))
+        .collect();
+    // The first's delivery once more in the same batch, decided otherwise.
+    let again = (
+        classify(&appeals[0], RSJ, later),
+        consuming(&delivery(&appeals[0])),
+    );
+    batch.push(again);
+    let outcomes = store.commit_all(&batch).await.expect("one transaction");
+    assert!(
+        matches!(outcomes[3], Err(StoreError::AlreadyConsumed)),
+        "{:?}",
+        outcomes[3]
+    );
+    assert!(outcomes[0].is_ok(), "{:?}", outcomes[0]);
+    assert!(
+        matches!(outcomes[1], Err(StoreError::Conflict)),
+        "{:?}",
+        outcomes[1]
+    );
+    assert!(
+        matches!(outcomes[2], Err(StoreError::AlreadyConsumed)),
+        "{:?}",
+        outcomes[2]
+    );
+
+    let stored = |i: usize| {
+        let id = appeals[i].id;
+        async move { store.appeal(id).await.expect("appeal").expect("stored") }
+    };
+    assert_eq!(&stored(0).await, batch[0].0.appeal());
+    assert_eq!(stored(1).await.unit.as_deref(), Some(RSJ));
+    assert_eq!(stored(2).await, appeals[2]);
+    assert!(
+        store
+            .is_consumed(&delivery(&appeals[0]))
+            .await
+            .expect("inbox")
+    );
+    assert!(
+        !store
+            .is_consumed(&delivery(&appeals[1]))
+            .await
+            .expect("inbox")
+    );
+    // Received ×3, the second's dispatch, the first's classification.
+    assert_eq!(db.sql.count("SELECT COUNT(*) FROM events").await, 5);
+    assert_eq!(db.sql.count("SELECT COUNT(*) FROM outbox").await, 5);
+    assert!(store.commit_all(&[]).await.expect("nothing").is_empty());
+
+    let notified = [
+        consumed("notifier", EventId(appeals[0].id.0)),
+        delivery(&appeals[2]),
+    ];
+    store
+        .mark_all_consumed(&notified)
+        .await
+        .expect("mark twice");
+    store
+        .mark_all_consumed(&notified)
+        .await
+        .expect("again: no error");
+    for entry in &notified {
+        assert!(store.is_consumed(entry).await.expect("inbox"));
+    }
+}
+
 pub async fn concurrent_consumers_take_effect_once(db: TestDb) {
     const N: usize = 4;
     const ROUNDS: i64 = 6;
