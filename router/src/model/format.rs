@@ -11,7 +11,7 @@ use super::{Model, ModelError, TrainReport};
 
 const MAGIC: &[u8; 8] = b"HLMODEL\0";
 /// The format version this build writes and reads.
-pub const FORMAT_VERSION: u32 = 3;
+pub const FORMAT_VERSION: u32 = 4;
 
 #[derive(Serialize)]
 struct StoredRef<'a> {

@@ -20,6 +20,7 @@
 //! The hyper-parameters ([`TrainOptions::default`]) were chosen by 5-fold cross-validation inside
 //! the train split of the TipDM 2020 C data, never on its test split.
 
+pub mod cv;
 pub mod data;
 pub mod eval;
 mod format;
@@ -33,6 +34,7 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
+pub use cv::{CrossValidation, cross_validate};
 pub use data::{LabeledRow, Split, read_labeled_csv};
 pub use eval::Evaluation;
 pub use progress::{BarProgress, Progress, Silent};
@@ -137,6 +139,36 @@ impl Default for TrainOptions {
     }
 }
 
+impl TrainOptions {
+    /// These options with each `PATH=VALUE` override applied: `PATH` names a field, nested
+    /// fields joined by `.` (`svm_c`, `text.char_ngrams`, `members.cnb`), `VALUE` is JSON.
+    pub fn with_overrides(&self, overrides: &[String]) -> Result<Self, ModelError> {
+        let bad = |item: &str, why: &str| ModelError::Option {
+            item: item.to_owned(),
+            detail: why.to_owned(),
+        };
+        let mut value = serde_json::to_value(self).map_err(|e| bad("", &e.to_string()))?;
+        for item in overrides {
+            let (path, raw) = item
+                .split_once('=')
+                .ok_or_else(|| bad(item, "expected PATH=VALUE"))?;
+            let new: serde_json::Value =
+                serde_json::from_str(raw).map_err(|_| bad(item, "the value is not JSON"))?;
+            let mut slot = &mut value;
+            for part in path.split('.') {
+                slot = slot
+                    .get_mut(part)
+                    .ok_or_else(|| bad(item, "no such training option"))?;
+            }
+            if std::mem::discriminant(slot) != std::mem::discriminant(&new) {
+                return Err(bad(item, "a value of the wrong type"));
+            }
+            *slot = new;
+        }
+        serde_json::from_value(value).map_err(|e| bad(&overrides.join(" "), &e.to_string()))
+    }
+}
+
 /// What training measured: sizes, and the cross-validation inside the training data.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TrainReport {
@@ -187,6 +219,8 @@ pub enum ModelError {
     },
     #[error("{path}: {detail}")]
     Data { path: PathBuf, detail: String },
+    #[error("training option {item:?}: {detail}")]
+    Option { item: String, detail: String },
 }
 
 /// A trained classifier.

@@ -59,6 +59,9 @@ pub struct TextConfig {
     pub head_chars: usize,
     /// Whether jieba's HMM finds words missing from its dictionary.
     pub hmm: bool,
+    /// Drops `*`, the masking mark of phone numbers and names (some copies of a letter keep
+    /// it, others removed it), before features are taken.
+    pub drop_masks: bool,
 }
 
 impl Default for TextConfig {
@@ -71,6 +74,7 @@ impl Default for TextConfig {
             title_max_chars: 100,
             head_chars: 40,
             hmm: true,
+            drop_masks: true,
         }
     }
 }
@@ -184,16 +188,25 @@ impl Featurizer {
         (end > 0).then(|| &text[..end])
     }
 
+    /// [`normalise`], then the masks dropped when [`TextConfig::drop_masks`] says so.
+    fn normalise(&self, text: &str) -> String {
+        let mut norm = normalise(text);
+        if self.config.drop_masks && norm.contains('*') {
+            norm.retain(|c| c != '*');
+        }
+        norm
+    }
+
     /// The feature keys of `text`, one per occurrence, in no particular order.
     pub fn keys(&self, text: &str, out: &mut Vec<u64>) {
         out.clear();
-        let norm = normalise(text);
+        let norm = self.normalise(text);
         let chars: Vec<u32> = norm.chars().map(u32::from).collect();
         char_ngrams(&chars, self.config.char_ngrams, false, out);
         if self.config.title_ngrams > 0
             && let Some(title) = self.title(text)
         {
-            let title: Vec<u32> = normalise(title).chars().map(u32::from).collect();
+            let title: Vec<u32> = self.normalise(title).chars().map(u32::from).collect();
             char_ngrams(&title, self.config.title_ngrams, true, out);
         }
         if self.config.word_ngrams > 0 {
