@@ -92,10 +92,11 @@ impl Model {
                 s.bias.len()
             )));
         }
+        let weights = s.text.block_weights;
         Ok(Model {
             labels: s.labels,
             featurizer: Featurizer::new(s.text),
-            vocab: Vocabulary::from_parts(s.keys, s.idf),
+            vocab: Vocabulary::from_parts(s.keys, s.idf).with_block_weights(weights),
             weights: s.weights,
             bias: s.bias,
             temperature: s.temperature,

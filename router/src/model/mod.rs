@@ -105,6 +105,8 @@ pub struct TrainOptions {
     /// The smoothing of complement naive Bayes.
     pub cnb_alpha: f64,
     pub members: Members,
+    /// Per-label score offsets fitted to the out-of-fold macro-F1 (up to 32 labels).
+    pub offsets: bool,
     /// Cross-validation folds for the ensemble weights and calibration (fewer when a label has
     /// fewer examples; none below 2).
     pub folds: usize,
@@ -130,6 +132,7 @@ impl Default for TrainOptions {
                 nbsvm: true,
                 cnb: true,
             },
+            offsets: true,
             folds: 5,
             eps: 0.01,
             max_iter: 1000,
@@ -458,7 +461,8 @@ pub fn train(
                 all.iter().partition(|&&i| assignment[i] != f)
             };
             let vocab =
-                Vocabulary::fit(train.iter().map(|&i| counts[i].as_slice()), options.min_df);
+                Vocabulary::fit(train.iter().map(|&i| counts[i].as_slice()), options.min_df)
+                    .with_block_weights(options.text.block_weights);
             let vectors = counts.iter().map(|c| vocab.vectorize(c)).collect();
             Fold {
                 vocab,
@@ -616,7 +620,7 @@ pub fn train(
     // Per-label offsets that raise the out-of-fold macro-F1 (small labels recalled more).
     // (A search over every label's offset; for many labels with few examples each it costs
     // much and fits noise, so only for up to `MAX_OFFSET_LABELS`.)
-    let offsets = if folds >= 2 && classes <= MAX_OFFSET_LABELS {
+    let offsets = if options.offsets && folds >= 2 && classes <= MAX_OFFSET_LABELS {
         fit_offsets(&combined, &y, classes)
     } else {
         vec![0.0; classes]

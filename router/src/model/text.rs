@@ -62,6 +62,9 @@ pub struct TextConfig {
     /// Drops `*`, the masking mark of phone numbers and names (some copies of a letter keep
     /// it, others removed it), before features are taken.
     pub drop_masks: bool,
+    /// Each block's weight in a vector, by [`Block`] order (characters 1, 2, 3+, words, word
+    /// pairs, title, word parts): its share of the norm before the whole is normalised.
+    pub block_weights: [f32; BLOCKS],
 }
 
 impl Default for TextConfig {
@@ -75,6 +78,7 @@ impl Default for TextConfig {
             head_chars: 40,
             hmm: true,
             drop_masks: true,
+            block_weights: [1.0; BLOCKS],
         }
     }
 }
