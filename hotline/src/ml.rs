@@ -224,11 +224,7 @@ fn cross_validate(
     for item in &args.set {
         println!("  option {item}");
     }
-    let per_fold: Vec<String> = cv
-        .fold_macro_f1
-        .iter()
-        .map(|f| format!("{f:.4}"))
-        .collect();
+    let per_fold: Vec<String> = cv.fold_macro_f1.iter().map(|f| format!("{f:.4}")).collect();
     println!(
         "macro-F1 per fold: {}; mean {:.4} ± {:.4} (standard error)",
         per_fold.join(" "),

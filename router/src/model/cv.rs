@@ -132,7 +132,10 @@ pub fn near_duplicate_groups(texts: &[&str], threshold: f64) -> Vec<usize> {
     // candidate count (a pair's exact similarity is then computed from the full sets).
     const COMMON: usize = 50;
     let mut shared: FxHashMap<(u32, u32), u32> = FxHashMap::default();
-    for list in postings.values().filter(|l| l.len() > 1 && l.len() <= COMMON) {
+    for list in postings
+        .values()
+        .filter(|l| l.len() > 1 && l.len() <= COMMON)
+    {
         for (a, &i) in list.iter().enumerate() {
             for &j in &list[a + 1..] {
                 *shared.entry((i, j)).or_insert(0) += 1;
