@@ -170,13 +170,13 @@ fn options_take_overrides_and_refuse_unknown_ones() {
             "svm_c=0.5".to_owned(),
             "text.char_ngrams=4".to_owned(),
             "members.cnb=false".to_owned(),
-            "text.block_weights=[1,1,1,1,1,2,1]".to_owned(),
+            "text.block_weights=[1,1,1,1,1,3,1]".to_owned(),
         ])
         .expect("overrides");
     assert_eq!(o.svm_c, 0.5);
     assert_eq!(o.text.char_ngrams, 4);
     assert!(!o.members.cnb);
-    assert_eq!(o.text.block_weights[5], 2.0);
+    assert_eq!(o.text.block_weights[5], 3.0);
     for bad in ["nothing=1", "svm_c", "svm_c=high", "members.cnb=1"] {
         assert!(
             matches!(
