@@ -39,7 +39,8 @@
 //! | without complement NB, `min_df` 3 | 0.9322 |
 //! | **without complement NB, title block weight 2 (chosen)** | **0.9331** |
 //!
-//! The differences are within the folds' noise (about ±0.0015).
+//! The differences are within the folds' noise (about ±0.0015). On the test split, measured
+//! after the choice: macro-F1 0.9318, accuracy 0.9357 (the recipe before: 0.931).
 
 pub mod cv;
 pub mod data;
