@@ -32,6 +32,10 @@ pub struct TrainArgs {
     /// Worker threads (0: one per core).
     #[arg(long, default_value_t = 0)]
     pub threads: usize,
+    /// Overrides a training option, `PATH=VALUE` over the fields of `TrainOptions` (JSON
+    /// values: `svm_c=0.5`, `text.char_ngrams=4`, `members.cnb=false`); repeatable.
+    #[arg(long = "set", value_name = "PATH=VALUE")]
+    pub set: Vec<String>,
 }
 
 /// `hotline eval`.
@@ -49,6 +53,16 @@ pub struct EvalArgs {
     /// Worker threads (0: one per core).
     #[arg(long, default_value_t = 0)]
     pub threads: usize,
+    /// Instead of training on the other split: k-fold cross-validation of the recipe inside
+    /// `--split` alone (how the recipe is chosen: `--split train --folds 5`).
+    #[arg(long)]
+    pub folds: Option<usize>,
+    /// The seed of the cross-validation's folds.
+    #[arg(long, default_value_t = 1)]
+    pub fold_seed: u64,
+    /// Overrides a training option, as for `hotline train`; repeatable.
+    #[arg(long = "set", value_name = "PATH=VALUE")]
+    pub set: Vec<String>,
 }
 
 fn read(paths: &[PathBuf]) -> anyhow::Result<Vec<LabeledRow>> {
@@ -59,13 +73,18 @@ fn read(paths: &[PathBuf]) -> anyhow::Result<Vec<LabeledRow>> {
     Ok(rows)
 }
 
-fn fit(examples: &[Example], threads: usize) -> anyhow::Result<Model> {
-    let options = TrainOptions {
+/// The default options with `threads` and each `PATH=VALUE` override applied.
+fn options(threads: usize, set: &[String]) -> anyhow::Result<TrainOptions> {
+    let defaults = TrainOptions {
         threads,
         ..TrainOptions::default()
     };
+    Ok(defaults.with_overrides(set)?)
+}
+
+fn fit(examples: &[Example], options: &TrainOptions) -> anyhow::Result<Model> {
     let progress = BarProgress::new();
-    Ok(model::train(examples, &options, &progress)?)
+    Ok(model::train(examples, options, &progress)?)
 }
 
 fn print_training(model: &Model, seconds: f64) {
@@ -126,7 +145,7 @@ pub async fn train(args: &TrainArgs, config: &hotline::Config) -> anyhow::Result
         "no examples: give --data files, --taxonomy or --corrections"
     );
     let started = Instant::now();
-    let m = fit(&examples, args.threads)?;
+    let m = fit(&examples, &options(args.threads, &args.set)?)?;
     print_training(&m, started.elapsed().as_secs_f64());
     m.save(&args.out)
         .with_context(|| format!("writing {}", args.out.display()))?;
@@ -138,6 +157,10 @@ pub async fn train(args: &TrainArgs, config: &hotline::Config) -> anyhow::Result
 pub fn eval(args: &EvalArgs) -> anyhow::Result<()> {
     let started = Instant::now();
     let rows = read(&args.data)?;
+    let options = options(args.threads, &args.set)?;
+    if let Some(folds) = args.folds {
+        return cross_validate(args, &rows, &options, folds, started);
+    }
     let (train_split, eval_split) = match args.split {
         Split::Test => (Split::Train, Split::Test),
         Split::Train => (Split::Test, Split::Train),
@@ -153,7 +176,7 @@ pub fn eval(args: &EvalArgs) -> anyhow::Result<()> {
         train_set.len(),
         eval_set.len()
     );
-    let m = fit(&train_set, args.threads)?;
+    let m = fit(&train_set, &options)?;
     print_training(&m, started.elapsed().as_secs_f64());
     if let Some(out) = &args.out {
         m.save(out)
@@ -173,6 +196,44 @@ pub fn eval(args: &EvalArgs) -> anyhow::Result<()> {
         format!("{:?}", args.split).to_lowercase()
     );
     print!("{ev}");
+    println!("wall time: {:.1} s", started.elapsed().as_secs_f64());
+    Ok(())
+}
+
+/// `hotline eval --folds K`: cross-validation of the recipe inside one split.
+fn cross_validate(
+    args: &EvalArgs,
+    rows: &[LabeledRow],
+    options: &TrainOptions,
+    folds: usize,
+    started: Instant,
+) -> anyhow::Result<()> {
+    anyhow::ensure!(folds >= 2, "--folds {folds}: at least 2");
+    let set = model::data::examples(rows, args.split);
+    anyhow::ensure!(!set.is_empty(), "the split holds no rows");
+    let progress = BarProgress::new();
+    let cv = model::cross_validate(&set, options, folds, args.fold_seed, &progress)?;
+    let split = format!("{:?}", args.split).to_lowercase();
+    println!(
+        "{folds}-fold cross-validation inside the {split} split ({} letters, {} of them in a \
+         fold with a near-duplicate), fold seed {}",
+        set.len(),
+        cv.grouped,
+        args.fold_seed
+    );
+    for item in &args.set {
+        println!("  option {item}");
+    }
+    let per_fold: Vec<String> = cv.fold_macro_f1.iter().map(|f| format!("{f:.4}")).collect();
+    println!(
+        "macro-F1 per fold: {}; mean {:.4} ± {:.4} (standard error)",
+        per_fold.join(" "),
+        cv.mean_macro_f1(),
+        cv.stderr_macro_f1()
+    );
+    println!();
+    println!("pooled held-out predictions:");
+    print!("{}", cv.pooled);
     println!("wall time: {:.1} s", started.elapsed().as_secs_f64());
     Ok(())
 }

@@ -11,7 +11,7 @@ use super::{Model, ModelError, TrainReport};
 
 const MAGIC: &[u8; 8] = b"HLMODEL\0";
 /// The format version this build writes and reads.
-pub const FORMAT_VERSION: u32 = 3;
+pub const FORMAT_VERSION: u32 = 4;
 
 #[derive(Serialize)]
 struct StoredRef<'a> {
@@ -92,10 +92,11 @@ impl Model {
                 s.bias.len()
             )));
         }
+        let weights = s.text.block_weights;
         Ok(Model {
             labels: s.labels,
             featurizer: Featurizer::new(s.text),
-            vocab: Vocabulary::from_parts(s.keys, s.idf),
+            vocab: Vocabulary::from_parts(s.keys, s.idf).with_block_weights(weights),
             weights: s.weights,
             bias: s.bias,
             temperature: s.temperature,

@@ -59,6 +59,12 @@ pub struct TextConfig {
     pub head_chars: usize,
     /// Whether jieba's HMM finds words missing from its dictionary.
     pub hmm: bool,
+    /// Drops `*`, the masking mark of phone numbers and names (some copies of a letter keep
+    /// it, others removed it), before features are taken.
+    pub drop_masks: bool,
+    /// Each block's weight in a vector, by [`Block`] order (characters 1, 2, 3+, words, word
+    /// pairs, title, word parts): its share of the norm before the whole is normalised.
+    pub block_weights: [f32; BLOCKS],
 }
 
 impl Default for TextConfig {
@@ -71,6 +77,10 @@ impl Default for TextConfig {
             title_max_chars: 100,
             head_chars: 40,
             hmm: true,
+            drop_masks: true,
+            // The title twice the weight of each other block (chosen by cross-validation
+            // inside the TipDM train split, see the model's doc).
+            block_weights: [1.0, 1.0, 1.0, 1.0, 1.0, 2.0, 1.0],
         }
     }
 }
@@ -184,16 +194,25 @@ impl Featurizer {
         (end > 0).then(|| &text[..end])
     }
 
+    /// [`normalise`], then the masks dropped when [`TextConfig::drop_masks`] says so.
+    fn normalise(&self, text: &str) -> String {
+        let mut norm = normalise(text);
+        if self.config.drop_masks && norm.contains('*') {
+            norm.retain(|c| c != '*');
+        }
+        norm
+    }
+
     /// The feature keys of `text`, one per occurrence, in no particular order.
     pub fn keys(&self, text: &str, out: &mut Vec<u64>) {
         out.clear();
-        let norm = normalise(text);
+        let norm = self.normalise(text);
         let chars: Vec<u32> = norm.chars().map(u32::from).collect();
         char_ngrams(&chars, self.config.char_ngrams, false, out);
         if self.config.title_ngrams > 0
             && let Some(title) = self.title(text)
         {
-            let title: Vec<u32> = normalise(title).chars().map(u32::from).collect();
+            let title: Vec<u32> = self.normalise(title).chars().map(u32::from).collect();
             char_ngrams(&title, self.config.title_ngrams, true, out);
         }
         if self.config.word_ngrams > 0 {

@@ -37,6 +37,8 @@ pub struct Vocabulary {
     index: FxHashMap<u64, u32>,
     keys: Vec<u64>,
     idf: Vec<f32>,
+    /// Each block's share of a vector's norm (relative; all 1: every block weighs the same).
+    weights: [f32; BLOCKS],
 }
 
 impl Vocabulary {
@@ -72,7 +74,19 @@ impl Vocabulary {
             .enumerate()
             .map(|(i, &k)| (k, i as u32))
             .collect();
-        Self { index, keys, idf }
+        Self {
+            index,
+            keys,
+            idf,
+            weights: [1.0; BLOCKS],
+        }
+    }
+
+    /// The same vocabulary with each block's vector part scaled to `weights[block]` (before the
+    /// whole vector is L2-normalised).
+    pub fn with_block_weights(mut self, weights: [f32; BLOCKS]) -> Self {
+        self.weights = weights.map(|w| if w.is_finite() && w > 0.0 { w } else { 0.0 });
+        self
     }
 
     pub fn len(&self) -> usize {
@@ -129,13 +143,19 @@ impl Vocabulary {
         for &(i, v) in cols.iter() {
             norms[Block::of(self.keys[i as usize])] += v * v;
         }
-        let blocks = norms.iter().filter(|&&n| n > 0.0).count();
-        let overall = if blocks > 0 {
-            1.0 / (blocks as f32).sqrt()
-        } else {
-            0.0
-        };
-        let scale: [f32; BLOCKS] = norms.map(|n| if n > 0.0 { overall / n.sqrt() } else { 0.0 });
+        let total: f32 = norms
+            .iter()
+            .zip(&self.weights)
+            .filter(|&(&n, _)| n > 0.0)
+            .map(|(_, &w)| w * w)
+            .sum();
+        let overall = if total > 0.0 { 1.0 / total.sqrt() } else { 0.0 };
+        let mut scale = [0f32; BLOCKS];
+        for (b, s) in scale.iter_mut().enumerate() {
+            if norms[b] > 0.0 {
+                *s = overall * self.weights[b] / norms[b].sqrt();
+            }
+        }
         let mut out = SparseVec {
             idx: Vec::with_capacity(cols.len()),
             val: Vec::with_capacity(cols.len()),
