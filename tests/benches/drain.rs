@@ -6,7 +6,9 @@
 //! migrated and seeded as a platform opens it, dropped afterwards); N received appeals
 //! bulk-loaded (`Store::import`), the real letters of
 //! `../shared/data/appeals/tipdm2020c/unlabeled.csv` each from its own phone number, spread over
-//! the last 7 days so the duplicate window is full; their `appeal.received` envelopes published
+//! the last 7 days so the duplicate window is full (past the file's 7,142 letters they come round
+//! again, so most appeals repeat an earlier one from another number and are linked to it as
+//! duplicates, which the router does not dispatch); their `appeal.received` envelopes published
 //! through `RabbitBus` (publisher confirms) on a bus prefix of the benchmark's own, until the
 //! router queue holds N messages (checked with `rabbitmqctl list_queues`). Then K `hotline
 //! router` processes start, as in production (default batch and prefetch settings,
