@@ -311,7 +311,6 @@ fn spawn_router(
         .env("HOTLINE_BUS_PREFIX", &config.bus_prefix)
         // The binary's log filter is `HOTLINE_LOG` (default `info`: a line per appeal).
         .env("HOTLINE_LOG", "warn")
-        .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
         .stderr(std::fs::File::create(log)?)
         .spawn()?)

@@ -291,7 +291,7 @@ async fn main() -> anyhow::Result<()> {
         .env("HOTLINE_PUBLIC_SUBMISSIONS_PER_MINUTE", "0")
         .env("HOTLINE_APPELLANT_SUBMISSIONS_PER_HOUR", "0")
         .env("HOTLINE_STAFF_SUBMISSIONS_PER_MINUTE", "0")
-        .env("RUST_LOG", "warn")
+        .env("HOTLINE_LOG", "warn")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()?;
