@@ -1657,11 +1657,12 @@ macro_rules! sql_store {
                 let appeals: Vec<&Appeal> =
                     stored.iter().flat_map(|(d, _)| d.changes()).map(Change::appeal).collect();
                 Self::refresh_all_facts(&mut tx, &appeals).await?;
-                // What a decision that could not be stored took in is given back.
+                // What a decision that could not be stored took in is given back (a redelivery
+                // took nothing in).
                 let refused: Vec<&Consumed> = batch
                     .iter()
                     .zip(&outcomes)
-                    .filter(|(_, o)| matches!(o, Err(StoreError::Conflict)))
+                    .filter(|(_, o)| o.is_err() && !matches!(o, Err(StoreError::AlreadyConsumed)))
                     .filter_map(|((_, m), _)| m.consumed.as_ref())
                     .collect();
                 Self::delete_inbox_rows(&mut tx, &refused).await?;
