@@ -127,7 +127,8 @@ struct Pending {
 impl Handler for RouterHandler {
     async fn handle(&self, envelope: &Envelope) -> Result<(), HandlerError> {
         for _ in 0..CONFLICT_RETRIES {
-            let Some(pending) = self.pending(envelope).await? else {
+            let waiting = self.all_pending(std::slice::from_ref(envelope)).await?;
+            let Some((_, pending)) = waiting.into_iter().next() else {
                 return Ok(());
             };
             let classifying = self.classifying.get();
@@ -252,31 +253,8 @@ impl RouterHandler {
         }
     }
 
-    /// What routing needs of a received appeal the router has not taken in yet.
-    async fn pending(&self, envelope: &Envelope) -> Result<Option<Pending>, HandlerError> {
-        if envelope.event_type != EventType::Received {
-            return Ok(None);
-        }
-        let consumed = consumed(envelope);
-        if self
-            .store
-            .is_consumed(&consumed)
-            .await
-            .map_err(HandlerError::transient)?
-        {
-            return Ok(None);
-        }
-        let appeal = self
-            .store
-            .appeal(envelope.appeal_id)
-            .await
-            .map_err(HandlerError::transient)?
-            .ok_or_else(|| not_found(envelope))?;
-        self.with_candidates(envelope, appeal).await.map(Some)
-    }
-
-    /// [`Self::pending`] for a batch, reading the inbox and the appeals once; with the index
-    /// of each envelope.
+    /// What routing needs of each received appeal the router has not taken in yet, reading
+    /// the inbox and the appeals once; with the index of each envelope.
     async fn all_pending(
         &self,
         envelopes: &[Envelope],

@@ -304,13 +304,8 @@ const BATCH_LIMIT: usize = 64;
 #[async_trait]
 impl Handler for NotifierHandler {
     async fn handle(&self, envelope: &Envelope) -> Result<(), HandlerError> {
-        if let Some(consumed) = self.notify(envelope).await? {
-            self.store
-                .mark_consumed(&consumed)
-                .await
-                .map_err(HandlerError::transient)?;
-        }
-        Ok(())
+        let outcome = self.handle_batch(std::slice::from_ref(envelope)).await;
+        outcome.into_iter().next().unwrap_or(Ok(()))
     }
 
     fn batch_limit(&self) -> usize {
@@ -378,29 +373,6 @@ fn not_found(envelope: &Envelope) -> HandlerError {
 }
 
 impl NotifierHandler {
-    /// Sends what `envelope` calls for, unless it was sent before; the inbox entry to record
-    /// once it has been sent.
-    async fn notify(&self, envelope: &Envelope) -> Result<Option<Consumed>, HandlerError> {
-        if !tells(envelope) {
-            return Ok(None);
-        }
-        if self
-            .store
-            .is_consumed(&consumed(envelope))
-            .await
-            .map_err(HandlerError::transient)?
-        {
-            return Ok(None);
-        }
-        let appeal = self
-            .store
-            .appeal(envelope.appeal_id)
-            .await
-            .map_err(HandlerError::transient)?
-            .ok_or_else(|| not_found(envelope))?;
-        self.send(envelope, &appeal).await
-    }
-
     /// Composes and sends the notification of `envelope` about `appeal`.
     async fn send(
         &self,
