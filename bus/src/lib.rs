@@ -113,17 +113,26 @@ pub trait Handler: Send + Sync + 'static {
     /// of them: the events after the last outcome were not attempted, and the bus delivers them
     /// again in order. By default one after another, up to the first failure.
     async fn handle_batch(&self, envelopes: &[Envelope]) -> Vec<Result<(), HandlerError>> {
-        let mut outcomes = Vec::with_capacity(envelopes.len());
-        for envelope in envelopes {
-            let outcome = self.handle(envelope).await;
-            let failed = outcome.is_err();
-            outcomes.push(outcome);
-            if failed {
-                break;
-            }
-        }
-        outcomes
+        one_at_a_time(self, envelopes).await
     }
+}
+
+/// Hands `envelopes` to `handler` one after another, up to the first failure: the default
+/// [`Handler::handle_batch`].
+pub async fn one_at_a_time<H: Handler + ?Sized>(
+    handler: &H,
+    envelopes: &[Envelope],
+) -> Vec<Result<(), HandlerError>> {
+    let mut outcomes = Vec::with_capacity(envelopes.len());
+    for envelope in envelopes {
+        let outcome = handler.handle(envelope).await;
+        let failed = outcome.is_err();
+        outcomes.push(outcome);
+        if failed {
+            break;
+        }
+    }
+    outcomes
 }
 
 /// Keeps deliveries a consumer gave up on (the in-process bus's parking queue).

@@ -260,16 +260,7 @@ impl Handler for Recorder {
 
     async fn handle_batch(&self, envelopes: &[Envelope]) -> Vec<Result<(), HandlerError>> {
         self.state.lock().unwrap().batches.push(envelopes.len());
-        let mut outcomes = Vec::new();
-        for envelope in envelopes {
-            let outcome = self.handle(envelope).await;
-            let failed = outcome.is_err();
-            outcomes.push(outcome);
-            if failed {
-                break;
-            }
-        }
-        outcomes
+        hotline_bus::one_at_a_time(self, envelopes).await
     }
 
     async fn handle(&self, envelope: &Envelope) -> Result<(), HandlerError> {
