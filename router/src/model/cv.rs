@@ -198,14 +198,8 @@ fn grouped_folds(
     folds: usize,
     seed: u64,
 ) -> Vec<usize> {
-    let mut state = seed ^ 0x5eed_f01d;
-    let mut next = move || {
-        state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = state;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    };
+    let mut rng = super::linear::Rng(seed ^ 0x5eed_f01d);
+    let mut next = move || rng.next();
     // Groups by the label of their first member (the group id is its smallest index).
     let mut by_label: Vec<Vec<usize>> = vec![Vec::new(); classes];
     for (i, &g) in groups.iter().enumerate() {

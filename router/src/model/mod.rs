@@ -692,14 +692,8 @@ pub fn train(
 /// Assigns each example a fold in `0..folds`, every label spread evenly over the folds.
 fn stratified_folds(y: &[usize], classes: usize, folds: usize, seed: u64) -> Vec<usize> {
     let mut out = vec![0; y.len()];
-    let mut state = seed ^ 0xdead_beef;
-    let mut next = move || {
-        state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = state;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    };
+    let mut rng = linear::Rng(seed ^ 0xdead_beef);
+    let mut next = move || rng.next();
     let mut offset = 0;
     for k in 0..classes {
         let mut members: Vec<usize> = (0..y.len()).filter(|&i| y[i] == k).collect();
