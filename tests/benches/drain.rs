@@ -28,6 +28,10 @@
 //! drain` (options after `--`: appeals, then router counts; default `100000 1 2`). Needs
 //! `rabbitmqctl` on the machine of the broker.
 
+#[path = "common/letters.rs"]
+mod letters;
+#[path = "common/process.rs"]
+mod process;
 #[path = "common/scratch_pg.rs"]
 mod scratch_pg;
 
@@ -41,9 +45,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use hotline::{Config, Platform};
 use hotline_bus::{Bus as _, Message, RabbitBus, RabbitOptions, topology};
 use hotline_schemas::lifecycle::{Decision, Intake};
-use hotline_schemas::{
-    Actor, Appellant, Channel, Envelope, Kind, Location, NewAppeal, Priority, Role, TicketNo,
-};
+use hotline_schemas::{Actor, Envelope, Role, TicketNo};
 use sqlx::Row as _;
 use sqlx::postgres::PgPoolOptions;
 
@@ -53,75 +55,6 @@ const BATCH: usize = 10_000;
 const POLL: Duration = Duration::from_millis(500);
 /// The drain is given up when nothing more is taken in for this long.
 const STALL: Duration = Duration::from_secs(180);
-
-/// The letters: title and body of each row of the unlabelled file.
-fn letters() -> anyhow::Result<Vec<(String, String)>> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared/data/appeals/tipdm2020c/unlabeled.csv");
-    let mut reader =
-        csv::Reader::from_path(&path).with_context(|| format!("reading {}", path.display()))?;
-    let mut out = Vec::new();
-    for row in reader.records() {
-        let row = row?;
-        let (title, body) = (row.get(1).unwrap_or(""), row.get(2).unwrap_or(""));
-        let title: String = title.trim().chars().take(60).collect();
-        let body: String = body.trim().chars().take(1900).collect();
-        if !title.is_empty() && !body.is_empty() {
-            out.push((title, body));
-        }
-    }
-    anyhow::ensure!(!out.is_empty(), "no letters in {}", path.display());
-    Ok(out)
-}
-
-fn new_appeal(i: usize, (title, body): &(String, String)) -> NewAppeal {
-    NewAppeal {
-        channel: Channel::Web,
-        kind: Kind::Complaint,
-        priority: Priority::Normal,
-        title: title.clone(),
-        body: body.clone(),
-        appellant: Appellant::Person {
-            name: "王先生".to_owned(),
-            phone: Some(format!("137{:08}", i % 100_000_000)),
-            wechat_openid: None,
-        },
-        location: Location::default(),
-        attachments: Vec::new(),
-    }
-}
-
-/// Clock ticks per second of `/proc/PID/stat`.
-fn clock_ticks() -> f64 {
-    Command::new("getconf")
-        .arg("CLK_TCK")
-        .output()
-        .ok()
-        .and_then(|o| String::from_utf8_lossy(&o.stdout).trim().parse().ok())
-        .unwrap_or(100.0)
-}
-
-/// CPU seconds (user + system) of process `pid` so far.
-fn cpu_seconds(pid: u32, ticks: f64) -> Option<f64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // The command name may hold spaces and parentheses: the fields follow the last ')'.
-    let fields: Vec<&str> = stat.rsplit(')').next()?.split_whitespace().collect();
-    let used: f64 = fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
-    Some(used / ticks)
-}
-
-/// Peak resident memory (MiB) of process `pid` so far.
-fn peak_rss_mib(pid: u32) -> Option<f64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let kib: f64 = status
-        .lines()
-        .find(|l| l.starts_with("VmHWM:"))?
-        .split_whitespace()
-        .nth(1)?
-        .parse()
-        .ok()?;
-    Some(kib / 1024.0)
-}
 
 /// Every process named `comm`: its CPU seconds so far and its command line.
 fn processes(comm: &str, ticks: f64) -> HashMap<u32, (f64, String)> {
@@ -145,7 +78,7 @@ fn processes(comm: &str, ticks: f64) -> HashMap<u32, (f64, String)> {
         let cmdline = std::fs::read(path.join("cmdline"))
             .map(|b| String::from_utf8_lossy(&b).replace('\0', " "))
             .unwrap_or_default();
-        if let Some(cpu) = cpu_seconds(pid, ticks) {
+        if let Some(cpu) = process::cpu_seconds(pid, ticks) {
             out.insert(pid, (cpu, cmdline));
         }
     }
@@ -261,7 +194,7 @@ async fn fill(
             let ago = TimeDelta::milliseconds(span * (n - i) as i64 / n as i64);
             let at = now - ago;
             let intake = Intake::new(
-                new_appeal(i, &letters[i % letters.len()]),
+                letters::new_appeal(i, &letters[i % letters.len()]),
                 &rules.context(at, &agent),
             )?;
             batch.push(intake.receive(TicketNo::new(format!("D{i:09}"))));
@@ -404,8 +337,8 @@ async fn drain(
             let pid = r.id();
             (
                 pid,
-                cpu_seconds(pid, ticks).unwrap_or(f64::NAN),
-                peak_rss_mib(pid).unwrap_or(f64::NAN),
+                process::cpu_seconds(pid, ticks).unwrap_or(f64::NAN),
+                process::peak_rss_mib(pid).unwrap_or(f64::NAN),
             )
         })
         .collect();
@@ -537,8 +470,8 @@ async fn main() -> anyhow::Result<()> {
         .context("this benchmark needs HOTLINE_TEST_PG_URL (postgres://…)")?;
     let amqp = std::env::var("HOTLINE_TEST_AMQP_URL")
         .context("this benchmark needs HOTLINE_TEST_AMQP_URL (amqp://…)")?;
-    let letters = letters()?;
-    let ticks = clock_ticks();
+    let letters = letters::letters()?;
+    let ticks = process::clock_ticks();
     println!(
         "drain bench: {n} received appeals over 7 days ({} letters), router counts {counts:?}, \
          on PostgreSQL and RabbitMQ",

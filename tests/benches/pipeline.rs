@@ -13,18 +13,22 @@
 //! rate per second (0: the highest), seconds; default `100000 1000 60`). Needs `wrk`
 //! (`apt-get install wrk`).
 
+#[path = "common/letters.rs"]
+mod letters;
+#[path = "common/process.rs"]
+mod process;
+
 use std::collections::HashMap;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use anyhow::Context as _;
 use chrono::{DateTime, Utc};
 use hotline::{Config, Platform};
 use hotline_schemas::lifecycle::Intake;
 use hotline_schemas::value::ticket::ticket_day;
-use hotline_schemas::{Actor, Appellant, Channel, Kind, Location, NewAppeal, Priority, Role};
+use hotline_schemas::{Actor, Role};
 use hotline_store::Submission;
 use serde_json::json;
 use sqlx::Row as _;
@@ -32,43 +36,6 @@ use sqlx::Row as _;
 const CONNECTIONS: usize = 32;
 /// wrk's threads.
 const THREADS: usize = 2;
-
-/// The letters: title and body of each row of the unlabelled file.
-fn letters() -> anyhow::Result<Vec<(String, String)>> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared/data/appeals/tipdm2020c/unlabeled.csv");
-    let mut reader =
-        csv::Reader::from_path(&path).with_context(|| format!("reading {}", path.display()))?;
-    let mut out = Vec::new();
-    for row in reader.records() {
-        let row = row?;
-        let (title, body) = (row.get(1).unwrap_or(""), row.get(2).unwrap_or(""));
-        let title: String = title.trim().chars().take(60).collect();
-        let body: String = body.trim().chars().take(1900).collect();
-        if !title.is_empty() && !body.is_empty() {
-            out.push((title, body));
-        }
-    }
-    anyhow::ensure!(!out.is_empty(), "no letters in {}", path.display());
-    Ok(out)
-}
-
-fn new_appeal(i: usize, (title, body): &(String, String)) -> NewAppeal {
-    NewAppeal {
-        channel: Channel::Web,
-        kind: Kind::Complaint,
-        priority: Priority::Normal,
-        title: title.clone(),
-        body: body.clone(),
-        appellant: Appellant::Person {
-            name: "王先生".to_owned(),
-            phone: Some(format!("137{:08}", i % 100_000_000)),
-            wechat_openid: None,
-        },
-        location: Location::default(),
-        attachments: Vec::new(),
-    }
-}
 
 /// `n` appeals received over the last 7 days, already taken by the router (their outbox rows
 /// marked published): the window the duplicate lookup searches.
@@ -89,7 +56,7 @@ async fn prefill(config: &Config, letters: &[(String, String)], n: usize) -> any
         let intake = Intake::new(
             // The second half of the letters: the posted ones (the first half) are no repeats of
             // these, only of each other when the posting goes round them again.
-            new_appeal(
+            letters::new_appeal(
                 i,
                 &letters[letters.len() / 2 + i % (letters.len() - letters.len() / 2)],
             ),
@@ -178,18 +145,10 @@ function delay() return {delay_ms} end
 
 /// CPU seconds (user + system) and peak resident memory (MiB) of process `pid` so far.
 fn usage(pid: u32) -> Option<(f64, f64)> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    let fields: Vec<&str> = stat.rsplit(')').next()?.split_whitespace().collect();
-    let ticks: f64 = fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let hwm_kb: f64 = status
-        .lines()
-        .find(|l| l.starts_with("VmHWM:"))?
-        .split_whitespace()
-        .nth(1)?
-        .parse()
-        .ok()?;
-    Some((ticks / 100.0, hwm_kb / 1024.0))
+    Some((
+        process::cpu_seconds(pid, process::clock_ticks())?,
+        process::peak_rss_mib(pid)?,
+    ))
 }
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {
@@ -268,7 +227,7 @@ async fn main() -> anyhow::Result<()> {
         ..Config::default()
     }
     .without_intake_limits();
-    let letters = letters()?;
+    let letters = letters::letters()?;
     println!(
         "pipeline bench: {prefilled} appeals pre-filled over 7 days, {} letters, rate {}/s, {seconds} s",
         letters.len(),
