@@ -28,6 +28,8 @@
 //! drain` (options after `--`: appeals, then router counts; default `100000 1 2`). Needs
 //! `rabbitmqctl` on the machine of the broker.
 
+#[path = "../common/broker.rs"]
+mod broker;
 #[path = "common/letters.rs"]
 mod letters;
 #[path = "common/process.rs"]
@@ -143,29 +145,7 @@ impl Drop for Run {
                 let _ = router.wait();
             }
         }
-        let Ok(out) = Command::new("rabbitmqctl")
-            .args(["list_queues", "name", "-q"])
-            .output()
-        else {
-            return;
-        };
-        for name in String::from_utf8_lossy(&out.stdout).lines() {
-            let name = name.trim();
-            if name.starts_with(&format!("{}.", self.prefix)) {
-                let _ = Command::new("rabbitmqctl")
-                    .args(["delete_queue", name])
-                    .output();
-            }
-        }
-        let _ = Command::new("rabbitmqctl")
-            .args([
-                "eval",
-                &format!(
-                    "rabbit_exchange:delete(rabbit_misc:r(<<\"/\">>, exchange, <<\"{}.events\">>), false, <<\"bench\">>).",
-                    self.prefix
-                ),
-            ])
-            .output();
+        broker::remove_prefixed(&self.prefix, "bench");
     }
 }
 

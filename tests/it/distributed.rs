@@ -2,7 +2,6 @@
 //! separate processes on PostgreSQL and RabbitMQ (`HOTLINE_TEST_PG_URL` and
 //! `HOTLINE_TEST_AMQP_URL`; skipped, loudly, without them).
 
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
@@ -56,23 +55,7 @@ impl Platform {
 impl Drop for Platform {
     /// Removes this test's queues and exchange from the broker (best effort).
     fn drop(&mut self) {
-        let Ok(out) = Command::new("rabbitmqctl")
-            .args(["list_queues", "name", "-q"])
-            .output()
-        else {
-            return;
-        };
-        for name in String::from_utf8_lossy(&out.stdout).lines() {
-            let name = name.trim();
-            if name.starts_with(&format!("{}.", self.prefix)) {
-                let _ = Command::new("rabbitmqctl")
-                    .args(["delete_queue", name])
-                    .output();
-            }
-        }
-        let _ = Command::new("rabbitmqctl")
-            .args(["eval", &format!("rabbit_exchange:delete(rabbit_misc:r(<<\"/\">>, exchange, <<\"{}.events\">>), false, <<\"test\">>).", self.prefix)])
-            .output();
+        crate::broker::remove_prefixed(&self.prefix, "test");
     }
 }
 

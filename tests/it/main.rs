@@ -38,6 +38,8 @@ macro_rules! on_both_engines {
 
 mod access;
 mod api;
+#[path = "../common/broker.rs"]
+mod broker;
 mod browser;
 mod confidential;
 mod console;
