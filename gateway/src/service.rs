@@ -305,7 +305,11 @@ pub async fn submit(
         .signer
         .issue_appellant(appeal.id, now)
         .map_err(|e| internal(&e))?;
-    let events = history(state, &appeal).await?;
+    let events = if submitted.created {
+        submitted.events
+    } else {
+        history(state, &appeal).await?
+    };
     if submitted.created {
         tracing::info!(appeal = %appeal.id, ticket_no = %appeal.ticket_no, channel = %appeal.channel, "appeal received");
     }

@@ -3,8 +3,9 @@
 
 use chrono::{DateTime, FixedOffset, Utc};
 use chrono_tz::Tz;
+use hotline_schemas::value::taxonomy::PlaceFound;
 use hotline_schemas::{
-    Appeal, Appellant, Attachment, Channel, Event, EventPayload, Kind, Location, MatterCode,
+    Appeal, Appellant, Attachment, Channel, Event, EventPayload, Held, Kind, Location, MatterCode,
     PendingExtension, Priority, Rating, SlaTrack, StaffRef, Status, Suggestion, TicketNo, UnitCode,
     UserId,
 };
@@ -139,6 +140,12 @@ pub struct AppealView {
     pub confidential: bool,
     /// The unit a confidential appeal complains about.
     pub subject_unit: Option<UnitCode>,
+    /// The street of a territorial matter's appeal, and how the router found it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub place: Option<PlaceFound>,
+    /// Why the router left the appeal to the dispatcher (`no_place`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub held: Option<Held>,
     pub created_at: DateTime<FixedOffset>,
     pub updated_at: DateTime<FixedOffset>,
     pub version: i64,
@@ -157,6 +164,7 @@ impl AppealView {
         self.duplicate_of = None;
         self.duplicates.clear();
         self.subject_unit = None;
+        self.held = None;
         self.matter = None;
         self.events = self.events.map(|list| {
             list.into_iter()
@@ -207,6 +215,8 @@ impl AppealView {
             owners: a.owners,
             confidential: a.confidential,
             subject_unit: a.subject_unit,
+            place: a.place,
+            held: a.held,
             created_at: local(a.created_at, tz),
             updated_at: local(a.updated_at, tz),
             version: a.version,

@@ -159,8 +159,9 @@ pub fn evaluate(
     let mut all = Figures::default();
     for item in set {
         let routing = route(&item.appeal(), taxonomy, classifier, &[], policy);
+        // The taxonomy's unit is judged: a street office takes a territorial matter for it.
         let unit_right = routing
-            .unit
+            .owner
             .as_ref()
             .is_some_and(|u| item.units.iter().any(|a| a == u.as_str()));
         let matter_right = routing
@@ -199,7 +200,7 @@ pub fn reliability(
         set.iter().map(|item| {
             let routing = route(&item.appeal(), taxonomy, classifier, &[], policy);
             let right = routing
-                .unit
+                .owner
                 .as_ref()
                 .is_some_and(|u| item.units.iter().any(|a| a == u.as_str()));
             (routing.confidence, right)

@@ -15,6 +15,7 @@ pub mod routing;
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use futures_util::{StreamExt as _, TryStreamExt as _};
 use hotline_bus::topology::ROUTER;
 use hotline_bus::{Handler, HandlerError};
 use hotline_schemas::lifecycle::{Decision, decide};
@@ -60,6 +61,9 @@ pub fn taxonomy_classifier_from(taxonomy: &Taxonomy, texts: &[(String, String)])
 
 /// How many appeals from the duplicate index are compared at most.
 const DUPLICATE_CANDIDATES: i64 = 50;
+
+/// Duplicate lookups of one batch under way at once, on the store's reading connections.
+const CANDIDATE_READS: usize = 4;
 
 /// How often a classification is recomputed when the appeal changed under it.
 const CONFLICT_RETRIES: usize = 5;
@@ -282,7 +286,7 @@ impl RouterHandler {
             .into_iter()
             .map(|a| (a.id, a))
             .collect();
-        let mut waiting = Vec::new();
+        let mut received = Vec::new();
         for (i, envelope) in envelopes.iter().enumerate() {
             if envelope.event_type != EventType::Received || taken.contains(&envelope.event_id) {
                 continue;
@@ -290,17 +294,25 @@ impl RouterHandler {
             let appeal = appeals
                 .remove(&envelope.appeal_id)
                 .ok_or_else(|| not_found(envelope))?;
-            waiting.push((i, self.with_candidates(envelope, appeal).await?));
+            received.push((i, envelope, appeal));
         }
-        Ok(waiting)
+        let lookups: Vec<_> = received
+            .into_iter()
+            .map(|(i, envelope, appeal)| self.with_candidates(i, envelope, appeal))
+            .collect();
+        futures_util::stream::iter(lookups)
+            .buffered(CANDIDATE_READS)
+            .try_collect()
+            .await
     }
 
-    /// The appeal with the earlier ones it may repeat.
+    /// The appeal with the earlier ones it may repeat, with its envelope's `index`.
     async fn with_candidates(
         &self,
+        index: usize,
         envelope: &Envelope,
         appeal: hotline_schemas::Appeal,
-    ) -> Result<Pending, HandlerError> {
+    ) -> Result<(usize, Pending), HandlerError> {
         let consumed = consumed(envelope);
         // Only earlier appeals can be what this one repeats: those the index finds alike.
         let candidates = if self.policy.duplicate_window > chrono::Duration::zero() {
@@ -316,11 +328,14 @@ impl RouterHandler {
             traceparent: envelope.traceparent.clone(),
             consumed: Some(consumed),
         };
-        Ok(Pending {
-            appeal,
-            candidates,
-            meta,
-        })
+        Ok((
+            index,
+            Pending {
+                appeal,
+                candidates,
+                meta,
+            },
+        ))
     }
 
     /// The classification, and the dispatch when the rule is sure; `None` when the appeal is

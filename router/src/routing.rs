@@ -6,8 +6,8 @@ use rustc_hash::FxHashSet;
 
 use chrono::Duration;
 use hotline_schemas::event::Classification;
-use hotline_schemas::value::taxonomy::{Matter, Taxonomy};
-use hotline_schemas::{Appeal, AppealId, Channel, MatterCode, Status, Suggestion, UnitCode};
+use hotline_schemas::value::taxonomy::{Matter, PlaceFound, Taxonomy, place_of};
+use hotline_schemas::{Appeal, AppealId, Channel, Held, MatterCode, Status, Suggestion, UnitCode};
 
 use crate::calibration::{Calibration, TAXONOMY_CALIBRATION};
 
@@ -75,6 +75,13 @@ pub struct Routing {
     pub confidential: bool,
     /// The unit complained about, when the text names one.
     pub subject_unit: Option<UnitCode>,
+    /// The unit that owns the matter in the taxonomy: `unit` but for a territorial matter,
+    /// which goes to the office of the appeal's street.
+    pub owner: Option<UnitCode>,
+    /// The street of a territorial matter's appeal, when found.
+    pub place: Option<PlaceFound>,
+    /// Why the router leaves it to the dispatcher though sure of the matter.
+    pub held: Option<Held>,
 }
 
 impl Routing {
@@ -93,6 +100,8 @@ impl Routing {
             priority: appeal.priority,
             confidential: self.confidential,
             subject_unit: self.subject_unit.clone(),
+            place: self.place.clone(),
+            held: self.held,
         }
     }
 }
@@ -130,6 +139,9 @@ pub fn route(
         rule: None,
         confidential: appeal.confidential,
         subject_unit: None,
+        owner: None,
+        place: None,
+        held: None,
     };
     // Complaints about officials' conduct are confidential and go to the discipline office,
     // whatever the model thinks, and never to the unit complained about.
@@ -141,6 +153,8 @@ pub fn route(
         routing.confidential = true;
         routing.subject_unit = taxonomy.unit_named_in(&text).map(|u| u.code.clone());
     }
+    routing.owner = routing.unit.clone();
+    place_territorial(&mut routing, appeal, &text, taxonomy);
     // A confidential appeal goes to the discipline office only; any other waits for the
     // mailbox readers.
     let office = taxonomy.discipline_unit().map(|u| &u.code);
@@ -150,8 +164,35 @@ pub fn route(
         && may_go
         && routing.unit.is_some()
         && routing.duplicate_of.is_none()
+        && routing.held.is_none()
         && (routing.rule.is_some() || sure(routing.confidence, routing.margin, policy));
     routing
+}
+
+/// A territorial matter (属地) goes to the office of the street the appeal is in, found by its
+/// address, its coordinates, then its text; with no street found it waits for the dispatcher,
+/// who is told why.
+fn place_territorial(routing: &mut Routing, appeal: &Appeal, text: &str, taxonomy: &Taxonomy) {
+    let territorial = routing
+        .matter
+        .as_deref()
+        .and_then(|code| taxonomy.matter(code))
+        .is_some_and(|m| m.territorial);
+    if !territorial || routing.confidential {
+        return;
+    }
+    let location = &appeal.location;
+    let coordinates = location.longitude.zip(location.latitude);
+    routing.place = place_of(
+        &taxonomy.streets,
+        location.address.as_deref(),
+        coordinates,
+        text,
+    );
+    match &routing.place {
+        Some(place) => routing.unit = Some(place.office.clone()),
+        None => routing.held = Some(Held::NoPlace),
+    }
 }
 
 /// The dispatch rule: the router dispatches on its own only when the calibrated probability

@@ -159,6 +159,9 @@ pub struct IdempotencyKey {
 pub struct Submitted {
     pub appeal: Appeal,
     pub created: bool,
+    /// The events the submission recorded: the whole history of an appeal created now, none
+    /// for one found under its idempotency key.
+    pub events: Vec<Event>,
 }
 
 /// Which appeals a caller may see, applied inside the store's SQL (never loaded, then

@@ -53,6 +53,7 @@ mod intake_limits;
 mod logs;
 mod notify;
 mod people;
+mod places;
 mod process;
 mod procs;
 mod support;

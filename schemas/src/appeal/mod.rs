@@ -8,6 +8,7 @@ use crate::value::snake_enum;
 
 use crate::value::error::{DomainError, ErrorCode};
 use crate::value::ids::{AppealId, MatterCode, StaffRef, TicketNo, UnitCode, UserId};
+use crate::value::taxonomy::PlaceFound;
 use crate::value::uscc;
 
 pub mod mask;
@@ -435,6 +436,16 @@ pub struct Suggestion {
     pub probability: f64,
 }
 
+/// Why the router left an appeal to the dispatcher though it was sure of the matter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, strum::AsRefStr)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+pub enum Held {
+    /// A territorial matter, and no street of the district found in the address, the
+    /// coordinates or the text.
+    NoPlace,
+}
+
 /// The current state of an appeal: the projection of its events.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Appeal {
@@ -464,6 +475,12 @@ pub struct Appeal {
     /// An earlier appeal this one probably repeats (same appellant or near-identical text).
     #[serde(default)]
     pub duplicate_of: Option<AppealId>,
+    /// The street the appeal is in, when the router looked for it (a territorial matter).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub place: Option<PlaceFound>,
+    /// Why the router left the appeal to the dispatcher though it was sure of the matter.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub held: Option<Held>,
     /// Later appeals merged into this one as its duplicates.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub duplicates: Vec<AppealId>,
@@ -518,6 +535,8 @@ impl Appeal {
             rework_count: 0,
             suggestions: Vec::new(),
             duplicate_of: None,
+            place: None,
+            held: None,
             duplicates: Vec::new(),
             owners: Vec::new(),
             // Everything that comes through the party secretary's mailbox is confidential.

@@ -12,10 +12,11 @@ use std::str::FromStr;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::appeal::{Channel, Kind, Priority, Rating, Step, Suggestion, TimeLimit};
+use crate::appeal::{Channel, Held, Kind, Priority, Rating, Step, Suggestion, TimeLimit};
 use crate::value::ids::{AppealId, EventId, MatterCode, StaffRef, TicketNo, UnitCode, UserId};
 use crate::value::limit::Limit;
 use crate::value::snake_enum;
+use crate::value::taxonomy::PlaceFound;
 
 pub use envelope::{Envelope, EnvelopeError, SCHEMA_VERSION};
 
@@ -147,6 +148,12 @@ pub struct Classification {
     /// The unit the complaint is about, when the text names one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subject_unit: Option<UnitCode>,
+    /// The street of a territorial matter's appeal, when found: `unit` is its office.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub place: Option<PlaceFound>,
+    /// Why the router left it to the dispatcher though sure of the matter.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub held: Option<Held>,
 }
 
 fn is_false(b: &bool) -> bool {

@@ -295,6 +295,8 @@ fn classify(next: &mut Appeal, classification: Classification, events: &mut Even
     next.matter = classification.matter.clone();
     next.suggestions = classification.suggestions.clone();
     next.duplicate_of = classification.duplicate_of;
+    next.place = classification.place.clone();
+    next.held = classification.held;
     if classification.confidential {
         next.confidential = true;
         if next.subject_unit.is_none() {

@@ -456,6 +456,8 @@ fn classification() -> Classification {
         priority: Priority::Normal,
         confidential: false,
         subject_unit: None,
+        place: None,
+        held: None,
     }
 }
 

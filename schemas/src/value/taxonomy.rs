@@ -8,6 +8,11 @@ use serde::{Deserialize, Serialize};
 use crate::value::ids::{MatterCode, UnitCode};
 use crate::value::unit::Unit;
 
+mod places;
+pub use places::{
+    Community, FoundBy, PlaceFound, Street, place_of, street_named_in, street_nearest,
+};
+
 /// A responsible unit (责任单位).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -26,6 +31,9 @@ pub struct TaxonomyUnit {
     /// The discipline office (纪委监委): confidential appeals are its business.
     #[serde(default)]
     pub discipline: bool,
+    /// Sample data shipped with the platform (the demo district's street offices).
+    #[serde(default)]
+    pub demo: bool,
 }
 
 impl TaxonomyUnit {
@@ -34,7 +42,7 @@ impl TaxonomyUnit {
         Unit {
             code: self.code.clone(),
             name: self.name.clone(),
-            demo: false,
+            demo: self.demo,
             keywords: self.keywords.clone(),
         }
     }
@@ -72,10 +80,14 @@ pub struct Matter {
     /// confidential); on the mailbox any of `keywords` does.
     #[serde(default)]
     pub conduct_keywords: Vec<String>,
+    /// A neighbourhood matter (属地管理: noise, sanitation, a broken road): it goes to the
+    /// office of the street the appeal is in, `unit` only owning it in the taxonomy.
+    #[serde(default)]
+    pub territorial: bool,
 }
 
 /// The whole taxonomy.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Taxonomy {
     #[serde(rename = "unit")]
@@ -84,6 +96,9 @@ pub struct Taxonomy {
     pub categories: Vec<Category>,
     #[serde(rename = "matter")]
     pub matters: Vec<Matter>,
+    /// The district's streets and their offices (属地).
+    #[serde(default, rename = "street")]
+    pub streets: Vec<Street>,
 }
 
 /// Why a taxonomy file was refused.
@@ -93,6 +108,14 @@ pub enum TaxonomyError {
     Toml(#[from] toml::de::Error),
     #[error("taxonomy: {entry}: {problem}")]
     Invalid { entry: String, problem: String },
+}
+
+/// ASCII letters, digits, '-' or '_', at least one.
+fn is_code(code: &str) -> bool {
+    !code.is_empty()
+        && code
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
 }
 
 fn invalid(entry: impl Into<String>, problem: impl Into<String>) -> TaxonomyError {
@@ -121,12 +144,7 @@ impl Taxonomy {
         let mut unit_codes = HashSet::new();
         for (i, u) in self.units.iter().enumerate() {
             let entry = format!("unit[{i}] {:?}", u.code.as_str());
-            if u.code.is_empty()
-                || !u
-                    .code
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-            {
+            if !is_code(u.code.as_str()) {
                 return Err(invalid(
                     entry,
                     "code must be ASCII letters, digits, '-' or '_'",
@@ -185,7 +203,61 @@ impl Taxonomy {
                 return Err(invalid(format!("category {:?}", c.code), "has no matters"));
             }
         }
-        self.validate_confidential()
+        self.validate_confidential()?;
+        self.validate_streets(&unit_codes)
+    }
+
+    /// Streets with unique ASCII codes, names, known offices and coordinates on the globe.
+    fn validate_streets(&self, unit_codes: &HashSet<&str>) -> Result<(), TaxonomyError> {
+        let mut codes = HashSet::new();
+        for (i, street) in self.streets.iter().enumerate() {
+            let entry = format!("street[{i}] {:?}", street.code);
+            if !is_code(&street.code) {
+                return Err(invalid(
+                    entry,
+                    "code must be ASCII letters, digits, '-' or '_'",
+                ));
+            }
+            if !codes.insert(street.code.as_str()) {
+                return Err(invalid(entry, "duplicate street code"));
+            }
+            if street.name.trim().is_empty() || street.name_en.trim().is_empty() {
+                return Err(invalid(entry, "name and name_en must not be empty"));
+            }
+            if !unit_codes.contains(street.office.as_str()) {
+                return Err(invalid(
+                    entry,
+                    format!("unknown office unit {:?}", street.office.as_str()),
+                ));
+            }
+            let points = std::iter::once((street.longitude, street.latitude))
+                .chain(street.communities.iter().map(|c| (c.longitude, c.latitude)));
+            for point in points {
+                match point {
+                    (None, None) => {}
+                    (Some(lon), Some(lat))
+                        if (-180.0..=180.0).contains(&lon) && (-90.0..=90.0).contains(&lat) => {}
+                    _ => {
+                        return Err(invalid(
+                            entry,
+                            "longitude and latitude come together, within ±180 and ±90",
+                        ));
+                    }
+                }
+            }
+            if street.communities.iter().any(|c| c.name.trim().is_empty()) {
+                return Err(invalid(entry, "a community without a name"));
+            }
+        }
+        if let Some(m) = self.matters.iter().find(|m| m.territorial)
+            && self.streets.is_empty()
+        {
+            return Err(invalid(
+                format!("matter {:?}", m.code.as_str()),
+                "a territorial matter needs the streets whose offices take it",
+            ));
+        }
+        Ok(())
     }
 
     /// One discipline office at most, and the confidential matters are its own.
@@ -237,6 +309,10 @@ impl Taxonomy {
 
     pub fn unit(&self, code: &str) -> Option<&TaxonomyUnit> {
         self.units.iter().find(|u| u.code == code)
+    }
+
+    pub fn street(&self, code: &str) -> Option<&Street> {
+        self.streets.iter().find(|s| s.code == code)
     }
 
     pub fn category(&self, code: &str) -> Option<&Category> {

@@ -187,6 +187,8 @@ pub fn classify(appeal: &Appeal, unit: &str, now: DateTime<Utc>) -> Decision {
         priority: appeal.priority,
         confidential: false,
         subject_unit: None,
+        place: None,
+        held: None,
     };
     decide(
         appeal,
