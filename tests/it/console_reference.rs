@@ -116,6 +116,14 @@ async fn a_published_policy_is_in_force_in_the_running_router_and_worker() {
     assert_eq!(overview.status, StatusCode::OK);
     assert!(overview.body.contains("办理时限"), "{}", overview.body);
     assert!(overview.body.contains("区规划和自然资源局"));
+    // The streets and their offices (属地), with their communities.
+    assert!(
+        overview.body.contains("id=\"street-FY\""),
+        "{}",
+        overview.body
+    );
+    assert!(overview.body.contains("福永街道办事处"));
+    assert!(overview.body.contains("凤凰社区"));
 
     // A text that does not load is refused, kept in the editor, and nothing is saved.
     let page = visit.get("/console/admin/reference/policies").await;

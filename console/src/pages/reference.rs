@@ -57,12 +57,22 @@ struct UnitRow {
     discipline: bool,
 }
 
+/// A street of the district (属地) and its office.
+struct StreetRow {
+    code: String,
+    name: String,
+    office: String,
+    communities: String,
+    demo: bool,
+}
+
 #[derive(Template)]
 #[template(path = "reference.html")]
 struct OverviewPage {
     chrome: Chrome,
     kinds: Vec<KindRow>,
     units: Vec<UnitRow>,
+    streets: Vec<StreetRow>,
 }
 
 fn when(tr: &Tr, console: &Console, at: Option<DateTime<Utc>>) -> String {
@@ -105,10 +115,31 @@ pub async fn overview(
             discipline: u.discipline,
         })
         .collect();
+    let taxonomy = &reference.taxonomy;
+    let streets = taxonomy
+        .streets
+        .iter()
+        .map(|s| StreetRow {
+            code: s.code.clone(),
+            name: if english { &s.name_en } else { &s.name }.clone(),
+            office: taxonomy.unit(s.office.as_str()).map_or_else(
+                || s.office.to_string(),
+                |u| if english { &u.name_en } else { &u.name }.clone(),
+            ),
+            communities: s
+                .communities
+                .iter()
+                .map(|c| c.name.as_str())
+                .collect::<Vec<_>>()
+                .join(if english { ", " } else { "、" }),
+            demo: s.demo,
+        })
+        .collect();
     page(&OverviewPage {
         chrome: Chrome::staff(tr, &visitor, "/console/admin"),
         kinds,
         units,
+        streets,
     })
 }
 
