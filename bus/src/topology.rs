@@ -31,6 +31,7 @@ pub const NOTIFIER: Subscription = Subscription {
         "appeal.reminded",
         "appeal.escalated",
         "appeal.replied",
+        "appeal.noted",
         "sla.warning",
     ],
 };

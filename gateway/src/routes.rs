@@ -9,6 +9,7 @@ use axum::extract::{FromRequest, Path, Query, Request, State};
 use axum::http::{HeaderMap, StatusCode};
 use chrono::Datelike;
 use hotline_schemas::command::transition;
+use hotline_schemas::event::Mention;
 use hotline_schemas::event::envelope::{new_traceparent, valid_traceparent};
 use hotline_schemas::lifecycle::decide;
 use hotline_schemas::{
@@ -440,6 +441,7 @@ fn action_of(path: &str) -> Option<Action> {
         "confidential" => Action::MarkConfidential,
         "reveal" => Action::Reveal,
         "supplement" => Action::Supplement,
+        "note" => Action::Note,
         _ => return None,
     })
 }
@@ -451,6 +453,15 @@ struct UnitBody {
     /// The service matter, when the dispatcher names it (kept to retrain the router).
     #[serde(default)]
     matter: Option<MatterCode>,
+}
+
+/// A note: its text, and whom it calls on (`{"unit": "JD-FY"}`, `{"user": "<id>"}`).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NoteBody {
+    text: String,
+    #[serde(default)]
+    mentions: Vec<Mention>,
 }
 
 #[derive(Deserialize)]
@@ -579,6 +590,13 @@ fn parse_command(action: Action, body: &[u8]) -> Result<Command, ApiError> {
         Action::Reveal => Command::Reveal {
             reason: parse_json::<ReasonBody>(body)?.reason,
         },
+        Action::Note => {
+            let b: NoteBody = parse_json(body)?;
+            Command::Note {
+                text: b.text,
+                mentions: b.mentions,
+            }
+        }
         Action::MarkConfidential => Command::MarkConfidential {
             subject_unit: parse_json::<ConfidentialBody>(body)?.subject_unit,
         },

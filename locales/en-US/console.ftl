@@ -71,6 +71,7 @@ event-duplicate_merged = A duplicate merged into it
 event-marked_confidential = Marked confidential
 event-revealed = Personal data viewed
 event-supplemented = Material added by the appellant
+event-noted = Internal note
 event-owned = Owned by a leader
 event-reminded = Reminder
 event-sla_warning = Time-limit warning

@@ -111,3 +111,4 @@ notify-escalated = { $level ->
     }
 }
 notify-rating-request = Hello! Your appeal (ticket { $ticket }) has been answered. Please rate how it was handled: { $link }
+notify-mentioned = A note on ticket { $ticket } ({ $title }) calls on you: { $note }

@@ -71,6 +71,7 @@ event-duplicate_merged = 合并了相同诉求
 event-marked_confidential = 转为保密件
 event-revealed = 查看了个人信息
 event-supplemented = 诉求人补充了材料
+event-noted = 内部备注
 event-owned = 领导包案
 event-reminded = 催办
 event-sla_warning = 时限预警

@@ -111,3 +111,4 @@ notify-escalated = { $level ->
     }
 }
 notify-rating-request = 您好!您的诉求(工单号 { $ticket })已办结,请对办理结果进行评价:{ $link }
+notify-mentioned = 工单 { $ticket }({ $title })的内部备注提到了您:{ $note }

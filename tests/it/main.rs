@@ -51,6 +51,7 @@ mod duplicates;
 mod fixtures;
 mod intake_limits;
 mod logs;
+mod notes;
 mod notify;
 mod people;
 mod places;

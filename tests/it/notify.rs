@@ -146,8 +146,18 @@ async fn units_supervisors_and_appellants_are_told() {
     assert!(alert["text"].as_str().unwrap().contains("请电话督促"));
 
     // Signed and answered: the appellant gets a rating link that lets them rate.
+    // A note calls on another unit and a user: each is told once, the other unit without
+    // the appellant's details (内部备注 @).
+    let colleague = hotline_schemas::UserId::new();
     for (action, body) in [
         ("accept", json!({})),
+        (
+            "note",
+            json!({
+                "text": "已联系企业联系人13800138000,请市监局协助核实营业执照",
+                "mentions": [{"unit": "SCJGJ"}, {"user": colleague.to_string()}],
+            }),
+        ),
         ("reply", json!({"result": "已协调自然资源局加快审批"})),
     ] {
         let resp = client
@@ -159,6 +169,18 @@ async fn units_supervisors_and_appellants_are_told() {
             .unwrap();
         assert_eq!(resp.status(), StatusCode::OK, "{action}");
     }
+    let to_unit = received(&inbox, |n| n["event"] == "noted" && n["to"] == "unit:SCJGJ").await;
+    let text = to_unit["text"].as_str().unwrap();
+    assert!(
+        text.contains(&ticket) && text.contains("协助核实"),
+        "{text}"
+    );
+    assert!(!text.contains("13800138000"), "{text}");
+    let to_user = format!("user:{colleague}");
+    received(&inbox, |n| {
+        n["event"] == "noted" && n["to"] == to_user.as_str()
+    })
+    .await;
     let request = received(&inbox, |n| n["event"] == "replied").await;
     assert_eq!(request["to"], "appellant:13800138000");
     let text = request["text"].as_str().unwrap();
@@ -187,7 +209,15 @@ async fn units_supervisors_and_appellants_are_told() {
     assert_eq!(
         events,
         // The second reminder came due during the six hours and is sent once with the alert.
-        ["dispatched", "reminded", "reminded", "escalated", "replied"],
+        [
+            "dispatched",
+            "reminded",
+            "reminded",
+            "escalated",
+            "noted",
+            "noted",
+            "replied"
+        ],
         "{:?}",
         inbox.lock().unwrap()
     );

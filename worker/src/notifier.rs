@@ -15,7 +15,7 @@ use chrono_tz::Tz;
 use hotline_bus::topology::NOTIFIER;
 use hotline_bus::{Handler, HandlerError};
 use hotline_locales::Localizer;
-use hotline_schemas::event::{EventPayload, Recipient};
+use hotline_schemas::event::{EventPayload, Mention, Recipient};
 use hotline_schemas::{Appeal, Envelope, EventType};
 use hotline_store::{Consumed, Store};
 use serde::Serialize;
@@ -28,10 +28,11 @@ const LANG: &str = "zh-CN";
 /// A message for someone.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Notification {
-    /// Who: `unit:<code>`, `dispatcher`, `supervisor`, `leader:<name>` (or `leader`),
-    /// `appellant:<phone>` (or `appellant`).
+    /// Who: `unit:<code>`, `user:<id>`, `dispatcher`, `supervisor`, `leader:<name>` (or
+    /// `leader`), `appellant:<phone>` (or `appellant`).
     pub to: String,
-    /// The event it tells of (`dispatched`, `reminded`, `sla_warning`, `escalated`, `replied`).
+    /// The event it tells of (`dispatched`, `reminded`, `sla_warning`, `escalated`, `replied`,
+    /// `noted`).
     pub event: String,
     pub ticket_no: String,
     pub appeal_id: String,
@@ -183,6 +184,53 @@ impl Composer {
                 .to_string()
         })
         .unwrap_or_default()
+    }
+
+    /// Every notification `envelope` calls for on `appeal`, in order: one for each unit and
+    /// user a note calls on, else the one [`Self::compose`] writes.
+    pub fn compose_all(&self, envelope: &Envelope, appeal: &Appeal) -> Vec<Notification> {
+        match &envelope.payload.payload {
+            EventPayload::Noted { text, mentions } => mentions
+                .iter()
+                .map(|mention| self.mentioned(envelope, appeal, text, mention))
+                .collect(),
+            _ => self.compose(envelope, appeal).into_iter().collect(),
+        }
+    }
+
+    /// Tells whom a note calls on of it. Only the unit handling the appeal reads the
+    /// appellant's details in it (SPEC §8).
+    fn mentioned(
+        &self,
+        envelope: &Envelope,
+        appeal: &Appeal,
+        note: &str,
+        mention: &Mention,
+    ) -> Notification {
+        let (to, handling) = match mention {
+            Mention::Unit(unit) => (format!("unit:{unit}"), appeal.unit.as_ref() == Some(unit)),
+            Mention::User(user) => (format!("user:{user}"), false),
+        };
+        let masked = |text: &str| {
+            if handling {
+                text.to_owned()
+            } else {
+                hotline_schemas::appeal::mask::text(text, &appeal.person_names())
+            }
+        };
+        let args = BTreeMap::from([
+            ("ticket", appeal.ticket_no.to_string()),
+            ("title", masked(&appeal.title)),
+            ("note", masked(note)),
+        ]);
+        Notification {
+            to,
+            event: envelope.event_type.as_str().to_owned(),
+            ticket_no: appeal.ticket_no.to_string(),
+            appeal_id: appeal.id.to_string(),
+            event_id: envelope.event_id.to_string(),
+            text: self.localizer.message(LANG, "notify-mentioned", &args),
+        }
     }
 
     /// The notification `envelope` calls for on `appeal`; `None` for events nobody is told of.
@@ -357,15 +405,18 @@ impl Handler for NotifierHandler {
 
 /// Whether the notifier tells anyone of `envelope`'s event.
 fn tells(envelope: &Envelope) -> bool {
-    matches!(
-        envelope.event_type,
-        EventType::Dispatched
-            | EventType::Reassigned
-            | EventType::Reminded
-            | EventType::SlaWarning
-            | EventType::Escalated
-            | EventType::Replied
-    )
+    match &envelope.payload.payload {
+        EventPayload::Noted { mentions, .. } => !mentions.is_empty(),
+        _ => matches!(
+            envelope.event_type,
+            EventType::Dispatched
+                | EventType::Reassigned
+                | EventType::Reminded
+                | EventType::SlaWarning
+                | EventType::Escalated
+                | EventType::Replied
+        ),
+    }
 }
 
 fn not_found(envelope: &Envelope) -> HandlerError {
@@ -373,25 +424,28 @@ fn not_found(envelope: &Envelope) -> HandlerError {
 }
 
 impl NotifierHandler {
-    /// Composes and sends the notification of `envelope` about `appeal`.
+    /// Composes and sends the notifications of `envelope` about `appeal`, in order.
     async fn send(
         &self,
         envelope: &Envelope,
         appeal: &Appeal,
     ) -> Result<Option<Consumed>, HandlerError> {
-        let Some(notification) = self.composer.compose(envelope, appeal) else {
+        let notifications = self.composer.compose_all(envelope, appeal);
+        if notifications.is_empty() {
             return Err(HandlerError::Permanent(format!(
                 "event {} ({}) names nobody to tell",
                 envelope.event_id,
                 envelope.event_type.as_str()
             )));
-        };
-        // Sent, then recorded: a crash in between sends it once more (with the same event id,
-        // for the gateway to drop), never not at all.
-        self.notifier
-            .send(&notification)
-            .await
-            .map_err(HandlerError::transient)?;
+        }
+        // Sent, then recorded: a crash in between sends them once more (with the same event
+        // id and recipient, for the gateway to drop), never not at all.
+        for notification in &notifications {
+            self.notifier
+                .send(notification)
+                .await
+                .map_err(HandlerError::transient)?;
+        }
         Ok(Some(consumed(envelope)))
     }
 }

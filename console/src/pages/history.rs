@@ -76,7 +76,9 @@ fn detail(console: &Console, tr: &Tr, units: &[Unit], payload: &EventPayload) ->
         EventPayload::SlaBreached { due_at, .. } | EventPayload::Reminded { due_at, .. } => {
             Some(tr.t1("ov-detail-due", "at", at(*due_at)))
         }
-        EventPayload::Supplemented { text } => Some(text.clone()),
+        EventPayload::Supplemented { text } | EventPayload::Noted { text, .. } => {
+            Some(text.clone())
+        }
         _ => None,
     }
 }

@@ -175,7 +175,7 @@ impl Actor {
             // Ownership is a person's: a token for a role alone owns nothing.
             Action::Own => matches!(self.role, Role::Leader | Role::Admin) && self.user.is_some(),
             Action::MarkConfidential => self.reads_confidential(),
-            Action::Reveal => self.role != Role::Appellant,
+            Action::Reveal | Action::Note => self.role != Role::Appellant,
             Action::Supplement => self.role == Role::Appellant,
             Action::Fire => self.role == Role::Admin,
             // A confidential appeal waits for the mailbox readers, not the dispatchers.

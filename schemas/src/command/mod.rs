@@ -7,7 +7,7 @@ pub mod user;
 use strum::{EnumIter, IntoStaticStr};
 
 use crate::appeal::{Appeal, DueStep, Rating, Status};
-use crate::event::Classification;
+use crate::event::{Classification, Mention};
 use crate::value::error::{DomainError, ErrorCode};
 use crate::value::ids::{MatterCode, StaffRef, UnitCode};
 
@@ -57,6 +57,8 @@ pub enum Action {
     Supplement,
     /// A due time-limit step (the worker's timers)
     Fire,
+    /// 内部备注: a note for the staff on the case, never shown to the appellant
+    Note,
 }
 
 impl Action {
@@ -74,7 +76,7 @@ pub fn next_status(from: Status, action: Action) -> Option<Status> {
         // An audited look at the appellant's details: any status, closed cases too.
         (from, A::Reveal) => Some(from),
         // Notes on the case: any status but a terminal one, which they leave as it is.
-        (from, A::Classify | A::Own | A::Fire | A::MarkConfidential | A::Supplement)
+        (from, A::Classify | A::Own | A::Fire | A::MarkConfidential | A::Supplement | A::Note)
             if !from.is_terminal() =>
         {
             Some(from)
@@ -191,6 +193,11 @@ pub enum Command {
         due: DueStep,
         leaders: UnitLeaders,
     },
+    /// An internal note for the staff on the case, naming the units and users it calls on.
+    Note {
+        text: String,
+        mentions: Vec<Mention>,
+    },
 }
 
 /// Who leads an appeal's unit, for the last step of the ladder (escalation level 3): the
@@ -251,6 +258,7 @@ impl Command {
             Command::Reveal { .. } => Action::Reveal,
             Command::Supplement { .. } => Action::Supplement,
             Command::Fire { .. } => Action::Fire,
+            Command::Note { .. } => Action::Note,
         }
     }
 }

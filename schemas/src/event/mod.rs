@@ -43,6 +43,7 @@ snake_enum!(
     MarkedConfidential,
     Revealed,
     Supplemented,
+    Noted,
     Owned,
     Reminded,
     SlaWarning,
@@ -50,6 +51,14 @@ snake_enum!(
     Escalated,
     }
 );
+
+/// Whom a note calls on (@): a unit, or a user.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum Mention {
+    Unit(UnitCode),
+    User(UserId),
+}
 
 /// Who a time-limit event calls on: `dispatcher`, `unit:<code>`, `supervisor`, `leader`,
 /// `leader:<name>` or `mailbox_readers`.
@@ -242,6 +251,13 @@ pub enum EventPayload {
     Supplemented {
         text: String,
     },
+    /// A note for the staff on the case (内部备注), never shown to the appellant.
+    Noted {
+        text: String,
+        /// The units and users it calls on.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        mentions: Vec<Mention>,
+    },
     /// Someone not entitled to them saw the appellant's personal data, for the event's reason
     /// (an audited reveal).
     Revealed {},
@@ -352,6 +368,7 @@ impl EventPayload {
             EventPayload::MarkedConfidential { .. } => EventType::MarkedConfidential,
             EventPayload::Revealed {} => EventType::Revealed,
             EventPayload::Supplemented { .. } => EventType::Supplemented,
+            EventPayload::Noted { .. } => EventType::Noted,
             EventPayload::Owned { .. } => EventType::Owned,
             EventPayload::Reminded { .. } => EventType::Reminded,
             EventPayload::SlaWarning { .. } => EventType::SlaWarning,
@@ -411,7 +428,8 @@ impl Event {
         out.reason = self.reason.as_deref().map(text);
         match &mut out.payload {
             EventPayload::Replied { result, .. } => *result = text(result),
-            EventPayload::Supplemented { text: added } => *added = text(added),
+            EventPayload::Supplemented { text: added }
+            | EventPayload::Noted { text: added, .. } => *added = text(added),
             EventPayload::Rated {
                 comment: Some(comment),
                 ..

@@ -257,6 +257,10 @@ pub fn decide(
                 resume(appeal, &mut next, ctx, &mut events)?;
             }
         }
+        Command::Note { text, mentions } => {
+            require_text(&text, "text", MAX_RESULT_CHARS)?;
+            events.push(EventPayload::Noted { text, mentions });
+        }
         Command::Reveal { reason } => {
             require_text(&reason, "reason", MAX_REASON_CHARS)?;
             events.push_with_reason(reason, EventPayload::Revealed {});

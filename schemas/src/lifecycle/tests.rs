@@ -69,6 +69,7 @@ fn expected_next(from: Status, action: Action) -> Option<Status> {
             | Action::Fire
             | Action::MarkConfidential
             | Action::Supplement
+            | Action::Note
     ) {
         return NOT_TERMINAL.contains(&from).then_some(from);
     }
@@ -150,7 +151,7 @@ fn actor_for(action: Action, appeal: &Appeal) -> Actor {
             in_charge_of: vec![appeal.unit.clone().unwrap_or_else(|| UNIT_A.into())],
             ..actor("leader-1", Role::Leader)
         },
-        Action::Reveal => supervisor(),
+        Action::Reveal | Action::Note => supervisor(),
         Action::Supplement => appellant(appeal),
         Action::MarkConfidential => Actor {
             mailbox_reader: true,
@@ -439,6 +440,10 @@ fn every_command(world: &World) -> Vec<Command> {
             },
             leaders: UnitLeaders::default(),
         },
+        Command::Note {
+            text: "已电话联系物业，明早到现场".to_owned(),
+            mentions: vec![crate::event::Mention::Unit(UNIT_B.into())],
+        },
     ]
 }
 
@@ -497,10 +502,10 @@ fn table_is_exactly_the_expected_one() {
     }
     assert_eq!(
         allowed,
-        ALLOWED.len() + 5 * NOT_TERMINAL.len() + Status::iter().count()
+        ALLOWED.len() + 6 * NOT_TERMINAL.len() + Status::iter().count()
     );
     assert_eq!(Status::iter().count(), 9);
-    assert_eq!(Action::iter().count(), 20);
+    assert_eq!(Action::iter().count(), 21);
 }
 
 #[test]
@@ -630,7 +635,7 @@ fn decide_follows_the_table_for_every_status_and_command() {
     }
     assert_eq!(
         oks,
-        ALLOWED.len() + 5 * NOT_TERMINAL.len() + Status::iter().count()
+        ALLOWED.len() + 6 * NOT_TERMINAL.len() + Status::iter().count()
     );
 }
 

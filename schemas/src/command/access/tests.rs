@@ -106,7 +106,7 @@ fn may(who: Who, action: Action) -> bool {
         Action::Classify => matches!(who, W::Dispatcher | W::Admin),
         Action::Own => matches!(who, W::Leader | W::Admin),
         Action::MarkConfidential => who == W::Admin,
-        Action::Reveal => !matches!(who, W::OwnAppellant | W::OtherAppellant),
+        Action::Reveal | Action::Note => !matches!(who, W::OwnAppellant | W::OtherAppellant),
         Action::Supplement => who == W::OwnAppellant,
         Action::Fire => who == W::Admin,
         Action::Dispatch | Action::Reassign | Action::Void | Action::Merge => {
@@ -182,8 +182,8 @@ fn authorize_table_for_every_role_and_action() {
     }
     // dispatcher, admin ×4; own unit ×6; supervisor, admin ×1; close ×3; rate 2×2;
     // classify: dispatcher, admin; own: leader, admin; fire, mark confidential: admin;
-    // reveal: the six staff who see it (the other unit does not).
-    assert_eq!(allowed, 8 + 6 + 2 + 3 + 4 + 2 + 2 + 1 + 1 + 6 + 1);
+    // reveal and note: the six staff who see it each (the other unit does not).
+    assert_eq!(allowed, 8 + 6 + 2 + 3 + 4 + 2 + 2 + 1 + 1 + 6 + 6 + 1);
 }
 
 #[test]
