@@ -208,7 +208,10 @@ impl Composer {
         mention: &Mention,
     ) -> Notification {
         let (to, handling) = match mention {
-            Mention::Unit(unit) => (format!("unit:{unit}"), appeal.unit.as_ref() == Some(unit)),
+            Mention::Unit(unit) => (
+                Recipient::Unit(unit.clone()).to_string(),
+                appeal.unit.as_ref() == Some(unit),
+            ),
             Mention::User(user) => (format!("user:{user}"), false),
         };
         let masked = |text: &str| {
@@ -223,13 +226,25 @@ impl Composer {
             ("title", masked(&appeal.title)),
             ("note", masked(note)),
         ]);
+        self.written(envelope, appeal, to, "notify-mentioned", &args)
+    }
+
+    /// The notification to `to` of `envelope` on `appeal`, its text Fluent's `message`.
+    fn written(
+        &self,
+        envelope: &Envelope,
+        appeal: &Appeal,
+        to: String,
+        message: &str,
+        args: &BTreeMap<&str, String>,
+    ) -> Notification {
         Notification {
             to,
             event: envelope.event_type.as_str().to_owned(),
             ticket_no: appeal.ticket_no.to_string(),
             appeal_id: appeal.id.to_string(),
             event_id: envelope.event_id.to_string(),
-            text: self.localizer.message(LANG, "notify-mentioned", &args),
+            text: self.localizer.message(LANG, message, args),
         }
     }
 
@@ -318,14 +333,7 @@ impl Composer {
             let title = hotline_schemas::appeal::mask::text(&appeal.title, &appeal.person_names());
             args.insert("title", title);
         }
-        Some(Notification {
-            to,
-            event: envelope.event_type.as_str().to_owned(),
-            ticket_no: appeal.ticket_no.to_string(),
-            appeal_id: appeal.id.to_string(),
-            event_id: envelope.event_id.to_string(),
-            text: self.localizer.message(LANG, message, &args),
-        })
+        Some(self.written(envelope, appeal, to, message, &args))
     }
 }
 
