@@ -110,6 +110,26 @@ pub enum TaxonomyError {
     Invalid { entry: String, problem: String },
 }
 
+/// The item with the longest of its `names` that `text` mentions (the last one on a tie);
+/// empty names mention nothing.
+fn longest_mentioned<'a, T, N>(
+    items: impl Iterator<Item = &'a T>,
+    names: impl Fn(&'a T) -> N,
+    text: &str,
+) -> Option<&'a T>
+where
+    N: Iterator<Item = &'a str>,
+{
+    items
+        .flat_map(|item| {
+            names(item)
+                .filter(|name| !name.is_empty() && text.contains(*name))
+                .map(move |name| (name.chars().count(), item))
+        })
+        .max_by_key(|(length, _)| *length)
+        .map(|(_, item)| item)
+}
+
 /// ASCII letters, digits, '-' or '_', at least one.
 fn is_code(code: &str) -> bool {
     !code.is_empty()
@@ -288,19 +308,16 @@ impl Taxonomy {
     /// The unit `text` names (by its name, its name without the leading 区, or an alias), the
     /// longest mention winning; never the discipline office itself.
     pub fn unit_named_in(&self, text: &str) -> Option<&TaxonomyUnit> {
-        self.units
-            .iter()
-            .filter(|u| !u.discipline)
-            .flat_map(|u| {
+        longest_mentioned(
+            self.units.iter().filter(|u| !u.discipline),
+            |u| {
                 let short = u.name.strip_prefix('区').filter(|s| s.chars().count() >= 2);
                 std::iter::once(u.name.as_str())
                     .chain(short)
                     .chain(u.aliases.iter().map(String::as_str))
-                    .filter(|name| !name.is_empty() && text.contains(*name))
-                    .map(move |name| (name.chars().count(), u))
-            })
-            .max_by_key(|(length, _)| *length)
-            .map(|(_, u)| u)
+            },
+            text,
+        )
     }
 
     pub fn matter(&self, code: &str) -> Option<&Matter> {

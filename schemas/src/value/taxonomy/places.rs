@@ -76,15 +76,7 @@ const NEAREST_WITHIN_KM: f64 = 10.0;
 /// The street `text` names, the longest mention (of a street, an alias, or one of its
 /// communities) winning.
 pub fn street_named_in<'s>(streets: &'s [Street], text: &str) -> Option<&'s Street> {
-    streets
-        .iter()
-        .flat_map(|street| {
-            street_names(street)
-                .filter(|name| !name.is_empty() && text.contains(*name))
-                .map(move |name| (name.chars().count(), street))
-        })
-        .max_by_key(|(length, _)| *length)
-        .map(|(_, street)| street)
+    super::longest_mentioned(streets.iter(), street_names, text)
 }
 
 /// Every name of a street: its own, its aliases, and its communities' names and aliases.
